@@ -1,0 +1,1 @@
+"""Actors: local people and communities, the instance actor, remote-actor cache, keys."""

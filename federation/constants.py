@@ -1,0 +1,19 @@
+"""Addressing constants and media types of the wire."""
+
+from __future__ import annotations
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+# Compact forms other servers send for the same collection (Fedify sends "as:Public").
+PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
+
+AS2_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+
+ACTIVITY_JSON = "application/activity+json"
+LD_JSON_PROFILE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+JRD_JSON = "application/jrd+json"
+XRD_XML = "application/xrd+xml"
+
+
+def is_public(value: str) -> bool:
+    return value in PUBLIC_ALIASES

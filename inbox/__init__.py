@@ -1,0 +1,1 @@
+"""Receiving activities: verify, normalize, check origins, store durably, dispatch."""

@@ -1,0 +1,102 @@
+"""The receive path, in order: size → signature → JSON → JSON-LD → origin → store.
+
+It ends at a durable, idempotent insert: a 202 means the activity is in the
+database. What an activity *does* happens later, in the worker.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from actors.context import NodeContext
+from federation.errors import FederationError, SignatureError
+from federation.jsonld import normalize
+from federation.limits import read_limited
+from federation.origin import same_origin
+from federation.signatures import verify_request
+from federation.vocab import id_of, type_of
+from storage.repos.inbox import insert_once
+
+
+class BadActivityError(FederationError):
+    status = 400
+
+
+@dataclass(frozen=True)
+class Received:
+    activity_id: str
+    activity_type: str
+    actor: str
+    key_id: str
+    stored: bool  # False when the id was already stored (a redelivery)
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadActivityError("the body is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise BadActivityError("the body is not a JSON object")
+    return doc
+
+
+def _check_origins(activity: dict[str, Any], signer: str) -> tuple[str, str, str]:
+    """Enforce who may say what; returns (id, type, actor).
+
+    An embedded object from another origin is cut back to its id: the handler
+    then fetches it from where it lives instead of believing the sender.
+    """
+    activity_id = activity.get("id")
+    kind = type_of(activity)
+    actor = id_of(activity.get("actor"))
+    if not isinstance(activity_id, str) or not activity_id:
+        raise BadActivityError("the activity has no id")
+    if not kind:
+        raise BadActivityError("the activity has no type")
+    if not actor:
+        raise BadActivityError("the activity has no actor")
+    if actor != signer:
+        raise SignatureError("the key's owner is not the activity's actor")
+    if not same_origin(activity_id, actor):
+        raise BadActivityError("the activity id is not on the actor's origin")
+    obj = activity.get("object")
+    if isinstance(obj, dict):
+        object_id = obj.get("id")
+        if isinstance(object_id, str) and not same_origin(object_id, actor):
+            activity["object"] = object_id
+    return activity_id, kind, actor
+
+
+async def receive(
+    node: NodeContext,
+    *,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    stream: AsyncIterator[bytes],
+    recipient_id: int | None,
+) -> Received:
+    body = await read_limited(headers, stream, node.config.max_inbox_bytes)
+    verified = await verify_request(
+        method, target, headers, body, node.keys.resolve, scheme=node.config.scheme
+    )
+    activity = normalize(_parse(body))
+    activity_id, kind, actor = _check_origins(activity, verified.owner)
+    async with node.sessions() as session:
+        stored = await insert_once(
+            session,
+            {
+                "activity_id": activity_id,
+                "activity_type": kind,
+                "actor_ap_id": actor,
+                "recipient_id": recipient_id,
+                "key_id": verified.key_id,
+                "body": activity,
+            },
+        )
+        await session.commit()
+    return Received(activity_id, kind, actor, verified.key_id, stored)

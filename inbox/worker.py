@@ -1,0 +1,87 @@
+"""Processes stored activities: claim a leased batch, run each handler, record the outcome.
+
+Each item is handled in its own transaction, so one bad activity never holds
+back the rest; a crash mid-batch leaves leased rows that come back when the
+lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from datetime import timedelta
+
+from actors.context import NodeContext
+from inbox.dispatch import handler_for
+from storage.jobs import claim
+from storage.models import InboxItem, InboxState
+from storage.models.inbox import LEASE_SECONDS, MAX_ATTEMPTS
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+IDLE_POLL_SECONDS = 0.5
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: about 2 s, 4 s, 8 s ... capped at an hour."""
+    base = min(3600.0, 2.0**attempts)
+    return timedelta(seconds=base * random.uniform(0.75, 1.25))
+
+
+async def process_item(node: NodeContext, item: InboxItem) -> None:
+    handler = handler_for(item.activity_type)
+    async with node.sessions() as session:
+        row = await session.get(InboxItem, item.id)
+        if row is None or row.state != InboxState.RECEIVED:
+            return
+        try:
+            await handler(node, row)
+        except Exception as exc:
+            await session.rollback()
+            row = await session.get(InboxItem, item.id)
+            assert row is not None
+            row.attempts += 1
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.locked_until = None
+            if row.attempts >= MAX_ATTEMPTS:
+                row.state = InboxState.FAILED
+            else:
+                row.next_attempt_at = utcnow() + retry_delay(row.attempts)
+            log.warning("inbox item %s failed: %s", item.activity_id, row.error)
+        else:
+            row.state = InboxState.PROCESSED
+            row.locked_until = None
+            row.error = None
+        await session.commit()
+
+
+async def run_once(node: NodeContext) -> int:
+    """Claim and process one batch; returns how many items were claimed."""
+    async with node.sessions() as session:
+        items = await claim(
+            session,
+            InboxItem,
+            ready_state=InboxState.RECEIVED,
+            limit=BATCH,
+            lease=timedelta(seconds=LEASE_SECONDS),
+        )
+        await session.commit()
+    for item in items:
+        await process_item(node, item)
+    return len(items)
+
+
+async def run_forever(node: NodeContext, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            claimed = await run_once(node)
+        except Exception:
+            log.exception("inbox worker iteration failed")
+            claimed = 0
+        if claimed == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), IDLE_POLL_SECONDS)

@@ -1,0 +1,5 @@
+import sys
+
+from staffroom.cli import main
+
+sys.exit(main())

@@ -1,0 +1,103 @@
+"""The Starlette application factory and its lifespan (engine, client, workers)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+import actors.routes
+import inbox.routes
+from actors.config import NodeConfig
+from actors.context import NodeContext
+from actors.keys import KeyStore
+from actors.local import ensure_instance_actor
+from actors.remote import RemoteActors
+from federation.auth import HttpSignatureAuth
+from federation.client import ClientConfig, SafeClient
+from federation.errors import FederationError
+from inbox import worker as inbox_worker
+from staffroom import __version__
+from staffroom.settings import Settings
+from storage.engine import create_engine, create_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def node_config(settings: Settings) -> NodeConfig:
+    return NodeConfig(
+        domain=settings.domain,
+        scheme=settings.scheme,
+        node_name=settings.node_name,
+        node_description=settings.node_description,
+        open_registrations=settings.open_registrations,
+        allow_http=settings.allow_http,
+        allow_private_addresses=settings.allow_private_addresses,
+        max_inbox_bytes=settings.max_inbox_bytes,
+        software_version=__version__,
+    )
+
+
+def client_config(settings: Settings) -> ClientConfig:
+    return ClientConfig(
+        allow_http=settings.allow_http,
+        allow_private_addresses=settings.allow_private_addresses,
+        user_agent=f"Staffroom/{__version__} (+{settings.base_url})",
+    )
+
+
+async def federation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FederationError)
+    return JSONResponse({"error": exc.reason}, status_code=exc.status)
+
+
+@contextlib.asynccontextmanager
+async def node_context(settings: Settings) -> AsyncIterator[NodeContext]:
+    """Everything a running node shares, opened and closed together."""
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    config = node_config(settings)
+    async with sessions() as session:
+        instance = await ensure_instance_actor(session, config)
+        await session.commit()
+    assert instance.public_key_id is not None
+    assert instance.private_key_pem is not None
+    signer = HttpSignatureAuth(instance.public_key_id, instance.private_key_pem)
+    try:
+        async with SafeClient(client_config(settings)) as client:
+
+            async def fetch_json(url: str) -> dict[str, object]:
+                return await client.get_json(url, auth=signer)
+
+            remote = RemoteActors(sessions, fetch_json)
+            keys = KeyStore(sessions, remote, config)
+            yield NodeContext(config, sessions, client, remote, keys)
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with node_context(settings) as node:
+            app.state.node = node
+            stop = asyncio.Event()
+            tasks = []
+            if settings.workers:
+                tasks.append(asyncio.create_task(inbox_worker.run_forever(node, stop)))
+            try:
+                yield
+            finally:
+                stop.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    return Starlette(
+        routes=[*actors.routes.routes, *inbox.routes.routes],
+        lifespan=lifespan,
+        exception_handlers={FederationError: federation_error},
+    )

@@ -1,0 +1,165 @@
+"""Typed settings, read once from ``STAFFROOM_*`` and CLI flags, validated at start.
+
+Library packages never read the environment: the composition root builds one
+frozen :class:`Settings` and passes down what each layer needs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PREFIX = "STAFFROOM_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+# host[:port]; the host is a DNS name, an IPv4 address or a bracketed IPv6 address.
+_DOMAIN_RE = re.compile(
+    r"^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    r"|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?$"
+)
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    domain: str = "127.0.0.1:8000"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    media_dir: Path | None = None
+    secret_key: str = field(default="", repr=False)
+    allow_http: bool = False
+    allow_private_addresses: bool = False
+    node_name: str = "Staffroom"
+    node_description: str = "A Staffroom node: a federated community for teachers and schools."
+    open_registrations: bool = False
+    max_inbox_bytes: int = 1024 * 1024
+    workers: bool = True
+
+    @property
+    def scheme(self) -> str:
+        """Our own URLs use http only on a node told to (loopback tests, local demos)."""
+        return "http" if self.allow_http else "https"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be true or false, not {raw!r}")
+
+
+def _parse_int(name: str, raw: str, *, minimum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{PREFIX}{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def normalize_database_url(raw: str) -> str:
+    """Accept the URLs people write and return the async driver URL we run on."""
+    url = raw.strip()
+    if url.startswith(("sqlite:///", "sqlite+aiosqlite:///")):
+        return "sqlite+aiosqlite:///" + url.split(":///", 1)[1]
+    for prefix in ("postgresql://", "postgres://", "postgresql+asyncpg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise SettingsError(
+        f"{PREFIX}DATABASE_URL must be sqlite:///PATH or postgresql://..., not {raw!r}"
+    )
+
+
+def validate_domain(raw: str) -> str:
+    domain = raw.strip().lower()
+    match = _DOMAIN_RE.match(domain)
+    if not match:
+        raise SettingsError(f"{PREFIX}DOMAIN must be host[:port], not {raw!r}")
+    port = match.group("port")
+    if port is not None and not 0 < int(port) < 65536:
+        raise SettingsError(f"{PREFIX}DOMAIN has an invalid port: {raw!r}")
+    return domain
+
+
+def load_secret_key(data_dir: Path) -> str:
+    """Return the node's secret key, generating and keeping one on first run."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if len(key) >= 32:
+            return key
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build settings from the environment, then CLI overrides (flags win)."""
+    source = os.environ if env is None else env
+
+    def get(name: str) -> str | None:
+        return source.get(PREFIX + name)
+
+    values: dict[str, Any] = {}
+    if (raw := get("DOMAIN")) is not None:
+        values["domain"] = raw
+    if (raw := get("DATA_DIR")) is not None:
+        values["data_dir"] = Path(raw)
+    if (raw := get("DATABASE_URL")) is not None:
+        values["database_url"] = raw
+    if (raw := get("MEDIA_DIR")) is not None:
+        values["media_dir"] = Path(raw)
+    if (raw := get("SECRET_KEY")) is not None:
+        values["secret_key"] = raw
+    for name in ("ALLOW_HTTP", "ALLOW_PRIVATE_ADDRESSES", "OPEN_REGISTRATIONS", "WORKERS"):
+        if (raw := get(name)) is not None:
+            values[name.lower()] = _parse_bool(name, raw)
+    if (raw := get("NODE_NAME")) is not None:
+        values["node_name"] = raw
+    if (raw := get("MAX_INBOX_BYTES")) is not None:
+        values["max_inbox_bytes"] = _parse_int("MAX_INBOX_BYTES", raw, minimum=1024)
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+
+    settings = Settings(**values)
+    data_dir = settings.data_dir
+    database_url = normalize_database_url(
+        settings.database_url or f"sqlite:///{(data_dir / 'staffroom.db').as_posix()}"
+    )
+    secret_key = settings.secret_key
+    if secret_key and len(secret_key) < 32:
+        raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters")
+    if not secret_key:
+        secret_key = load_secret_key(data_dir)
+    if not settings.node_name.strip():
+        raise SettingsError(f"{PREFIX}NODE_NAME must not be empty")
+    return replace(
+        settings,
+        domain=validate_domain(settings.domain),
+        database_url=database_url,
+        media_dir=settings.media_dir or data_dir / "media",
+        secret_key=secret_key,
+    )

@@ -1,0 +1,58 @@
+"""Lease-based claiming of queue rows, the same on SQLite and PostgreSQL.
+
+A worker claims rows by stamping ``locked_until``; nothing is held in memory,
+so a worker that dies simply lets its lease run out and the rows come back.
+On PostgreSQL concurrent workers skip each other's rows (``SKIP LOCKED``);
+SQLite has one writer at a time, so the UPDATE itself is the lock.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import or_, update
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.types import utcnow
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+async def claim(
+    session: AsyncSession,
+    model: type[Row],
+    *,
+    ready_state: str,
+    limit: int,
+    lease: timedelta,
+    extra: Any = None,
+) -> list[Row]:
+    """Lease up to ``limit`` rows in ``ready_state`` whose time has come."""
+    now = utcnow()
+    table: Any = model
+    ready = (
+        select(table.id)
+        .where(
+            table.state == ready_state,
+            table.next_attempt_at <= now,
+            or_(col(table.locked_until).is_(None), table.locked_until < now),
+        )
+        .order_by(table.next_attempt_at, table.id)
+        .limit(limit)
+    )
+    if extra is not None:
+        ready = ready.where(extra)
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        ready = ready.with_for_update(skip_locked=True)
+    stmt = (
+        update(table)
+        .where(col(table.id).in_(ready.scalar_subquery()))
+        .values(locked_until=now + lease)
+        .returning(table)
+        .execution_options(synchronize_session=False)
+    )
+    result: Any = await session.exec(select(table).from_statement(stmt))  # type: ignore[call-overload]
+    return [row[0] for row in result]

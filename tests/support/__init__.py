@@ -1,0 +1,1 @@
+"""Shared test support: database URLs, the node launcher, signed requests."""

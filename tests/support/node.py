@@ -1,0 +1,190 @@
+"""Start real Staffroom nodes on loopback, each on its own port (= its own host).
+
+A node is a ``staffroom serve`` subprocess over a fresh database, so tests
+exercise the real HTTP stack, the real signatures and the real database.
+Accounts are created in-process against the same database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from staffroom.app import node_config
+from staffroom.settings import Settings, load_settings
+from storage import migrate
+from storage.engine import create_engine, create_sessionmaker
+from tests.support.databases import drop_database, new_database_url
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_async(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from sync or async code (in its own thread)."""
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(factory()))  # type: ignore[arg-type]
+        except BaseException as exc:
+            error.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def wait_until(check: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.05) -> T:
+    """Poll ``check`` until it returns something truthy, or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except Exception as exc:  # still starting, not yet there
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last result: {last!r}")
+
+
+class Node:
+    def __init__(self, tmp_dir: Path, db_kind: str = "sqlite", *, workers: bool = True) -> None:
+        self.port = free_port()
+        self.domain = f"127.0.0.1:{self.port}"
+        self.base_url = f"http://{self.domain}"
+        self.dir = tmp_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.database_url = new_database_url(db_kind, self.dir)
+        self.workers = workers
+        self.env = {
+            **os.environ,
+            "STAFFROOM_DOMAIN": self.domain,
+            "STAFFROOM_DATA_DIR": str(self.dir / "data"),
+            "STAFFROOM_DATABASE_URL": self.database_url,
+            "STAFFROOM_ALLOW_HTTP": "true",
+            "STAFFROOM_ALLOW_PRIVATE_ADDRESSES": "true",
+        }
+        self.settings: Settings = load_settings(env=self.env)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = self.dir / "server.log"
+
+    def migrate(self) -> None:
+        async def run() -> None:
+            engine = create_engine(self.settings.database_url)
+            try:
+                await migrate.upgrade(engine)
+            finally:
+                await engine.dispose()
+
+        run_async(run)
+
+    def with_session(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        async def run() -> T:
+            engine = create_engine(self.settings.database_url)
+            try:
+                async with create_sessionmaker(engine)() as session:
+                    value = await work(session)
+                    await session.commit()
+                    return value
+            finally:
+                await engine.dispose()
+
+        return run_async(run)
+
+    def create_user(self, name: str, role: str = "teacher", **attrs: Any) -> Any:
+        from actors.local import create_person
+        from actors.roles import parse_role
+
+        async def work(session: Any) -> Any:
+            _account, actor = await create_person(
+                session,
+                node_config(self.settings),
+                name,
+                role=parse_role(role),
+                password="correct horse battery",
+            )
+            for key, value in attrs.items():
+                setattr(actor, key, value)
+            return actor
+
+        return self.with_session(work)
+
+    def staffroom(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "staffroom", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=60,
+            check=False,
+        )
+
+    def start(self) -> Node:
+        args = ["serve", "--port", str(self.port)]
+        if not self.workers:
+            args.append("--no-workers")
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "staffroom", *args],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+        def healthy() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"node exited early:\n{self.log()}")
+            return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
+
+        try:
+            wait_until(healthy, timeout=30)
+        except AssertionError:
+            raise RuntimeError(f"node did not start:\n{self.log()}") from None
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def close(self) -> None:
+        self.stop()
+        drop_database(self.database_url)
