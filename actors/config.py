@@ -33,6 +33,12 @@ class NodeConfig:
     def profile_url(self, username: str) -> str:
         return f"{self.base_url}/@{quote(username)}"
 
+    def object_url(self, username: str, object_id: int) -> str:
+        return f"{self.actor_url(username)}/statuses/{object_id}"
+
+    def activity_url(self, username: str, activity_id: int) -> str:
+        return f"{self.actor_url(username)}/activities/{activity_id}"
+
     @property
     def instance_actor_url(self) -> str:
         return f"{self.base_url}/actor"

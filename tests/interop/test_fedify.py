@@ -106,9 +106,7 @@ def stored_once(node: Node, activity_id: str, timeout: float = 10.0) -> InboxIte
 def stored_where(node: Node, actor: str, kind: str) -> list[InboxItem]:
     async def query(session: Any) -> list[InboxItem]:
         rows = await session.exec(
-            select(InboxItem).where(
-                InboxItem.actor_ap_id == actor, InboxItem.activity_type == kind
-            )
+            select(InboxItem).where(InboxItem.actor_ap_id == actor, InboxItem.activity_type == kind)
         )
         return list(rows.all())
 
@@ -205,7 +203,8 @@ def test_fedify_follow_signed_rfc9421_is_stored(fred: Any, node: Node) -> None:
     deliveries = [s for s in sent_for(fred, follow["id"]) if s["method"] == "POST"]
     assert [(s["scheme"], s["status"]) for s in deliveries] == [("rfc9421", 202)]
     assert deliveries[0]["url"] == f"{alice.ap_id}/inbox"
-    assert deliveries[0]["hasLdSignature"] and deliveries[0]["hasProof"]
+    assert deliveries[0]["hasLdSignature"]
+    assert deliveries[0]["hasProof"]
 
 
 def test_fedify_follow_signed_cavage_is_stored(cara: Any, node: Node) -> None:
@@ -314,8 +313,7 @@ def test_a_follow_we_sign_verifies_in_fedify(fred: Any, node: Node, scheme: str)
     assert signature["owner"] == alice.ap_id
     assert got["verifiedKeyId"] == alice.key_id
     assert any(
-        s["method"] == "GET" and s["url"] == alice.ap_id and s["status"] == 200
-        for s in fred.sent()
+        s["method"] == "GET" and s["url"] == alice.ap_id and s["status"] == 200 for s in fred.sent()
     )
     # Fedify auto-accepts: its queued Accept(Follow) is signed and lands in our inbox.
     accept = wait_until(

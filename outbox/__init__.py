@@ -1,0 +1,1 @@
+"""Publishing: record what local actors send, resolve audiences, deliver durably."""

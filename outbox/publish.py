@@ -1,0 +1,102 @@
+"""Publishing an activity: record it and queue its deliveries in the caller's transaction.
+
+Nothing here commits. The domain action (a post, a follow, a like) and the
+delivery rows it causes are committed together, so a crash can never leave
+an action without its deliveries, or deliveries for an action that did not
+happen. Local recipients get the activity through our own inbox table, so
+one set of handlers serves both local and remote senders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation.vocab import id_of
+from outbox.audience import Audience, resolve
+from storage.ids import new_id
+from storage.models import Activity, Actor, Delivery
+from storage.repos.inbox import insert_once
+from storage.types import utcnow
+
+LOCAL_KEY_ID = "local"
+
+
+async def enqueue(session: AsyncSession, activity: Activity, inboxes: set[str]) -> int:
+    """One delivery row per inbox (existing rows for the same inbox are kept)."""
+    if not inboxes:
+        return 0
+    assert activity.id is not None
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id(),
+            "activity_id": activity.id,
+            "inbox_url": inbox,
+            "host": urlsplit(inbox).netloc.lower(),
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for inbox in sorted(inboxes)
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Delivery).values(rows)
+    await session.exec(stmt.on_conflict_do_nothing(index_elements=["activity_id", "inbox_url"]))
+    return len(rows)
+
+
+async def deliver_locally(
+    session: AsyncSession, actor: Actor, body: dict[str, Any], recipients: set[int]
+) -> None:
+    """Hand an activity to our own inbox pipeline for local recipients."""
+    if not recipients:
+        return
+    await insert_once(
+        session,
+        {
+            "activity_id": body["id"],
+            "activity_type": body["type"],
+            "actor_ap_id": actor.ap_id,
+            "recipient_id": None,
+            "key_id": LOCAL_KEY_ID,
+            "body": body,
+        },
+    )
+
+
+async def publish(
+    session: AsyncSession,
+    actor: Actor,
+    body: dict[str, Any],
+    *,
+    extra_recipients: list[str] | None = None,
+    activity_id: int | None = None,
+) -> tuple[Activity, Audience]:
+    """Record ``body`` (which must carry its ``id``) and queue it for its audience.
+
+    ``extra_recipients`` are actor ids that must receive the activity without
+    being addressed, e.g. the author of the object a Like or Follow targets.
+    """
+    assert actor.id is not None
+    audience = await resolve(session, actor, body, extra=extra_recipients)
+    activity = Activity(
+        id=activity_id or new_id(),
+        ap_id=body["id"],
+        actor_id=actor.id,
+        type=body["type"],
+        object_ap_id=id_of(body.get("object")),
+        public=audience.public,
+        body=body,
+    )
+    session.add(activity)
+    await session.flush()
+    await enqueue(session, activity, audience.inboxes)
+    await deliver_locally(session, actor, body, audience.local_recipients)
+    return activity, audience
