@@ -12,6 +12,7 @@ from actors.keys import KeyStore
 from actors.remote import RemoteActors
 from federation.client import SafeClient
 from storage.engine import SessionMaker
+from storage.inbox_writer import InboxWriter
 
 
 @dataclass
@@ -21,3 +22,4 @@ class NodeContext:
     client: SafeClient
     remote: RemoteActors
     keys: KeyStore
+    inbox_writer: InboxWriter

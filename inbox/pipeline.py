@@ -18,7 +18,6 @@ from federation.limits import read_limited
 from federation.origin import same_origin
 from federation.signatures import verify_request
 from federation.vocab import id_of, type_of
-from storage.repos.inbox import insert_once
 
 
 class BadActivityError(FederationError):
@@ -86,17 +85,14 @@ async def receive(
     )
     activity = normalize(_parse(body))
     activity_id, kind, actor = _check_origins(activity, verified.owner)
-    async with node.sessions() as session:
-        stored = await insert_once(
-            session,
-            {
-                "activity_id": activity_id,
-                "activity_type": kind,
-                "actor_ap_id": actor,
-                "recipient_id": recipient_id,
-                "key_id": verified.key_id,
-                "body": activity,
-            },
-        )
-        await session.commit()
+    stored = await node.inbox_writer.store(
+        {
+            "activity_id": activity_id,
+            "activity_type": kind,
+            "actor_ap_id": actor,
+            "recipient_id": recipient_id,
+            "key_id": verified.key_id,
+            "body": activity,
+        }
+    )
     return Received(activity_id, kind, actor, verified.key_id, stored)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,9 +23,11 @@ from federation.auth import HttpSignatureAuth
 from federation.client import ClientConfig, SafeClient
 from federation.errors import FederationError
 from inbox import worker as inbox_worker
+from outbox import delivery
 from staffroom import __version__
 from staffroom.settings import Settings
 from storage.engine import create_engine, create_sessionmaker
+from storage.inbox_writer import InboxWriter
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,10 @@ def client_config(settings: Settings) -> ClientConfig:
         allow_private_addresses=settings.allow_private_addresses,
         user_agent=f"Staffroom/{__version__} (+{settings.base_url})",
     )
+
+
+def delivery_config(settings: Settings) -> delivery.DeliveryConfig:
+    return delivery.DeliveryConfig(lease=timedelta(seconds=settings.delivery_lease_seconds))
 
 
 async def federation_error(_request: Request, exc: Exception) -> Response:
@@ -76,7 +83,11 @@ async def node_context(settings: Settings) -> AsyncIterator[NodeContext]:
 
             remote = RemoteActors(sessions, fetch_json)
             keys = KeyStore(sessions, remote, config)
-            yield NodeContext(config, sessions, client, remote, keys)
+            writer = InboxWriter(engine)
+            try:
+                yield NodeContext(config, sessions, client, remote, keys, writer)
+            finally:
+                await writer.close()
     finally:
         await engine.dispose()
 
@@ -90,6 +101,9 @@ def create_app(settings: Settings) -> Starlette:
             tasks = []
             if settings.workers:
                 tasks.append(asyncio.create_task(inbox_worker.run_forever(node, stop)))
+                tasks.append(
+                    asyncio.create_task(delivery.run_forever(node, stop, delivery_config(settings)))
+                )
             try:
                 yield
             finally:

@@ -1,0 +1,142 @@
+"""Inbox ingress benchmark: signed Creates at our shared inbox vs the naive baseline.
+
+Drives ``../shared/loadgen`` (draft-cavage signed ``Create(Note)`` from 50
+remote actors, 32 in flight) at a real ``staffroom serve`` process, on SQLite
+and on PostgreSQL, and in the same run at the loadgen's naive receiver (verify,
+one commit per activity). Our 202 means "stored", so accepted/s is stored/s;
+the script checks the row count in our database after each run.
+
+    .venv/bin/python -m bench.inbox [--count 6000] [--backend sqlite|postgres|both]
+
+Target (issue #3): ≥ 3× the baseline with p99 ≤ 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlmodel import func, select
+
+from storage.models import InboxItem
+from tests.support.databases import POSTGRES_ENV
+from tests.support.node import Node, free_port, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+LOADGEN = ROOT.parent / "shared" / "loadgen"
+WORK = ROOT / ".bench"
+
+
+def loadgen(inbox: str, args: argparse.Namespace, tag: str) -> dict[str, Any]:
+    out = WORK / f"inbox-{tag}.json"
+    cmd = [
+        sys.executable, "-m", "aploadgen", "inbox",
+        "--inbox", inbox,
+        "-n", str(args.count), "-m", str(args.actors), "-c", str(args.concurrency),
+        "-t", str(args.time_limit), "--actor-port", str(free_port()),
+        "--key-cache", str(WORK / "keys"), "--warmup", str(args.warmup),
+        "--json-out", str(out),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(LOADGEN)}
+    subprocess.run(cmd, env=env, check=True, cwd=ROOT, timeout=args.time_limit + 240)
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def stored_rows(node: Node) -> int:
+    async def count(session: Any) -> int:
+        return int((await session.exec(select(func.count()).select_from(InboxItem))).one())
+
+    return node.with_session(count)
+
+
+def run_ours(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    node = Node(Path(tempfile.mkdtemp(dir=WORK)), kind, workers=not args.no_workers)
+    try:
+        node.migrate()
+        node.start()
+        result = loadgen(f"{node.base_url}/inbox", args, f"staffroom-{kind}")
+        rows = stored_rows(node)
+        result["stored_rows"] = rows
+        return result
+    finally:
+        node.close()
+
+
+def run_baseline(args: argparse.Namespace) -> dict[str, Any]:
+    port = free_port()
+    db = WORK / f"receiver-{time.time_ns()}.db"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(LOADGEN),
+        "RECEIVER_DB": str(db),
+        "RECEIVER_BASE": f"http://127.0.0.1:{port}",
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "receiver:app", "--host", "127.0.0.1",
+           "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, cwd=LOADGEN)
+    try:
+        wait_until(
+            lambda: httpx.get(f"http://127.0.0.1:{port}/_stats", timeout=1).status_code == 200,
+            timeout=20,
+        )
+        result = loadgen(f"http://127.0.0.1:{port}/inbox", args, "baseline")
+        result["stored_rows"] = httpx.get(f"http://127.0.0.1:{port}/_stats").json()["stored"]
+        return result
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def summary(name: str, r: dict[str, Any]) -> str:
+    lat = r.get("latency_ms", r)
+    return (
+        f"{name:<22} {r['accepted_per_s']:>9.0f}/s  p50 {lat['p50']:>6.1f} ms  "
+        f"p99 {lat['p99']:>6.1f} ms  accepted {r['accepted']:>6}  stored {r['stored_rows']:>6}  "
+        f"statuses {r.get('status_counts')}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=6000)
+    parser.add_argument("--actors", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--time-limit", type=float, default=60)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--no-workers", action="store_true", help="serve without workers")
+    args = parser.parse_args()
+    if not LOADGEN.is_dir():
+        print(f"no loadgen at {LOADGEN}", file=sys.stderr)
+        return 2
+    WORK.mkdir(exist_ok=True)
+    kinds = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if "postgres" in kinds and not os.environ.get(POSTGRES_ENV):
+        os.environ[POSTGRES_ENV] = "postgresql://postgres@127.0.0.1:5432/test"
+
+    baseline = run_baseline(args)
+    results = {kind: run_ours(kind, args) for kind in kinds}
+    print()
+    print(summary("baseline (naive)", baseline))
+    for kind, result in results.items():
+        print(summary(f"staffroom/{kind}", result))
+    for kind, result in results.items():
+        ratio = result["accepted_per_s"] / baseline["accepted_per_s"]
+        p99 = result.get("latency_ms", result)["p99"]
+        ok = ratio >= 3 and p99 <= 100
+        print(f"ratio staffroom/{kind} : baseline = {ratio:.2f}x, p99 {p99:.1f} ms "
+              f"(target ≥ 3x, ≤ 100 ms: {'met' if ok else 'NOT met'})")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
