@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from actors.config import NodeConfig
 from federation.errors import FederationError
-from federation.jsonld import CANONICAL_CONTEXT
+from federation.jsonld import canonical_context
 from federation.origin import same_origin, strip_fragment
 from federation.vocab import ACTOR_TYPES, as_list, id_of, text_of, type_of, url_of
 from storage.models import Actor, ActorType
@@ -23,7 +23,7 @@ def _iso(value: Any) -> str:
 def actor_to_as2(actor: Actor, node: NodeConfig) -> dict[str, Any]:
     """Our actor document: every field Mastodon, GoToSocial and Fedify read."""
     doc: dict[str, Any] = {
-        "@context": CANONICAL_CONTEXT,
+        "@context": canonical_context(),
         "id": actor.ap_id,
         "type": actor.type,
         "preferredUsername": actor.username,

@@ -17,7 +17,6 @@ from actors.roles import INSTANCE_ACTOR_USERNAME
 from actors.usage import usage
 from federation import nodeinfo, webfinger
 from federation.constants import JRD_JSON, XRD_XML
-from federation.jsonld import CANONICAL_CONTEXT
 from storage.models import Actor
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -142,25 +141,6 @@ async def profile_page(request: Request) -> Response:
     return _profile_html(actor, node)
 
 
-async def empty_collection(request: Request) -> Response:
-    """followers/following/outbox/featured: ordered collections, empty until the
-    federation flows fill the graph and the outbox."""
-    node = _node(request)
-    async with node.sessions() as session:
-        actor = await local_actor_by_name(session, request.path_params["username"])
-    if actor is None:
-        return error(404, "no such actor")
-    return ActivityResponse(
-        {
-            "@context": CANONICAL_CONTEXT,
-            "id": node.config.base_url + request.url.path,
-            "type": "OrderedCollection",
-            "totalItems": 0,
-            "orderedItems": [],
-        }
-    )
-
-
 async def health(_request: Request) -> Response:
     return JSONResponse({"ok": True})
 
@@ -173,10 +153,6 @@ routes = [
     Route("/nodeinfo/{version}", nodeinfo_document, methods=["GET"]),
     Route("/actor", instance_actor_document, methods=["GET"]),
     Route("/users/{username}", actor_document, methods=["GET"]),
-    Route("/users/{username}/outbox", empty_collection, methods=["GET"]),
-    Route("/users/{username}/followers", empty_collection, methods=["GET"]),
-    Route("/users/{username}/following", empty_collection, methods=["GET"]),
-    Route("/users/{username}/collections/featured", empty_collection, methods=["GET"]),
     Route("/@{username}", profile_page, methods=["GET"]),
     Route("/healthz", health, methods=["GET"]),
 ]

@@ -3,19 +3,24 @@
 What it guarantees, and why each matters for a server that fetches URLs
 strangers give it:
 
-* **SSRF guard at connect time.** The network backend under httpx resolves the
-  host itself, refuses the connection if any address is non-public, and then
-  connects to the validated IP, so a DNS answer cannot change between the
-  check and the connect (rebinding). TLS still verifies the certificate against
-  the URL's host name: httpcore passes the origin host as ``server_hostname``
-  to ``start_tls``, whatever address the TCP stream went to.
+* **SSRF guard at connect time** (:mod:`federation.guarded_transport`). The
+  network backend under httpx resolves the host itself, refuses the connection
+  if any address is non-public, and then connects to the validated IP, so a DNS
+  answer cannot change between the check and the connect (rebinding). TLS still
+  verifies the certificate against the URL's host name.
 * **Every redirect hop is checked** (scheme, credentials, literal IPs) and then
   guarded again at connect; hops are counted and capped.
-* **Size and time limits.** Bodies are read while streaming and abandoned as
-  soon as they pass ``max_response_bytes`` (compressed bodies are inflated with
-  the same bound, so a gzip bomb stops early); connect, read and total deadlines.
+* **Size and time limits** (sizes in :mod:`federation.limited_body`). Bodies
+  are read while streaming and abandoned as soon as they pass
+  ``max_response_bytes`` (compressed bodies are inflated with the same bound,
+  so a gzip bomb stops early); connect, read and total deadlines.
 * **No ambient state.** No cookies are kept, no proxy or ``.netrc`` from the
   environment is used.
+
+This module keeps the public surface (:class:`SafeClient`,
+:class:`ClientConfig`, :class:`FetchStatusError`, the Accept and JSON media
+types) and the request loop: redirects, deadlines, what ``get_json`` accepts,
+and mapping httpx errors to ours.
 
 Errors are :class:`~federation.errors.FetchError` (or its subclasses) with a
 reason that is safe to log and show.
@@ -24,26 +29,24 @@ reason that is safe to log and show.
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import ssl
-import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Any
 
-import httpcore
 import httpx
 
 from federation.errors import FetchError, UnsafeURLError
+from federation.guarded_transport import guarded_transport, is_refused
+from federation.limited_body import ACCEPT_ENCODING, read_capped, rebuild_response
 from federation.ssrf import (
     AddressPredicate,
     Resolver,
     check_url,
     is_forbidden_address,
-    resolve_checked,
     system_resolver,
 )
 
@@ -59,8 +62,6 @@ JSON_MEDIA_TYPES = frozenset(
     }
 )
 
-# Only encodings we can inflate with a bound; servers must not send others.
-_ACCEPT_ENCODING = "gzip, deflate"
 # Headers that must not follow a redirect to another origin.
 _CROSS_ORIGIN_DROP = ("authorization", "cookie", "proxy-authorization")
 
@@ -91,129 +92,6 @@ class ClientConfig:
     user_agent: str = "Staffroom/0.1"
 
 
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore network backend that resolves, judges, then connects by IP."""
-
-    def __init__(
-        self,
-        *,
-        allow_private_addresses: bool,
-        resolver: Resolver,
-        is_forbidden: AddressPredicate,
-    ) -> None:
-        self._allow_private = allow_private_addresses
-        self._resolver = resolver
-        self._is_forbidden = is_forbidden
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(  # httpcore's interface
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        try:
-            async with asyncio.timeout(timeout):
-                addresses = await resolve_checked(
-                    host,
-                    port,
-                    allow_private_addresses=self._allow_private,
-                    resolver=self._resolver,
-                    is_forbidden=self._is_forbidden,
-                )
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
-
-        refused = timed_out = False
-        for address in addresses:
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                timed_out = True
-                break
-            try:
-                return await self._inner.connect_tcp(
-                    str(address),
-                    port,
-                    timeout=remaining,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except httpcore.ConnectTimeout:
-                timed_out = True
-            except httpcore.ConnectError as exc:
-                refused = refused or _is_refused(exc)
-        if refused:
-            raise FetchError("connection refused")
-        if timed_out:
-            raise httpcore.ConnectTimeout(f"connecting to {host} timed out")
-        raise FetchError("connection failed")
-
-    async def connect_unix_socket(  # httpcore's interface
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise UnsafeURLError("unix sockets are not allowed")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-def _is_refused(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return True
-        if isinstance(seen, OSError) and seen.errno == errno.ECONNREFUSED:
-            return True
-        if isinstance(seen, BaseExceptionGroup):
-            return any(_is_refused(inner) for inner in seen.exceptions)
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _guarded_transport(
-    config: ClientConfig,
-    *,
-    resolver: Resolver,
-    is_forbidden: AddressPredicate,
-    ssl_context: ssl.SSLContext | None,
-) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose connection pool uses :class:`_GuardedBackend`.
-
-    httpx 0.28 has no public hook for the network backend, so the pool it
-    builds is replaced by an equivalent one with ours. If a future httpx stops
-    keeping its pool in ``_pool``, this fails loudly instead of running
-    unguarded.
-    """
-    context = ssl_context or httpx.create_ssl_context(trust_env=False)
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-    transport = httpx.AsyncHTTPTransport(verify=context, trust_env=False, limits=limits, retries=0)
-    if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
-        raise RuntimeError("httpx transport internals changed: cannot install the SSRF guard")
-    backend = _GuardedBackend(
-        allow_private_addresses=config.allow_private_addresses,
-        resolver=resolver,
-        is_forbidden=is_forbidden,
-    )
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        http1=True,
-        http2=False,
-        retries=0,
-        network_backend=backend,
-    )
-    return transport
-
-
 class SafeClient:
     """One pooled, guarded HTTP client; use as ``async with SafeClient(cfg) as c``.
 
@@ -231,8 +109,8 @@ class SafeClient:
     ) -> None:
         self.config = config or ClientConfig()
         self._is_forbidden = is_forbidden or is_forbidden_address
-        transport = _guarded_transport(
-            self.config,
+        transport = guarded_transport(
+            allow_private_addresses=self.config.allow_private_addresses,
             resolver=resolver or system_resolver,
             is_forbidden=self._is_forbidden,
             ssl_context=ssl_context,
@@ -249,7 +127,7 @@ class SafeClient:
             follow_redirects=False,
             trust_env=False,
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            headers={"User-Agent": cfg.user_agent, "Accept-Encoding": _ACCEPT_ENCODING},
+            headers={"User-Agent": cfg.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         )
 
     async def __aenter__(self) -> SafeClient:
@@ -321,7 +199,7 @@ class SafeClient:
     ) -> httpx.Response:
         """GET anything; the status is returned, not raised; the body is capped."""
         response, body = await self._request("GET", url, headers=headers, auth=auth)
-        return _rebuild(response, body)
+        return rebuild_response(response, body)
 
     async def post(
         self,
@@ -343,7 +221,7 @@ class SafeClient:
         response, response_body = await self._request(
             "POST", url, headers=merged, auth=auth, content=body
         )
-        return _rebuild(response, response_body)
+        return rebuild_response(response, response_body)
 
     # -- machinery --------------------------------------------------------
 
@@ -412,7 +290,7 @@ class SafeClient:
                     continue
                 if before_body is not None:
                     before_body(response)
-                body = await _read_capped(response, cfg.max_response_bytes)
+                body = await read_capped(response, cfg.max_response_bytes)
                 return response, body
             finally:
                 await response.aclose()
@@ -427,6 +305,7 @@ class SafeClient:
 
 
 def _require_json_success(response: httpx.Response) -> None:
+    """Refuse a failed or non-JSON answer from its headers, before reading the body."""
     if not 200 <= response.status_code < 300:
         raise FetchStatusError(response.status_code)
     media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -438,7 +317,7 @@ def _map_http_error(exc: httpx.HTTPError) -> FetchError:
     if isinstance(exc, httpx.ConnectError):
         if _has_cause(exc, ssl.SSLError):
             return FetchError("TLS handshake failed")
-        if _is_refused(exc):
+        if is_refused(exc):
             return FetchError("connection refused")
         return FetchError("connection failed")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
@@ -457,73 +336,3 @@ def _has_cause(exc: BaseException, kind: type[BaseException]) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-async def _read_capped(response: httpx.Response, limit: int) -> bytes:
-    """Read the body, stopping as soon as it (or its inflated form) passes ``limit``."""
-    declared = response.headers.get("content-length", "").strip()
-    if declared.isdigit() and int(declared) > limit:
-        raise FetchError("response too large")
-    inflater = _inflater(response.headers.get("content-encoding", ""))
-    out = bytearray()
-    raw_total = 0
-    async for chunk in response.aiter_raw():
-        raw_total += len(chunk)
-        if raw_total > limit:
-            raise FetchError("response too large")
-        if inflater is None:
-            out += chunk
-        else:
-            try:
-                data = chunk
-                while data:
-                    out += inflater.decompress(data, limit - len(out) + 1)
-                    if len(out) > limit:
-                        raise FetchError("response too large")
-                    data = inflater.unconsumed_tail
-            except zlib.error:
-                raise FetchError("invalid compressed body") from None
-        if len(out) > limit:
-            raise FetchError("response too large")
-    if inflater is not None:
-        try:
-            out += inflater.flush()
-        except zlib.error:
-            raise FetchError("invalid compressed body") from None
-        if len(out) > limit:
-            raise FetchError("response too large")
-    return bytes(out)
-
-
-def _inflater(content_encoding: str) -> Any:
-    codings = [
-        c.strip().lower()
-        for c in content_encoding.split(",")
-        if c.strip().lower() not in ("", "identity")
-    ]
-    if not codings:
-        return None
-    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    if len(codings) == 1 and codings[0] == "deflate":
-        return zlib.decompressobj()
-    raise FetchError(f"unsupported content encoding {content_encoding!r}")
-
-
-def _rebuild(response: httpx.Response, body: bytes) -> httpx.Response:
-    """A closed, fully read Response carrying the (inflated, capped) body."""
-    headers = [
-        (k, v)
-        for k, v in response.headers.multi_items()
-        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-    ]
-    extensions = {
-        k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")
-    }
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=body,
-        request=response.request,
-        extensions=extensions,
-    )

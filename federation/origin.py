@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 
+@lru_cache(maxsize=4096)
 def origin_of(url: str) -> str:
     """scheme://host[:port], lower-cased: ports make distinct hosts."""
     parts = urlsplit(url)

@@ -32,6 +32,16 @@ def _combine(values: Iterable[str]) -> str:
 
 def normalize_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Return ``headers`` with lowercase names and repeated fields combined."""
+    raw = getattr(headers, "raw", None)
+    if isinstance(raw, list):
+        # ASGI/Starlette headers: already-lowercase (bytes, bytes) pairs. This
+        # is the inbox hot path, so skip the generic (Protocol-checked) route.
+        combined: dict[str, str] = {}
+        for name_bytes, value_bytes in raw:
+            name = name_bytes.decode("latin-1").lower()
+            value = value_bytes.decode("latin-1").strip()
+            combined[name] = f"{combined[name]}, {value}" if name in combined else value
+        return combined
     names = {name.lower(): name for name in headers}
     result: dict[str, str] = {}
     if isinstance(headers, _StarletteLike):

@@ -123,7 +123,9 @@ def sent_for(peer: Any, activity_id: str) -> list[dict[str, Any]]:
     return [s for s in peer.sent() if s.get("activityId") == activity_id]
 
 
-def fresh_create(peer: Any, *, actor: str | None = None, content: str = "<p>Titration</p>") -> dict:
+def fresh_create(
+    peer: Any, *, actor: str | None = None, content: str = "<p>Titration</p>"
+) -> dict[str, Any]:
     """A Create(Note) in the peer's name (or ``actor``'s), with ids on that actor's origin."""
     actor = actor or peer.actor
     stamp = time.time_ns()

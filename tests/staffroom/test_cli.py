@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from actors.passwords import verify_password
 from actors.local import account_by_name
+from actors.passwords import verify_password
 from actors.tokens import account_for_token
 from tests.support.node import ROOT, Node, free_port, wait_until
 
