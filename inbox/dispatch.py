@@ -1,32 +1,124 @@
-"""THE table: activity type → handler.
+"""THE table: activity type → handler (and, for four types, object type → handler).
 
-Adding a type is one line here and one module in ``inbox/handlers/``. Types
-not in the table fall to :func:`ignore`: accepted, recorded, never a 500.
+Adding a type is one line here and one module in ``inbox/handlers/``. A type
+not in the table falls to :func:`ignore`: accepted, recorded in the mailbox
+of whom it reached, never a 500. For Create, Update and Undo the object's
+type picks the handler; an object given only by id goes to the ``untyped``
+handler, which fetches or looks it up.
+
+Outcomes (see :mod:`inbox.worker`): a handler that returns leaves the item
+``processed``; :class:`Refused` (authentic, but not allowed) leaves it
+``rejected`` with nothing of it kept; any other exception is retried with
+backoff until ``failed``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from actors.context import NodeContext
+from federation.vocab import type_of
+from inbox.handlers import (
+    accept,
+    add,
+    announce,
+    block,
+    create,
+    delete,
+    flag,
+    follow,
+    like,
+    reject,
+    remove,
+    undo,
+    update,
+)
+from inbox.handlers.common import Refused
+from inbox.handlers.mailbox import record_mailbox
 from storage.models import InboxItem
 
-Handler = Callable[[NodeContext, InboxItem], Awaitable[None]]
+__all__ = ["HANDLERS", "Handler", "Refused", "dispatch", "handler_for", "ignore"]
+
+Handler = Callable[[AsyncSession, NodeContext, InboxItem], Awaitable[None]]
 
 
-async def ignore(_node: NodeContext, _item: InboxItem) -> None:
-    """Default for types we do not act on yet: the row is kept as processed."""
+async def ignore(_session: AsyncSession, _node: NodeContext, _item: InboxItem) -> None:
+    """Default for types we do not act on: the row is kept as processed."""
 
+
+def by_object_type(table: Mapping[str, Handler], *, untyped: Handler) -> Handler:
+    """A handler that picks from ``table`` by the embedded object's type."""
+
+    async def pick(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
+        obj = item.body.get("object")
+        if isinstance(obj, dict):
+            kind = type_of(obj)
+            chosen = table.get(kind, ignore) if kind is not None else ignore
+        else:
+            chosen = untyped if isinstance(obj, str) else ignore
+        await chosen(session, node, item)
+
+    return pick
+
+
+CREATE: dict[str, Handler] = {
+    "Note": create.handle,
+    "Article": create.handle,
+    "Page": create.handle,
+    "Question": create.handle,
+    "Event": create.handle,
+    "Document": create.handle,
+}
+
+UPDATE: dict[str, Handler] = {
+    "Note": update.edit,
+    "Article": update.edit,
+    "Page": update.edit,
+    "Question": update.edit,
+    "Event": update.edit,
+    "Document": update.edit,
+    "Person": update.profile,
+    "Group": update.profile,
+    "Service": update.profile,
+    "Application": update.profile,
+    "Organization": update.profile,
+}
+
+UNDO: dict[str, Handler] = {
+    "Follow": undo.follow,
+    "Like": undo.like,
+    "Announce": undo.announce,
+    "Block": undo.block,
+}
 
 HANDLERS: dict[str, Handler] = {
-    # Filled in by the federation-flows work: Follow, Accept, Reject, Undo,
-    # Create, Update, Delete, Like, Announce, Block, Flag, Add, Remove.
+    "Accept": accept.handle,
+    "Add": add.handle,
+    "Announce": announce.handle,
+    "Block": block.handle,
+    "Create": by_object_type(CREATE, untyped=create.by_reference),
+    "Delete": delete.handle,
+    "Flag": flag.handle,
+    "Follow": follow.handle,
+    "Like": like.handle,
+    "Reject": reject.handle,
+    "Remove": remove.handle,
+    "Undo": by_object_type(UNDO, untyped=undo.by_reference),
+    "Update": by_object_type(UPDATE, untyped=update.by_reference),
 }
 
 
 def handler_for(activity_type: str) -> Handler:
     return HANDLERS.get(activity_type, ignore)
+
+
+async def dispatch(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
+    """Run the item's handler, then file it in the inbox of every local actor it reached."""
+    await handler_for(item.activity_type)(session, node, item)
+    await record_mailbox(session, item)
 
 
 def describe(activity: dict[str, Any]) -> str:

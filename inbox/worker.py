@@ -14,7 +14,7 @@ import random
 from datetime import timedelta
 
 from actors.context import NodeContext
-from inbox.dispatch import handler_for
+from inbox.dispatch import Refused, dispatch
 from storage.jobs import claim
 from storage.models import InboxItem, InboxState
 from storage.models.inbox import LEASE_SECONDS, MAX_ATTEMPTS
@@ -33,13 +33,21 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 async def process_item(node: NodeContext, item: InboxItem) -> None:
-    handler = handler_for(item.activity_type)
     async with node.sessions() as session:
         row = await session.get(InboxItem, item.id)
         if row is None or row.state != InboxState.RECEIVED:
             return
         try:
-            await handler(node, row)
+            await dispatch(session, node, row)
+        except Refused as refused:
+            # Authentic but not allowed: keep nothing it did, never retry it.
+            await session.rollback()
+            row = await session.get(InboxItem, item.id)
+            assert row is not None
+            row.state = InboxState.REJECTED
+            row.error = refused.reason[:2000]
+            row.locked_until = None
+            log.info("inbox item %s refused: %s", item.activity_id, refused.reason)
         except Exception as exc:
             await session.rollback()
             row = await session.get(InboxItem, item.id)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 import actors.routes
+import content.routes
 import inbox.routes
 from actors.config import NodeConfig
 from actors.context import NodeContext
@@ -111,7 +112,7 @@ def create_app(settings: Settings) -> Starlette:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     return Starlette(
-        routes=[*actors.routes.routes, *inbox.routes.routes],
+        routes=[*actors.routes.routes, *content.routes.routes, *inbox.routes.routes],
         lifespan=lifespan,
         exception_handlers={FederationError: federation_error},
     )

@@ -16,7 +16,7 @@ from actors.local import account_by_name, count_admins, create_person, list_acco
 from actors.passwords import generate_password
 from actors.roles import parse_role
 from actors.tokens import issue_token, parse_scopes
-from staffroom.app import create_app, node_config, node_context
+from staffroom.app import create_app, delivery_config, node_config, node_context
 from staffroom.settings import Settings, SettingsError, load_settings
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
@@ -93,6 +93,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
     import uvloop
 
     from inbox import worker as inbox_worker
+    from outbox import delivery
 
     async def run() -> None:
         await _ensure_migrated(settings)
@@ -102,7 +103,10 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
             loop.add_signal_handler(sig, stop.set)
         async with node_context(settings) as node:
             print(f"worker running for {settings.domain}", flush=True)
-            await inbox_worker.run_forever(node, stop)
+            await asyncio.gather(
+                inbox_worker.run_forever(node, stop),
+                delivery.run_forever(node, stop, delivery_config(settings)),
+            )
 
     uvloop.run(run())
 
@@ -225,6 +229,23 @@ def cmd_users_token(settings: Settings, args: argparse.Namespace) -> None:
     print(tokens[0])
 
 
+def cmd_users_rotate_key(settings: Settings, args: argparse.Namespace) -> None:
+    """New key pair for an account, announced to its followers with Update(Person)."""
+    from actors.profile import rotate_keys
+
+    async def run() -> None:
+        await _ensure_migrated(settings)
+        async with node_context(settings) as node, node.sessions() as session:
+            found = await account_by_name(session, args.name)
+            if found is None:
+                raise CommandError(f"no account named {args.name!r}")
+            await rotate_keys(session, node, found[1])
+            await session.commit()
+
+    asyncio.run(run())
+    print(f"new key for {args.name}@{settings.domain}; followers are told with Update")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="staffroom", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -258,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("name")
     token.add_argument("--scopes", default="read,write,follow")
     token.set_defaults(func=cmd_users_token)
+    rotate = users.add_parser("rotate-key", help="give an account a new key pair")
+    rotate.add_argument("name")
+    rotate.set_defaults(func=cmd_users_rotate_key)
     admin = users.add_parser("ensure-admin", help="create the first admin if there is none")
     admin.add_argument("--name", default="admin")
     admin.set_defaults(func=cmd_users_ensure_admin)

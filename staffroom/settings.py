@@ -42,6 +42,8 @@ class Settings:
     open_registrations: bool = False
     max_inbox_bytes: int = 1024 * 1024
     workers: bool = True
+    #: How long a delivery worker's claim on a row lasts (renewed while held).
+    delivery_lease_seconds: int = 30
 
     @property
     def scheme(self) -> str:
@@ -142,6 +144,8 @@ def load_settings(
         values["node_name"] = raw
     if (raw := get("MAX_INBOX_BYTES")) is not None:
         values["max_inbox_bytes"] = _parse_int("MAX_INBOX_BYTES", raw, minimum=1024)
+    if (raw := get("DELIVERY_LEASE_SECONDS")) is not None:
+        values["delivery_lease_seconds"] = _parse_int("DELIVERY_LEASE_SECONDS", raw, minimum=1)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
 
     settings = Settings(**values)

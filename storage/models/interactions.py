@@ -49,9 +49,7 @@ class Report(SQLModel, table=True):
     __tablename__ = "reports"
 
     id: int | None = Field(default=None, sa_column=id_column())
-    reporter_id: int | None = Field(
-        default=None, sa_column=fk_column("actors.id", nullable=True)
-    )
+    reporter_id: int | None = Field(default=None, sa_column=fk_column("actors.id", nullable=True))
     target_id: int | None = Field(default=None, sa_column=fk_column("actors.id", nullable=True))
     object_ap_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -47,9 +47,7 @@ class ContentObject(SQLModel, table=True):
     to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     cc: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Mentions and hashtags: [{"type": "Mention"|"Hashtag", "name": ..., "href": ...}]
-    tags: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
+    tags: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     attachments: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )

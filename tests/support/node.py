@@ -134,6 +134,32 @@ class Node:
 
         return self.with_session(work)
 
+    def token(self, name: str, scopes: str = "read write follow") -> str:
+        """A bearer token for ``name``, issued in-process (as `users token` does)."""
+        from actors.local import account_by_name
+        from actors.tokens import issue_token
+
+        async def work(session: Any) -> str:
+            found = await account_by_name(session, name)
+            assert found is not None, name
+            return await issue_token(session, found[0], scopes, description="test")
+
+        return self.with_session(work)
+
+    def with_node(self, work: Callable[[Any, Any], Awaitable[T]]) -> T:
+        """Run ``work(session, node_context)`` in-process against this node's database,
+        for domain actions no HTTP endpoint offers yet (their deliveries are queued
+        in the database and sent by the running server's workers)."""
+        from staffroom.app import node_context
+
+        async def run() -> T:
+            async with node_context(self.settings) as ctx, ctx.sessions() as session:
+                value = await work(session, ctx)
+                await session.commit()
+                return value
+
+        return run_async(run)
+
     def staffroom(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "staffroom", *args],

@@ -1,7 +1,8 @@
 """A small "remote server" for tests: actors with keys we hold, served over loopback.
 
 It lets a test play another fediverse server: publish actor documents (with
-a key it controls), sign requests as those actors, and count key fetches.
+a key it controls), sign requests as those actors, count key fetches, and
+serve any other document (a post, a Create) at its id with :meth:`RemoteServer.serve`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -48,6 +50,8 @@ class RemoteActor:
             "preferredUsername": self.name,
             "inbox": f"{self.id}/inbox",
             "outbox": f"{self.id}/outbox",
+            "followers": f"{self.id}/followers",
+            "featured": f"{self.id}/collections/featured",
             "endpoints": {"sharedInbox": f"{self.base_url}/inbox"},
             "publicKey": {
                 "id": self.key_id,
@@ -66,6 +70,8 @@ class RemoteServer:
     actors: dict[str, RemoteActor] = field(default_factory=dict)
     fetches: list[str] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
+    # Served documents by path; an int answers with that status instead (404, 410...).
+    objects: dict[str, dict[str, Any] | int] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -76,6 +82,14 @@ class RemoteServer:
         actor = RemoteActor(name, self.base_url, private_pem, public_pem)
         self.actors[name] = actor
         return actor
+
+    def serve(self, doc: dict[str, Any] | int, path: str | None = None) -> str:
+        """Serve ``doc`` at its id (or at ``path``); returns the path."""
+        if path is None:
+            assert isinstance(doc, dict)
+            path = urlsplit(doc["id"]).path
+        self.objects[path] = doc
+        return path
 
     def activity(self, actor: RemoteActor, kind: str, obj: Any, **extra: Any) -> dict[str, Any]:
         return {
@@ -95,6 +109,13 @@ class RemoteServer:
                 return JSONResponse({"error": "not found"}, status_code=404)
             return JSONResponse(actor.document(), media_type="application/activity+json")
 
+        async def document(request: Request) -> Response:
+            self.fetches.append(request.url.path)
+            doc = self.objects.get(request.url.path, 404)
+            if isinstance(doc, int):
+                return JSONResponse({"error": "unavailable"}, status_code=doc)
+            return JSONResponse(doc, media_type="application/activity+json")
+
         async def inbox(request: Request) -> Response:
             self.received.append({"headers": dict(request.headers), "body": await request.body()})
             return Response(status_code=202)
@@ -104,6 +125,7 @@ class RemoteServer:
                 Route("/users/{name}", actor_doc),
                 Route("/users/{name}/inbox", inbox, methods=["POST"]),
                 Route("/inbox", inbox, methods=["POST"]),
+                Route("/{path:path}", document),
             ]
         )
 

@@ -1,0 +1,422 @@
+"""Fan-out benchmark: one post to 10,000 followers on 1,000 hosts, against the loadgen sink.
+
+What it does, per run:
+
+1. starts ``aploadgen sink`` (``../shared/loadgen``) with one fake host per
+   port, verifying every Digest and HTTP signature (it fetches our key over
+   loopback from the node, once);
+2. starts a real ``staffroom serve`` (delivery workers in-process) on a fresh
+   database and writes 10,000 remote followers straight into it, ten per sink
+   host, all sharing that host's shared inbox;
+3. measures one core's RSA-2048 PKCS#1 v1.5 SHA-256 sign rate in this process
+   (about 2 s), while the node is idle;
+4. publishes one ``Create(Note)`` with :func:`outbox.publish.publish` (1,000
+   rows: one per shared inbox) and waits until every healthy host's row is
+   sent, or the time limit.
+
+It prints deliveries/s as the sink saw them (first to last arrival), as our
+database saw them (publish commit to the last healthy row recorded sent),
+and their ratio to the sign rate. The default is two runs: a clean one, then
+one where ``--slow-hosts`` answer after ``--slow-ms`` and ``--error-hosts``
+answer 500, to show the healthy hosts' rate does not drop.
+
+    .venv/bin/python -m bench.fanout [--hosts 1000] [--followers 10000]
+        [--backend sqlite|postgres] [--only clean|degraded] [--profile]
+
+Target (issue, part 3): ≥ 0.5 x the sign rate, and degraded hosts never lower
+the others' rate. Everything stops by itself (``--time-limit`` per run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from outbox.publish import publish
+from storage.ids import new_id
+from storage.models import Actor, Delivery, DeliveryState, Follow, FollowState
+from tests.support.node import Node
+from tests.support.outbox import note
+
+ROOT = Path(__file__).resolve().parents[1]
+LOADGEN = ROOT.parent / "shared" / "loadgen"
+WORK = ROOT / ".bench"
+
+
+def sign_rate(seconds: float = 2.0) -> float:
+    """RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second on one core."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    data = b"(request-target): post /inbox\nhost: 127.0.0.1:20000\ndate: x\ndigest: y" * 2
+    count, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for _ in range(50):
+            key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        count += 50
+    return count / elapsed
+
+
+def free_port_range(n: int) -> int:
+    """A base port P with P .. P+n-1 all free on 127.0.0.1."""
+    for base in range(20000, 65000 - n, 997):
+        socks = []
+        try:
+            for port in range(base, base + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise SystemExit(f"no {n} consecutive free ports")
+
+
+class SinkProcess:
+    def __init__(self, args: argparse.Namespace, base: int, slow: int, errors: int, tag: str):
+        self.base, self.hosts = base, args.hosts
+        self.out = WORK / f"fanout-sink-{tag}.json"
+        self.out.unlink(missing_ok=True)
+        cmd = [
+            sys.executable, "-m", "aploadgen", "sink",
+            "--hosts", str(args.hosts), "--base-port", str(base),
+            "-t", str(args.time_limit + 120), "--progress", "3600",
+            "--slow-hosts", str(slow), "--slow-ms", str(args.slow_ms),
+            "--error-hosts", str(errors), "--json-out", str(self.out),
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONPATH": str(LOADGEN)}
+        self.log = (WORK / f"fanout-sink-{tag}.log").open("w")
+        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 120
+        while True:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"sink exited early; see {self.log.name}")
+            try:
+                if httpx.get(self.stats_url(base + args.hosts - 1), timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("sink did not start in 120 s")
+            time.sleep(0.2)
+
+    def stats_url(self, port: int | None = None) -> str:
+        return f"http://127.0.0.1:{port or self.base}/_sink/stats"
+
+    def stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = httpx.get(self.stats_url(), timeout=5).json()
+        return result
+
+    def stop(self) -> dict[str, Any]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return json.loads(self.out.read_text()) if self.out.exists() else {}
+
+
+def seed(node: Node, base: int, args: argparse.Namespace) -> int:
+    """10,000 remote followers of a fresh local author, ``followers / hosts`` per host."""
+    author = node.create_user("bencher")
+    per_host = args.followers // args.hosts
+
+    async def work(session: Any) -> None:
+        actors, follows = [], []
+        for h in range(args.hosts):
+            host = f"127.0.0.1:{base + h}"
+            for i in range(per_host):
+                ap_id = f"http://{host}/users/t{i}"
+                actor = Actor(
+                    id=new_id(), ap_id=ap_id, username=f"t{i}", domain=host,
+                    inbox_url=f"{ap_id}/inbox", shared_inbox_url=f"http://{host}/inbox",
+                )  # fmt: skip
+                actors.append(actor)
+                follows.append(
+                    Follow(
+                        id=new_id(),
+                        follower_id=actor.id,
+                        followee_id=author.id,
+                        state=FollowState.ACCEPTED,
+                        activity_ap_id=f"{ap_id}/follow/1",
+                    )
+                )
+        session.add_all(actors)
+        await session.flush()
+        session.add_all(follows)
+
+    node.with_session(work)
+    assert author.id is not None
+    return author.id
+
+
+def publish_one(node: Node, author_id: int) -> tuple[float, datetime, int]:
+    async def work(session: Any) -> int:
+        me = await session.get(Actor, author_id)
+        _activity, audience = await publish(session, me, note(me, 1))
+        return len(audience.inboxes)
+
+    inboxes = node.with_session(work)  # commits
+    return time.perf_counter(), datetime.now().astimezone(), inboxes
+
+
+def progress(node: Node, healthy: set[str]) -> tuple[int, int, list[datetime]]:
+    async def work(session: Any) -> tuple[int, int, list[datetime]]:
+        rows = (
+            await session.exec(
+                select(Delivery.host, Delivery.updated_at).where(
+                    col(Delivery.state) == DeliveryState.SENT
+                )
+            )
+        ).all()
+        total = (await session.exec(select(func.count()).select_from(Delivery))).one()
+        times = [at for host, at in rows if host in healthy]
+        return len(rows), int(total), times
+
+    return node.with_session(work)
+
+
+def ceiling(args: argparse.Namespace, node: Node, author_id: int) -> dict[str, Any]:
+    """The sink's own ceiling, in this run: pre-signed raw HTTP/1.1 POSTs, no client work.
+
+    A separate verifying sink with the same host count; each request is
+    signed with the author's key *before* the clock starts and sent over a
+    new connection (one per host, like the fan-out), 64 in flight. Whatever
+    we reach is bounded by this figure on the same machine.
+    """
+    import asyncio
+
+    from federation.signatures.cavage import sign_cavage
+
+    async def key(session: Any) -> tuple[str, str]:
+        me = await session.get(Actor, author_id)
+        return me.public_key_id, me.private_key_pem
+
+    key_id, pem = node.with_session(key)
+    base = free_port_range(args.hosts)
+    sink = SinkProcess(args, base, 0, 0, "ceiling")
+    body = json.dumps(note(Actor(ap_id=key_id.split("#")[0], username="x", domain="x",
+                                 inbox_url="x", followers_url="x"), 0)).encode()  # fmt: skip
+    requests = []
+    for h in range(args.hosts):
+        url = f"http://127.0.0.1:{base + h}/inbox"
+        signed = sign_cavage("POST", url, {}, key_id, pem, body)
+        head = "".join(f"{k}: {v}\r\n" for k, v in signed.items())
+        requests.append(
+            (base + h, (f"POST /inbox HTTP/1.1\r\n{head}Content-Type: application/activity+json"
+                        f"\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                        ).encode() + body)
+        )  # fmt: skip
+
+    async def send_all() -> tuple[float, dict[int, int]]:
+        limit = asyncio.Semaphore(64)
+        statuses: dict[int, int] = {}
+
+        async def one(port: int, raw: bytes) -> None:
+            async with limit:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(raw)
+                line = await reader.readline()
+                await reader.read()
+                writer.close()
+                status = int(line.split()[1])
+                statuses[status] = statuses.get(status, 0) + 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(port, raw) for port, raw in requests))
+        return time.perf_counter() - start, statuses
+
+    try:
+        elapsed, statuses = asyncio.run(send_all())
+        time.sleep(0.3)
+    finally:
+        report = sink.stop()
+    return {
+        "client_per_s": round(args.hosts / elapsed, 1),
+        "sink_deliveries_per_s": report.get("deliveries_per_s"),
+        "statuses": statuses,
+        "results": report.get("results"),
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def profile_start(pid: int, tag: str) -> subprocess.Popen[bytes] | None:
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    out = WORK / f"fanout-profile-{tag}.txt"
+    cmd = [str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw"]
+    return subprocess.Popen([*cmd, "-o", str(out)], stdout=subprocess.DEVNULL)
+
+
+def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str, Any]:
+    base = free_port_range(args.hosts)
+    degraded = {f"127.0.0.1:{base + i}" for i in range(slow + errors)}
+    healthy = {f"127.0.0.1:{base + i}" for i in range(args.hosts)} - degraded
+    sink = SinkProcess(args, base, slow, errors, tag)
+    node = Node(Path(tempfile.mkdtemp(dir=WORK)), args.backend)
+    spy = None
+    try:
+        node.migrate()
+        node.start()
+        author_id = seed(node, base, args)
+        ceil = ceiling(args, node, author_id) if args.ceiling else None
+        signs = sign_rate()
+        if args.profile:
+            assert node.process is not None
+            spy = profile_start(node.process.pid, tag)
+            time.sleep(1)
+        assert node.process is not None
+        pids = {"node": node.process.pid, "sink": sink.proc.pid}
+        cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        t0, wall0, inboxes = publish_one(node, author_id)
+        deadline = t0 + args.time_limit
+        sent = 0
+        times: list[datetime] = []
+        # Poll the sink (cheap) until every host was hit once; only then read
+        # our database, so the bench itself does not compete for the CPU.
+        while time.perf_counter() < deadline:
+            if sink.stats().get("total", 0) >= args.hosts:
+                sent, _total, times = progress(node, healthy)
+                if len(times) >= len(healthy):
+                    break
+                time.sleep(0.2)
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - t0
+        cpu = {name: round(cpu_seconds(pid) - cpu0[name], 2) for name, pid in pids.items()}
+        time.sleep(0.5)  # let the sink count the last arrivals
+        live = sink.stats()
+    finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
+        report = sink.stop()
+        node.close()
+    last = max(times) if times else None
+    e2e = len(times) / (last - wall0).total_seconds() if last else 0.0
+    sink_rate = report.get("deliveries_per_s") or live.get("deliveries_per_s") or 0.0
+    return {
+        "run": tag,
+        "backend": args.backend,
+        "hosts": args.hosts,
+        "followers": args.followers,
+        "slow_hosts": slow,
+        "error_hosts": errors,
+        "rows_queued": inboxes,
+        "healthy_rows": len(healthy),
+        "healthy_sent": len(times),
+        "all_sent": sent,
+        "complete": len(times) == len(healthy),
+        "wait_s": round(elapsed, 2),
+        "cpu_s": cpu,
+        "sink": report or live,
+        "load_average": os.getloadavg(),
+        "ceiling": ceil,
+        "sign_rate_per_s": round(signs, 1),
+        "sink_deliveries_per_s": sink_rate,
+        "healthy_e2e_per_s": round(e2e, 1),
+        "ratio_sink_to_sign": round(sink_rate / signs, 3) if signs else None,
+        "ratio_e2e_to_sign": round(e2e / signs, 3) if signs else None,
+    }
+
+
+def show(result: dict[str, Any]) -> None:
+    sink = result["sink"]
+    print(
+        f"\n== {result['run']} ({result['backend']}): {result['rows_queued']} rows for "
+        f"{result['followers']} followers on {result['hosts']} hosts; "
+        f"slow={result['slow_hosts']} error={result['error_hosts']}"
+    )
+    print(
+        f"   sink: total={sink.get('total')} results={sink.get('results')} "
+        f"per-host min/max={sink.get('per_host_min')}/{sink.get('per_host_max')} "
+        f"key_fetches={sink.get('key_fetches')} span={sink.get('span_s')}s"
+    )
+    print(
+        f"   healthy rows sent {result['healthy_sent']}/{result['healthy_rows']} "
+        f"(all sent {result['all_sent']}) in {result['wait_s']} s; "
+        f"CPU seconds meanwhile: {result['cpu_s']}"
+    )
+    print(
+        f"   deliveries/s: sink {result['sink_deliveries_per_s']}, "
+        f"healthy end-to-end {result['healthy_e2e_per_s']}; "
+        f"RSA-2048 signs/s on one core {result['sign_rate_per_s']}; "
+        f"ratio {result['ratio_sink_to_sign']} (sink) / {result['ratio_e2e_to_sign']} (e2e)"
+    )
+    if result["ceiling"]:
+        c = result["ceiling"]
+        print(
+            f"   sink ceiling (pre-signed raw POSTs, no client work): {c['sink_deliveries_per_s']}"
+            f"/s {c['results']} = {c['sink_deliveries_per_s'] / result['sign_rate_per_s']:.3f} x "
+            f"sign rate; ours is {result['sink_deliveries_per_s'] / c['sink_deliveries_per_s']:.2f}"
+            " of the ceiling"
+        )
+    print(f"   load average at the end: {result['load_average']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hosts", type=int, default=1000)
+    parser.add_argument("--followers", type=int, default=10_000)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--only", choices=("clean", "degraded"))
+    parser.add_argument("--slow-hosts", type=int, default=10)
+    parser.add_argument("--slow-ms", type=float, default=2000.0)
+    parser.add_argument("--error-hosts", type=int, default=10)
+    parser.add_argument("--time-limit", type=float, default=60.0, help="per run, seconds")
+    parser.add_argument("--profile", action="store_true", help="py-spy the node (raw stacks)")
+    parser.add_argument(
+        "--no-ceiling", dest="ceiling", action="store_false", help="skip the sink ceiling run"
+    )
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    runs = []
+    if args.only in (None, "clean"):
+        runs.append(run(args, 0, 0, "clean"))
+        show(runs[-1])
+    if args.only in (None, "degraded"):
+        args.ceiling = args.ceiling and args.only == "degraded"
+        runs.append(run(args, args.slow_hosts, args.error_hosts, "degraded"))
+        show(runs[-1])
+    if len(runs) == 2:
+        clean, degraded = runs
+
+        def ratio(name: str) -> float:
+            return float(degraded[name]) / max(float(clean[name]), 1e-9)
+
+        print(
+            f"\n   degraded/clean: healthy end-to-end rate {ratio('healthy_e2e_per_s'):.2f}, "
+            f"sink rate {ratio('sink_deliveries_per_s'):.2f}; the same normalized by each "
+            f"run's sign rate (the machine's load changes): {ratio('ratio_e2e_to_sign'):.2f}, "
+            f"{ratio('ratio_sink_to_sign'):.2f}"
+        )
+    out = WORK / f"fanout-{int(time.time())}.json"
+    out.write_text(json.dumps(runs, indent=2, default=str) + "\n")
+    print(f"\n   results: {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""HTTP for posts: the C2S outbox, an actor's collections, and objects and activities at their ids.
+
+Thin routes: authenticate → parse → one domain call → render. Two ways to
+say who is asking: a bearer token (the owner's client) and an HTTP-signed
+GET (another server fetching for one of its users). Anything not public is
+answered 404 to everyone outside its audience, including unsigned and
+wrongly signed requests, exactly as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from html import escape
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from actors.context import NodeContext
+from actors.http import ActivityResponse, wants_activity_json
+from actors.local import local_actor_by_name
+from actors.remote import actor_by_ap_id
+from actors.roles import INSTANCE_ACTOR_USERNAME
+from actors.tokens import account_for_token
+from content import c2s, collections
+from content.as2 import object_to_as2, tombstone_to_as2
+from content.lookup import find_activity, find_object, may_read_activity
+from content.sanitize import sanitize_html
+from content.visibility import is_open, may_read
+from federation.errors import FederationError
+from federation.limits import read_limited
+from federation.signatures import verify_request
+from storage.models import Actor, ContentObject
+
+PRIVATE = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization, Signature"}
+
+
+GraphBuilder = Callable[[AsyncSession, Actor, collections.PageRequest], Awaitable[dict[str, Any]]]
+
+
+class AuthError(FederationError):
+    status = 401
+
+
+def _node(request: Request) -> NodeContext:
+    node: NodeContext = request.app.state.node
+    return node
+
+
+def _error(status: int, message: str) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="staffroom"'} if status == 401 else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _not_found() -> Response:
+    return _error(404, "not found")
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def _token_actor(session: AsyncSession, token: str, scope: str) -> Actor:
+    """The actor behind a bearer token: 401 for a bad token, 403 without ``scope``."""
+    found = await account_for_token(session, token)
+    if found is None:
+        raise AuthError("the access token is invalid")
+    account, scopes = found
+    if scope not in scopes:
+        raise FederationError(f"the token lacks the {scope!r} scope", status=403)
+    actor = await session.get(Actor, account.actor_id)
+    if actor is None:
+        raise AuthError("the access token is invalid")
+    return actor
+
+
+async def _owner(session: AsyncSession, request: Request, scope: str) -> Actor:
+    """The local actor named in the path, who must be the token's own actor."""
+    token = _bearer(request)
+    if token is None:
+        raise AuthError("a bearer token is required")
+    me = await _token_actor(session, token, scope)
+    actor = await local_actor_by_name(session, request.path_params["username"])
+    if actor is None:
+        raise FederationError("no such actor", status=404)
+    if actor.id != me.id:
+        raise FederationError("this is not your outbox", status=403)
+    return actor
+
+
+def _target(request: Request) -> str:
+    """The request target as sent: signatures cover the raw, undecoded path."""
+    raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    query: bytes = request.scope.get("query_string", b"")
+    return (raw + (b"?" + query if query else b"")).decode("latin-1")
+
+
+async def _viewer(request: Request, node: NodeContext) -> Actor | None:
+    """Who is reading: a token's actor, a verified signer, or nobody (None).
+
+    A bad token or a bad signature is simply nobody: the answer for a
+    private object is then the same 404 an absent object gets.
+    """
+    token = _bearer(request)
+    if token is not None:
+        async with node.sessions() as session:
+            try:
+                return await _token_actor(session, token, "read")
+            except FederationError:
+                return None
+    headers = request.headers
+    signed_in_authorization = headers.get("authorization", "")[:10].lower() == "signature "
+    if not ("signature" in headers or "signature-input" in headers or signed_in_authorization):
+        return None
+    try:
+        verified = await verify_request(
+            request.method,
+            _target(request),
+            headers,
+            None,
+            node.keys.resolve,
+            scheme=node.config.scheme,
+        )
+    except (FederationError, ValueError):
+        return None
+    async with node.sessions() as session:
+        return await actor_by_ap_id(session, verified.owner)
+
+
+def _page_request(request: Request) -> collections.PageRequest:
+    return collections.PageRequest.parse(dict(request.query_params))
+
+
+async def _named_actor(session: AsyncSession, request: Request) -> Actor | None:
+    actor = await local_actor_by_name(session, request.path_params["username"])
+    if actor is None or actor.username.lower() == INSTANCE_ACTOR_USERNAME:
+        return None
+    return actor
+
+
+async def outbox_get(request: Request) -> Response:
+    node = _node(request)
+    async with node.sessions() as session:
+        actor = await _named_actor(session, request)
+        if actor is None:
+            return _not_found()
+        doc = await collections.outbox(session, actor, _page_request(request))
+    return ActivityResponse(doc)
+
+
+async def outbox_post(request: Request) -> Response:
+    node = _node(request)
+    try:
+        async with node.sessions() as session:
+            actor = await _owner(session, request, "write")
+            body = await read_limited(
+                request.headers, request.stream(), node.config.max_inbox_bytes
+            )
+            activity = await c2s.submit(session, node, actor, _parse_json(body))
+            await session.commit()
+    except FederationError as exc:
+        return _error(exc.status, exc.reason)
+    return ActivityResponse(activity.body, status_code=201, headers={"Location": activity.ap_id})
+
+
+def _parse_json(body: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise c2s.C2SError("the body is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise c2s.C2SError("the body is not a JSON object")
+    return doc
+
+
+async def inbox_get(request: Request) -> Response:
+    node = _node(request)
+    try:
+        async with node.sessions() as session:
+            actor = await _owner(session, request, "read")
+            doc = await collections.inbox_page(session, actor, _page_request(request))
+    except FederationError as exc:
+        return _error(exc.status, exc.reason)
+    return ActivityResponse(doc, headers=PRIVATE)
+
+
+async def followers_get(request: Request) -> Response:
+    return await _graph(request, collections.followers)
+
+
+async def following_get(request: Request) -> Response:
+    return await _graph(request, collections.following)
+
+
+async def _graph(request: Request, build: GraphBuilder) -> Response:
+    node = _node(request)
+    async with node.sessions() as session:
+        actor = await _named_actor(session, request)
+        if actor is None:
+            return _not_found()
+        doc = await build(session, actor, _page_request(request))
+    return ActivityResponse(doc)
+
+
+async def featured_get(request: Request) -> Response:
+    node = _node(request)
+    async with node.sessions() as session:
+        actor = await _named_actor(session, request)
+        if actor is None:
+            return _not_found()
+        doc = await collections.featured(session, actor, node.config)
+    return ActivityResponse(doc)
+
+
+def _numeric_id(request: Request) -> int | None:
+    raw = request.path_params["id"]
+    return int(raw) if raw.isdigit() and len(raw) < 20 else None
+
+
+async def object_get(request: Request) -> Response:
+    node = _node(request)
+    object_id = _numeric_id(request)
+    if object_id is None:
+        return _not_found()
+    async with node.sessions() as session:
+        found = await find_object(session, node.config, request.path_params["username"], object_id)
+    if found is None:
+        return _not_found()
+    obj, author = found
+    headers = {"Vary": "Accept"}
+    if not is_open(obj):
+        viewer = await _viewer(request, node)
+        async with node.sessions() as session:
+            if not await may_read(session, obj, author, viewer):
+                return _not_found()
+        headers = PRIVATE
+    if obj.deleted_at is not None:
+        return ActivityResponse(tombstone_to_as2(obj), status_code=410, headers=headers)
+    if not wants_activity_json(request):
+        return HTMLResponse(_object_html(obj, author), headers=headers)
+    return ActivityResponse(object_to_as2(obj, author, node.config), headers=headers)
+
+
+async def activity_get(request: Request) -> Response:
+    node = _node(request)
+    activity_id = _numeric_id(request)
+    if activity_id is None:
+        return _not_found()
+    async with node.sessions() as session:
+        found = await find_activity(
+            session, node.config, request.path_params["username"], activity_id
+        )
+    if found is None:
+        return _not_found()
+    activity, author = found
+    headers = {"Vary": "Accept"}
+    if not activity.public:
+        viewer = await _viewer(request, node)
+        async with node.sessions() as session:
+            if not await may_read_activity(session, activity, author, viewer):
+                return _not_found()
+        headers = PRIVATE
+    return ActivityResponse(activity.body, headers=headers)
+
+
+def _object_html(obj: ContentObject, author: Actor) -> str:
+    """A minimal page for a browser that follows a post's id; every value escaped."""
+    who = escape(author.display_name or author.username)
+    handle = escape(f"@{author.username}@{author.domain}")
+    warning = f"<p class='summary'>{escape(obj.summary)}</p>" if obj.summary else ""
+    title = f"<h1>{escape(obj.name)}</h1>" if obj.name else ""
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{who} ({handle})</title>"
+        f"<link rel='alternate' type='application/activity+json' href='{escape(obj.ap_id)}'>"
+        "</head><body><article>"
+        f"<p class='author'><a href='{escape(author.url or author.ap_id)}'>{who}</a> {handle}</p>"
+        f"{title}{warning}<div class='content'>{sanitize_html(obj.content)}</div>"
+        f"<time datetime='{obj.published.isoformat()}'>{escape(obj.published.isoformat())}"
+        "</time></article></body></html>"
+    )
+
+
+routes = [
+    Route("/users/{username}/outbox", outbox_get, methods=["GET"]),
+    Route("/users/{username}/outbox", outbox_post, methods=["POST"]),
+    Route("/users/{username}/inbox", inbox_get, methods=["GET"]),
+    Route("/users/{username}/followers", followers_get, methods=["GET"]),
+    Route("/users/{username}/following", following_get, methods=["GET"]),
+    Route("/users/{username}/collections/featured", featured_get, methods=["GET"]),
+    Route("/users/{username}/statuses/{id}", object_get, methods=["GET"]),
+    Route("/users/{username}/activities/{id}", activity_get, methods=["GET"]),
+]

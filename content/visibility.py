@@ -1,0 +1,130 @@
+"""Visibility: the addressing a visibility means, and who may read what.
+
+Addressing follows Mastodon exactly, because every other server reads
+visibility back from ``to``/``cc`` the way Mastodon writes them:
+
+==========  ================  ==================
+visibility  to                cc
+==========  ================  ==================
+public      Public            followers + mentions
+unlisted    followers         Public + mentions
+followers   followers         mentions
+direct      mentions          (nothing)
+==========  ================  ==================
+
+Reading is the other half of "followers-only and direct posts never leave their
+audience": every path that serves an object or an activity (fetch by id, C2S,
+later the API) asks :func:`may_see`. Outsiders get the same answer as for a
+missing object, so existence does not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation.constants import PUBLIC, is_public
+from storage.models import Actor, Block, ContentObject, Follow, FollowState, Visibility
+
+OPEN_VISIBILITIES = frozenset({Visibility.PUBLIC, Visibility.UNLISTED})
+
+
+def addressing_for(
+    visibility: Visibility, author: Actor, addressees: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """``(to, cc)`` for a post by ``author``; ``addressees`` are mentioned/replied-to actors."""
+    followers = author.followers_url or f"{author.ap_id}/followers"
+    others = [a for a in dict.fromkeys(addressees) if a != author.ap_id]
+    if visibility == Visibility.PUBLIC:
+        return [PUBLIC], [followers, *others]
+    if visibility == Visibility.UNLISTED:
+        return [followers], [PUBLIC, *others]
+    if visibility == Visibility.FOLLOWERS:
+        return [followers], others
+    return others, []
+
+
+def visibility_from_addressing(
+    to: Iterable[str], cc: Iterable[str], followers_url: str | None
+) -> Visibility:
+    """What a C2S client meant: Public in to, Public in cc, followers, else direct."""
+    to_list, cc_list = list(to), list(cc)
+    if any(is_public(a) for a in to_list):
+        return Visibility.PUBLIC
+    if any(is_public(a) for a in cc_list):
+        return Visibility.UNLISTED
+    if followers_url and followers_url in (*to_list, *cc_list):
+        return Visibility.FOLLOWERS
+    return Visibility.DIRECT
+
+
+def is_open(obj: ContentObject) -> bool:
+    """Readable by anyone: public or unlisted (deleted or not: callers check tombstones)."""
+    return obj.visibility in OPEN_VISIBILITIES
+
+
+async def follows(session: AsyncSession, follower: Actor, followee: Actor) -> bool:
+    row = (
+        await session.exec(
+            select(Follow.id).where(
+                Follow.follower_id == follower.id,
+                Follow.followee_id == followee.id,
+                Follow.state == FollowState.ACCEPTED,
+            )
+        )
+    ).first()
+    return row is not None
+
+
+async def _blocked(session: AsyncSession, author: Actor, viewer: Actor) -> bool:
+    row = (
+        await session.exec(
+            select(Block.id).where(Block.actor_id == author.id, Block.target_id == viewer.id)
+        )
+    ).first()
+    return row is not None
+
+
+async def may_see(
+    session: AsyncSession,
+    *,
+    author: Actor,
+    addressed: Iterable[str],
+    viewer: Actor | None,
+    followers_only: bool = False,
+) -> bool:
+    """May ``viewer`` read something ``author`` addressed to ``addressed`` (not publicly)?
+
+    The author always may; an addressed actor may; an accepted follower may
+    when the followers collection is addressed (or ``followers_only`` says it
+    was). A pending or rejected follow is not enough, and an actor the author
+    blocks sees nothing.
+    """
+    if viewer is None or viewer.id is None:
+        return False
+    if viewer.id == author.id:
+        return True
+    if await _blocked(session, author, viewer):
+        return False
+    audience = set(addressed)
+    if viewer.ap_id in audience:
+        return True
+    to_followers = followers_only or (author.followers_url in audience)
+    return to_followers and await follows(session, viewer, author)
+
+
+async def may_read(
+    session: AsyncSession, obj: ContentObject, author: Actor, viewer: Actor | None
+) -> bool:
+    """May ``viewer`` (None: anonymous) read ``obj``?"""
+    if is_open(obj):
+        return True
+    return await may_see(
+        session,
+        author=author,
+        addressed=[*obj.to, *obj.cc],
+        viewer=viewer,
+        followers_only=obj.visibility == Visibility.FOLLOWERS,
+    )

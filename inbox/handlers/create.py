@@ -1,0 +1,67 @@
+"""Create of a Note, Article, Page, Question, Event or Document: store it.
+
+The embedded object must be the sender's own (``attributedTo``); the pipeline
+has already checked its id is on the sender's origin. Its HTML is sanitized
+and its visibility derived from its addressing (:mod:`content.objects`). A
+reply's missing parent is fetched first, with its own missing ancestors up to
+:data:`content.objects.REPLY_FETCH_DEPTH`, so the thread hangs together.
+
+A Create of an id we already hold changes nothing: not a redelivery, not a
+second Create with another activity id, and never a tombstone (a deleted
+post stays deleted). A Create naming its object only by id (or one the
+pipeline cut back because it lives elsewhere) is fetched from its origin.
+
+Mastodon sends poll votes as Creates of a Note with a ``name`` and no
+content, replying to the Question; those are not posts and are ignored here.
+"""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from actors.context import NodeContext
+from content.as2 import InvalidObjectError, attributed_to, object_from_as2
+from content.objects import (
+    REPLY_FETCH_DEPTH,
+    fetch_object,
+    object_by_ap_id,
+    store_object,
+)
+from federation.vocab import ids_of
+from inbox.handlers.common import Refused, embedded, object_id, sender
+from storage.models import InboxItem
+
+
+async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
+    doc = embedded(item)
+    assert doc is not None  # the dispatch table sends only embedded objects here
+    author = await sender(session, node, item)
+    if attributed_to(doc) != author.ap_id:
+        raise Refused("the object is attributed to another actor than the sender")
+    try:
+        fields = object_from_as2(doc)
+    except InvalidObjectError as exc:
+        raise Refused(exc.reason) from exc
+    if await object_by_ap_id(session, fields["ap_id"]) is not None:
+        return
+    if not fields["to"] and not fields["cc"]:
+        # Some servers address only the activity.
+        fields["to"], fields["cc"] = ids_of(item.body.get("to")), ids_of(item.body.get("cc"))
+    parent_id = fields["in_reply_to"]
+    parent = await object_by_ap_id(session, parent_id) if parent_id else None
+    if (
+        parent is not None
+        and parent.type == "Question"
+        and fields["name"]
+        and not fields["content"]
+    ):
+        return  # a poll vote
+    if parent_id and parent is None and not node.config.is_local(parent_id):
+        await fetch_object(session, node, parent_id, limit=REPLY_FETCH_DEPTH)
+    await store_object(session, node, fields, author)
+
+
+async def by_reference(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
+    ap_id = object_id(item)
+    if ap_id is not None:
+        await fetch_object(session, node, ap_id, limit=REPLY_FETCH_DEPTH)

@@ -1,0 +1,28 @@
+"""Like: counted on the liked object (ours, or a remote one we store).
+
+A Like of an object we do not hold, of a tombstone, or of a post its sender
+may not read (followers-only, direct) changes nothing. Misskey's emoji
+reactions arrive as Likes with ``_misskey_reaction`` and count the same.
+"""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from actors.context import NodeContext
+from content.interactions import receive_like
+from content.objects import author_of, object_by_ap_id
+from content.visibility import may_read
+from inbox.handlers.common import object_id, sender
+from storage.models import InboxItem
+
+
+async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
+    obj = await object_by_ap_id(session, object_id(item) or "")
+    if obj is None or obj.deleted_at is not None:
+        return
+    liker = await sender(session, node, item)
+    author = await author_of(session, obj)
+    if author is None or not await may_read(session, obj, author, liker):
+        return
+    await receive_like(session, liker, obj, item.activity_id)

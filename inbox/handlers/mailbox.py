@@ -1,0 +1,115 @@
+"""Who among our actors an activity reached: their ActivityPub inbox (paged by C2S GET).
+
+An activity reaches a local actor when it names them (``to``, ``cc``, ``bto``,
+``bcc``, ``audience`` of the activity or of its embedded object), when it was
+POSTed to their personal inbox, when it is about them (a Follow or Block of
+them, a Like or Announce or reply of their post, an Accept of their Follow, by id or embedded),
+or, when it addresses Public or the sender's followers, when they follow the
+sender. Never the sender itself, and never someone who blocks the sender.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from federation.constants import is_public
+from federation.vocab import id_of, ids_of
+from storage.models import (
+    Actor,
+    Block,
+    ContentObject,
+    Follow,
+    FollowState,
+    InboxItem,
+    MailboxEntry,
+)
+
+ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
+
+
+def _addressed(body: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    sources = [body] + ([body["object"]] if isinstance(body.get("object"), dict) else [])
+    for source in sources:
+        for name in ADDRESS_FIELDS:
+            found.extend(ids_of(source.get(name)))
+    return list(dict.fromkeys(found))
+
+
+def _subjects(body: dict[str, Any]) -> list[str]:
+    """Ids the activity is about: its object, the object's object, a reply's parent."""
+    obj = body.get("object")
+    found = [id_of(obj)]
+    if isinstance(obj, dict):
+        found += [id_of(obj.get("object")), id_of(obj.get("actor")), id_of(obj.get("inReplyTo"))]
+    return [i for i in found if i]
+
+
+async def _owners(session: AsyncSession, item: InboxItem, sender: Actor | None) -> set[int]:
+    body = item.body
+    addressed = _addressed(body)
+    subjects = _subjects(body)
+    owners: set[int] = {item.recipient_id} if item.recipient_id is not None else set()
+    wanted = [*addressed, *subjects]
+    if wanted:
+        rows = await session.exec(
+            select(Actor.id).where(col(Actor.ap_id).in_(wanted), col(Actor.local))
+        )
+        owners.update(i for i in rows.all() if i is not None)
+    if subjects:
+        rows = await session.exec(
+            select(Actor.id)
+            .join(ContentObject, col(ContentObject.author_id) == Actor.id)
+            .where(col(ContentObject.ap_id).in_(subjects), col(Actor.local))
+        )
+        owners.update(i for i in rows.all() if i is not None)
+        # An Accept or Reject naming our Follow only by its id reaches its follower.
+        followers = await session.exec(
+            select(Follow.follower_id)
+            .join(Actor, col(Actor.id) == Follow.follower_id)
+            .where(col(Follow.activity_ap_id).in_(subjects), col(Actor.local))
+        )
+        owners.update(followers.all())
+    if sender is not None and sender.id is not None:
+        to_followers = any(is_public(a) for a in addressed) or (
+            sender.followers_url is not None and sender.followers_url in addressed
+        )
+        if to_followers:
+            rows = await session.exec(
+                select(Follow.follower_id)
+                .join(Actor, col(Actor.id) == Follow.follower_id)
+                .where(
+                    Follow.followee_id == sender.id,
+                    Follow.state == FollowState.ACCEPTED,
+                    col(Actor.local),
+                )
+            )
+            owners.update(rows.all())
+        owners.discard(sender.id)
+        if owners:
+            blocking = await session.exec(
+                select(Block.actor_id).where(
+                    Block.target_id == sender.id, col(Block.actor_id).in_(owners)
+                )
+            )
+            owners.difference_update(blocking.all())
+    return owners
+
+
+async def record_mailbox(session: AsyncSession, item: InboxItem) -> set[int]:
+    """Add ``item`` to the inbox of every local actor it reached; returns their ids."""
+    assert item.id is not None
+    sender = (await session.exec(select(Actor).where(Actor.ap_id == item.actor_ap_id))).first()
+    owners = await _owners(session, item, sender)
+    if not owners:
+        return owners
+    present = await session.exec(
+        select(MailboxEntry.owner_id).where(MailboxEntry.inbox_item_id == item.id)
+    )
+    for owner in sorted(owners - set(present.all())):
+        session.add(MailboxEntry(owner_id=owner, inbox_item_id=item.id))
+    await session.flush()
+    return owners

@@ -1,0 +1,354 @@
+"""The delivery worker: lease due rows, sign and POST them, record outcomes in batches.
+
+Shape, and why:
+
+* **One continuous loop, one task per delivery.** The loop claims rows,
+  starts sends while there is room, and writes finished outcomes every few
+  milliseconds; it never waits for a whole batch. A host that answers in two
+  seconds holds only its own slots while everything else keeps flowing.
+* **Two caps.** ``concurrency`` sends in flight in all, and ``per_host`` per
+  host (a server we would otherwise hit with dozens of parallel POSTs; and the
+  reason one slow host cannot take every slot). Each host may also have up to
+  ``per_host`` rows waiting locally so its next send starts without a
+  database round trip.
+* **Nothing only in memory.** Every row the worker holds is leased in the
+  database; the lease is short (30 s by default) and renewed while the row
+  waits or is in flight. ``kill -9`` loses nothing: the leases lapse and
+  another worker (or this one, restarted) sends the rows again. Our own
+  inbox, like every fediverse inbox, drops an activity id it has seen, so
+  the at-least-once resend is harmless.
+* **Per-activity work is done once.** The body is serialized once per
+  activity and the signing key parsed once per author (cached); each POST
+  is still signed afresh (new ``Date``, per-inbox ``(request-target)``).
+
+Retry rules are :mod:`outbox.retry`, the host breaker :mod:`outbox.breaker`,
+the SQL :mod:`outbox.queue` (taking work) and :mod:`outbox.record` (outcomes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from federation.auth import HttpSignatureAuth
+from federation.client import SafeClient
+from federation.errors import FederationError
+from outbox import breaker, queue, record
+from outbox.retry import DEFAULT_POLICY, Outcome, RetryPolicy, classify, parse_retry_after
+from storage.engine import SessionMaker
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryNode(Protocol):
+    """What the worker needs from the running node (``actors.context.NodeContext`` fits)."""
+
+    @property
+    def sessions(self) -> SessionMaker: ...
+
+    @property
+    def client(self) -> SafeClient: ...
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    retry: RetryPolicy = DEFAULT_POLICY
+    breaker: breaker.BreakerPolicy = field(default_factory=breaker.BreakerPolicy)
+    #: Short, so a dead worker's rows come back soon; renewed while we hold them.
+    lease: timedelta = timedelta(seconds=30)
+    concurrency: int = 64
+    per_host: int = 4
+    claim_batch: int = 256
+    #: Seconds between polls when nothing is due.
+    idle_poll: float = 0.2
+    #: Outcomes are written at least this often (seconds) or when this many wait.
+    flush_every: float = 0.05
+    flush_size: int = 500
+    #: Rows still pending after this long (a host parked for days) end as dead.
+    max_age: timedelta = timedelta(days=5)
+    expire_every: float = 300.0
+    #: How long a stopping worker lets sends in flight finish.
+    stop_grace: float = 5.0
+
+
+_MIN_CLAIM_INTERVAL = 0.01
+_PAYLOAD_CACHE = 512
+_SIGNER_CACHE = 256
+
+
+class DeliveryWorker:
+    """One process's share of the queue; run several against one PostgreSQL."""
+
+    def __init__(
+        self,
+        sessions: SessionMaker,
+        client: SafeClient,
+        config: DeliveryConfig | None = None,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.config = config or DeliveryConfig()
+        self.rng = rng or random.Random()
+        self.waiting: dict[str, deque[queue.Job]] = {}
+        self.active: dict[str, int] = {}
+        self.running = 0
+        self.held: set[int] = set()  # leased ids: waiting, in flight or unrecorded
+        self.results: list[record.Result] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.payloads: OrderedDict[int, queue.Payload] = OrderedDict()
+        self.signers: OrderedDict[tuple[str, str], HttpSignatureAuth] = OrderedDict()
+        self.wake = asyncio.Event()
+        self.sent = 0
+        self._first_result_at = 0.0
+        self._hosts_were_full = False
+
+    # -- the loop ---------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        next_claim = next_heartbeat = loop.time()
+        next_expire = loop.time() + cfg.expire_every
+        heartbeat = cfg.lease.total_seconds() / 3
+        try:
+            while not stop.is_set():
+                now = loop.time()
+                if now >= next_claim and self._room() > 0:
+                    try:
+                        claimed = await self.claim()
+                    except Exception:
+                        log.exception("delivery claim failed")
+                        claimed = 0
+                    wait = _MIN_CLAIM_INTERVAL if claimed else cfg.idle_poll
+                    next_claim = loop.time() + wait
+                self.dispatch()
+                if self.results and (
+                    len(self.results) >= cfg.flush_size
+                    or loop.time() - self._first_result_at >= cfg.flush_every
+                ):
+                    await self.flush()
+                if loop.time() >= next_heartbeat:
+                    await self._heartbeat()
+                    next_heartbeat = loop.time() + heartbeat
+                if loop.time() >= next_expire:
+                    await self._expire()
+                    next_expire = loop.time() + cfg.expire_every
+                deadlines = [next_heartbeat, next_expire]
+                if self._room() > 0:
+                    deadlines.append(next_claim)
+                if self.results:
+                    deadlines.append(self._first_result_at + cfg.flush_every)
+                timeout = max(0.0, min(deadlines) - loop.time())
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_first(self.wake, stop), timeout)
+                if self.wake.is_set() and self._hosts_were_full:
+                    # A slot freed up on a host that had more rows than room.
+                    next_claim = min(next_claim, loop.time() + _MIN_CLAIM_INTERVAL)
+        finally:
+            await self._drain()
+
+    def _room(self) -> int:
+        waiting = sum(len(q) for q in self.waiting.values())
+        return self.config.concurrency * 2 - self.running - waiting
+
+    def _host_room(self) -> dict[str, int]:
+        cap = self.config.per_host * 2
+        hosts = set(self.waiting) | set(self.active)
+        return {h: cap - self.active.get(h, 0) - len(self.waiting.get(h, ())) for h in hosts}
+
+    async def claim(self) -> int:
+        """Lease due rows (and any breaker probes) and queue them per host."""
+        cfg = self.config
+        room = self._host_room()
+        self._hosts_were_full = any(free <= 0 for free in room.values())
+        async with self.sessions() as session:
+            jobs = await queue.arm_probes(session, cfg.breaker)
+            jobs += await queue.claim_jobs(
+                session,
+                limit=min(cfg.claim_batch, self._room()),
+                lease=cfg.lease,
+                room=room,
+                per_host=cfg.per_host * 2,
+            )
+            missing = {j.activity_id for j in jobs if j.activity_id not in self.payloads}
+            loaded = await queue.load_payloads(session, missing)
+            await session.commit()
+        for activity_id, payload in loaded.items():
+            self.payloads[activity_id] = payload
+        for activity_id in {j.activity_id for j in jobs}:
+            if activity_id in self.payloads:
+                self.payloads.move_to_end(activity_id)
+        while len(self.payloads) > _PAYLOAD_CACHE:
+            self.payloads.popitem(last=False)
+        for job in jobs:
+            self.held.add(job.id)
+            self.waiting.setdefault(job.host, deque()).append(job)
+        return len(jobs)
+
+    def dispatch(self) -> None:
+        """Start sends while there is room, oldest-claimed first, round the hosts."""
+        cfg = self.config
+        for host in list(self.waiting):
+            waiting = self.waiting[host]
+            while (
+                waiting
+                and self.running < cfg.concurrency
+                and (self.active.get(host, 0) < cfg.per_host)
+            ):
+                job = waiting.popleft()
+                self.active[host] = self.active.get(host, 0) + 1
+                self.running += 1
+                task = asyncio.create_task(self._send(job, self.payloads.get(job.activity_id)))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+            if not waiting:
+                del self.waiting[host]
+            if self.running >= cfg.concurrency:
+                return
+
+    # -- one delivery ------------------------------------------------------
+
+    def _signer(self, payload: queue.Payload) -> HttpSignatureAuth:
+        assert payload.key_id is not None
+        assert payload.private_key_pem is not None
+        key = (payload.key_id, payload.private_key_pem)
+        signer = self.signers.get(key)
+        if signer is None:
+            signer = HttpSignatureAuth(*key)
+            self.signers[key] = signer
+            while len(self.signers) > _SIGNER_CACHE:
+                self.signers.popitem(last=False)
+        return signer
+
+    async def _send(self, job: queue.Job, payload: queue.Payload | None) -> None:
+        status: int | None = None
+        error: BaseException | None = None
+        message: str | None = None
+        retry_after: timedelta | None = None
+        try:
+            if payload is None or payload.key_id is None or payload.private_key_pem is None:
+                outcome, verdict = Outcome.FAILED, breaker.Verdict.NEUTRAL
+                message = "activity or its author's key is missing"
+            else:
+                try:
+                    response = await self.client.post(
+                        job.inbox_url, payload.body, auth=self._signer(payload)
+                    )
+                except FederationError as exc:
+                    error, message = exc, exc.reason
+                except Exception as exc:  # a bug or an odd failure: retry, never crash
+                    log.warning("delivery to %s raised", job.inbox_url, exc_info=True)
+                    error, message = exc, f"{type(exc).__name__}: {exc}"[:500]
+                else:
+                    status = response.status_code
+                    if not 200 <= status < 300:
+                        message = f"HTTP {status}"
+                    if status in (429, 503):
+                        retry_after = parse_retry_after(
+                            response.headers.get("retry-after"), utcnow()
+                        )
+                outcome, verdict = classify(status, error), breaker.judge(status, error)
+            if not self.results:
+                self._first_result_at = asyncio.get_running_loop().time()
+            self.results.append(
+                record.Result(job, outcome, verdict, status, message, utcnow(), retry_after)
+            )
+        finally:
+            self.running -= 1
+            left = self.active.get(job.host, 1) - 1
+            if left > 0:
+                self.active[job.host] = left
+            else:
+                self.active.pop(job.host, None)
+            self.dispatch()
+            self.wake.set()
+
+    # -- bookkeeping -------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Write the finished outcomes in one transaction."""
+        batch, self.results = self.results, []
+        if not batch:
+            return
+        cfg = self.config
+        try:
+            async with self.sessions() as session:
+                await record.record(
+                    session, batch, retry=cfg.retry, breaker_policy=cfg.breaker, rng=self.rng
+                )
+                await session.commit()
+        except Exception:
+            log.exception("recording %d delivery outcomes failed; will retry", len(batch))
+            self.results = batch + self.results
+            self._first_result_at = asyncio.get_running_loop().time()
+            return
+        for result in batch:
+            self.held.discard(result.job.id)
+        self.sent += sum(1 for r in batch if r.outcome is Outcome.SENT)
+
+    async def _heartbeat(self) -> None:
+        try:
+            async with self.sessions() as session:
+                await queue.extend_leases(session, self.held, self.config.lease)
+                await session.commit()
+        except Exception:
+            log.exception("renewing delivery leases failed")
+
+    async def _expire(self) -> None:
+        try:
+            async with self.sessions() as session:
+                expired = await queue.expire_stale(session, self.config.max_age)
+                await session.commit()
+            if expired:
+                log.warning("%d deliveries expired (hosts unreachable for too long)", expired)
+        except Exception:
+            log.exception("expiring stale deliveries failed")
+
+    async def _drain(self) -> None:
+        """Stop: give back rows not started, let sends finish briefly, write outcomes."""
+        waiting = [job.id for q in self.waiting.values() for job in q]
+        self.waiting.clear()
+        with contextlib.suppress(Exception):
+            async with self.sessions() as session:
+                await queue.release(session, waiting)
+                await session.commit()
+            self.held.difference_update(waiting)
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=self.config.stop_grace)
+        for task in list(self.tasks):
+            task.cancel()  # its lease runs out and the row is sent again later
+        with contextlib.suppress(Exception):
+            await self.flush()
+
+
+async def _first(*events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def run_forever(
+    node: DeliveryNode, stop: asyncio.Event, config: DeliveryConfig | None = None
+) -> None:
+    """Deliver until ``stop`` is set (``staffroom serve`` and ``staffroom worker`` call this)."""
+    worker = DeliveryWorker(node.sessions, node.client, config)
+    while not stop.is_set():
+        try:
+            await worker.run(stop)
+        except Exception:
+            log.exception("delivery worker crashed; restarting")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)

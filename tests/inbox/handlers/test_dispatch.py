@@ -1,0 +1,96 @@
+"""The table and the worker: every type has its handler, unknown types are fine, errors retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from inbox import dispatch
+from inbox.handlers.common import Refused
+from storage.models import InboxItem, InboxState
+from tests.inbox.handlers.conftest import Harness
+
+HANDLED = {
+    "Accept",
+    "Add",
+    "Announce",
+    "Block",
+    "Create",
+    "Delete",
+    "Flag",
+    "Follow",
+    "Like",
+    "Reject",
+    "Remove",
+    "Undo",
+    "Update",
+}
+
+
+def activity(world: Harness, kind: str, obj: Any, n: int = 1) -> dict[str, Any]:
+    actor = f"{world.remote.base_url}/users/carol"
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{actor}/activities/{kind}/{n}",
+        "type": kind,
+        "actor": actor,
+        "object": obj,
+    }
+
+
+def test_the_table_names_every_handled_type() -> None:
+    assert set(dispatch.HANDLERS) == HANDLED
+    assert dispatch.handler_for("Bite") is dispatch.ignore
+    assert set(dispatch.UNDO) == {"Follow", "Like", "Announce", "Block"}
+    assert {"Note", "Article", "Page", "Question", "Event", "Document"} <= set(dispatch.CREATE)
+
+
+@pytest.mark.parametrize(
+    ("kind", "obj"),
+    [
+        ("Bite", "https://example.com/users/x"),  # unknown type
+        ("Move", {"id": "https://example.com/users/y", "type": "Person"}),
+        ("Undo", {"type": "Accept", "id": "https://x.example/a"}),  # unknown undone type
+        ("Create", {"type": "Video", "id": "https://x.example/v"}),  # type we do not store
+        ("Update", {"type": "Tombstone"}),
+        ("Like", None),
+        ("Follow", ["a", "b"]),
+    ],
+)
+async def test_what_we_do_not_act_on_is_processed_quietly(
+    world: Harness, kind: str, obj: Any
+) -> None:
+    world.remote.add_actor("carol")
+    item = await world.receive(activity(world, kind, obj))
+    assert item.state == InboxState.PROCESSED, item.error
+
+
+async def test_a_handler_error_becomes_a_retry(
+    world: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_args: Any) -> None:
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setitem(dispatch.HANDLERS, "Like", broken)
+    world.remote.add_actor("carol")
+    item = await world.receive(activity(world, "Like", f"{world.base_url}/x"))
+    assert item.state == InboxState.RECEIVED
+    assert item.attempts == 1
+    assert "database hiccup" in (item.error or "")
+    assert item.next_attempt_at > item.received_at
+
+
+async def test_a_refusal_is_final_and_keeps_nothing(
+    world: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(session: Any, _node: Any, item: InboxItem) -> None:
+        session.add(InboxItem(**{**item.model_dump(), "id": None, "activity_id": "x:leak"}))
+        await session.flush()
+        raise Refused("not yours")
+
+    monkeypatch.setitem(dispatch.HANDLERS, "Like", refuse)
+    world.remote.add_actor("carol")
+    item = await world.receive(activity(world, "Like", f"{world.base_url}/x"))
+    assert (item.state, item.error, item.attempts) == (InboxState.REJECTED, "not yours", 0)
+    assert await world.row(InboxItem, activity_id="x:leak") is None
