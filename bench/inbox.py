@@ -8,7 +8,7 @@ the script checks the row count in our database after each run.
 
     .venv/bin/python -m bench.inbox [--count 6000] [--backend sqlite|postgres|both]
 
-Target (issue #3): ≥ 3× the baseline with p99 ≤ 100 ms.
+Target (issue #3): at least 3x the baseline with p99 ≤ 100 ms.
 """
 
 from __future__ import annotations

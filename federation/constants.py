@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-# Compact forms other servers send for the same collection (Fedify sends "as:Public").
-PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
+# Other spellings of the same collection: compact forms (Fedify fetches give "as:Public")
+# and the plain-http IRI older Mastodon versions wrote.
+PUBLIC_ALIASES = frozenset(
+    {PUBLIC, "as:Public", "Public", "http://www.w3.org/ns/activitystreams#Public"}
+)
 
 AS2_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"

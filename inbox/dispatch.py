@@ -6,6 +6,15 @@ of whom it reached, never a 500. For Create, Update and Undo the object's
 type picks the handler; an object given only by id goes to the ``untyped``
 handler, which fetches or looks it up.
 
+Our own deliveries (``key_id == "local"``, from :func:`outbox.publish.publish`)
+use :data:`LOCAL_HANDLERS` instead. Sender and recipient share one database,
+so the domain function that published the activity has already changed every
+row it means (the Like row and its count, the Follow request, the tombstone);
+replaying that here could undo a later change (a Like withdrawn before the
+worker reached it would come back). Only what the *recipient* decides is
+left: the answer to a Follow. Every local delivery still lands in the
+mailboxes of the local actors it reached.
+
 Outcomes (see :mod:`inbox.worker`): a handler that returns leaves the item
 ``processed``; :class:`Refused` (authentic, but not allowed) leaves it
 ``rejected`` with nothing of it kept; any other exception is retried with
@@ -36,11 +45,11 @@ from inbox.handlers import (
     undo,
     update,
 )
-from inbox.handlers.common import Refused
+from inbox.handlers.common import Refused, is_local_item
 from inbox.handlers.mailbox import record_mailbox
 from storage.models import InboxItem
 
-__all__ = ["HANDLERS", "Handler", "Refused", "dispatch", "handler_for", "ignore"]
+__all__ = ["HANDLERS", "LOCAL_HANDLERS", "Handler", "Refused", "dispatch", "handler_for", "ignore"]
 
 Handler = Callable[[AsyncSession, NodeContext, InboxItem], Awaitable[None]]
 
@@ -111,13 +120,18 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def handler_for(activity_type: str) -> Handler:
-    return HANDLERS.get(activity_type, ignore)
+LOCAL_HANDLERS: dict[str, Handler] = {
+    "Follow": follow.local,
+}
+
+
+def handler_for(activity_type: str, *, local: bool = False) -> Handler:
+    return (LOCAL_HANDLERS if local else HANDLERS).get(activity_type, ignore)
 
 
 async def dispatch(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
     """Run the item's handler, then file it in the inbox of every local actor it reached."""
-    await handler_for(item.activity_type)(session, node, item)
+    await handler_for(item.activity_type, local=is_local_item(item))(session, node, item)
     await record_mailbox(session, item)
 
 

@@ -17,7 +17,10 @@ from federation.jsonld import normalize
 from federation.limits import read_limited
 from federation.origin import same_origin
 from federation.signatures import verify_request
-from federation.vocab import id_of, type_of
+from federation.vocab import ACTOR_TYPES, id_of, type_of
+
+# Activities whose embedded object must be the actor's own.
+AUTHORED_BY_ACTOR = frozenset({"Create", "Update"})
 
 
 class BadActivityError(FederationError):
@@ -46,8 +49,11 @@ def _parse(body: bytes) -> dict[str, Any]:
 def _check_origins(activity: dict[str, Any], signer: str) -> tuple[str, str, str]:
     """Enforce who may say what; returns (id, type, actor).
 
-    An embedded object from another origin is cut back to its id: the handler
-    then fetches it from where it lives instead of believing the sender.
+    Creating or updating an object that lives on another origin is refused
+    outright. Any other activity may embed a foreign object (an Announce of
+    someone's post, an Accept quoting our Follow): it is cut back to its id,
+    and the handler fetches it from where it lives instead of believing the
+    sender.
     """
     activity_id = activity.get("id")
     kind = type_of(activity)
@@ -66,7 +72,13 @@ def _check_origins(activity: dict[str, Any], signer: str) -> tuple[str, str, str
     if isinstance(obj, dict):
         object_id = obj.get("id")
         if isinstance(object_id, str) and not same_origin(object_id, actor):
+            if kind in AUTHORED_BY_ACTOR:
+                raise BadActivityError(f"a {kind} of an object on another origin than its actor")
             activity["object"] = object_id
+        author = id_of(obj.get("attributedTo"))
+        foreign_author = author is not None and author != actor
+        if kind in AUTHORED_BY_ACTOR and foreign_author and type_of(obj) not in ACTOR_TYPES:
+            raise BadActivityError(f"a {kind} of an object attributed to someone else")
     return activity_id, kind, actor
 
 

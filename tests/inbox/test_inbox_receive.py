@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from federation.constants import PUBLIC
 from federation.signatures import digest_header, sign_cavage, sign_rfc9421
 from storage.models import InboxItem
 from tests.support.node import Node, wait_until
@@ -257,11 +258,29 @@ def test_activity_id_on_another_origin_is_400(
     assert stored(node, activity["id"]) == []
 
 
-def test_embedded_object_from_another_origin_is_not_believed(
+def test_creating_an_object_on_another_origin_is_400(
     node: Node, remote: RemoteServer, carol: RemoteActor
 ) -> None:
     activity = note_create(remote, carol, node)
     activity["object"]["id"] = "https://elsewhere.example/notes/1"
+    refused(signed_post(f"{node.base_url}/inbox", carol, activity), 400, "origin")
+    assert stored(node, activity["id"]) == []
+
+
+def test_creating_an_object_attributed_to_someone_else_is_400(
+    node: Node, remote: RemoteServer, carol: RemoteActor
+) -> None:
+    activity = note_create(remote, carol, node)
+    activity["object"]["attributedTo"] = f"{remote.base_url}/users/someone-else"
+    refused(signed_post(f"{node.base_url}/inbox", carol, activity), 400, "attributed")
+    assert stored(node, activity["id"]) == []
+
+
+def test_an_embedded_foreign_object_is_cut_back_to_its_id(
+    node: Node, remote: RemoteServer, carol: RemoteActor
+) -> None:
+    foreign = {"id": "https://elsewhere.example/notes/1", "type": "Note", "content": "forged"}
+    activity = remote.activity(carol, "Announce", foreign, to=[PUBLIC])
     assert signed_post(f"{node.base_url}/inbox", carol, activity).status_code == 202
     # Only the reference is kept; the handler must fetch it from its own origin.
     assert stored(node, activity["id"])[0].body["object"] == "https://elsewhere.example/notes/1"

@@ -13,6 +13,7 @@ import pytest
 
 from content.objects import REPLY_FETCH_DEPTH
 from federation.constants import PUBLIC
+from inbox.pipeline import BadActivityError
 from storage.models import Block, ContentObject, Follow, FollowState, Visibility
 from tests.inbox.handlers.conftest import Harness, adapt
 
@@ -303,7 +304,9 @@ async def test_an_object_attributed_to_someone_else_is_refused(world: Harness) -
     carol = world.remote.add_actor("carol")
     dave = world.remote.add_actor("dave")
     obj = note(dave.id, f"{carol.id}/notes/forged")
-    item = await world.receive(create(world, carol.id, obj))
+    with pytest.raises(BadActivityError):  # the edge refuses it...
+        await world.receive(create(world, carol.id, obj))
+    item = await world.receive(create(world, carol.id, obj), edge=False)  # ...and so would we
     assert item.state == "rejected"
     assert await world.rows(ContentObject) == []
 

@@ -149,9 +149,9 @@ async def test_an_actor_deleting_itself_takes_its_traces_with_it(world: Harness)
     assert await world.obj(f"{admin.id}/statuses/2") is None
 
 
-async def test_local_deliveries_are_trusted_but_account_closure_is_ours(world: Harness) -> None:
-    """Our publisher's items (key "local") delete like remote ones; a local actor's
-    Delete of itself is left to the code that closes accounts."""
+async def test_our_own_deletes_echoed_to_our_inbox_change_nothing_more(world: Harness) -> None:
+    """Our publisher's Delete reaches our inbox after the domain made the tombstone;
+    the handler leaves rows alone (the domain owns them) and only files the mailbox."""
     lain = await world.local("lain")
     post = await world.post(lain, visibility=Visibility.FOLLOWERS)
     body = {
@@ -162,7 +162,7 @@ async def test_local_deliveries_are_trusted_but_account_closure_is_ours(world: H
         "object": {"id": post.ap_id, "type": "Tombstone"},
     }
     assert (await world.receive(body, key_id="local")).state == "processed"
-    assert (await world.obj(post.ap_id)).deleted_at is not None
+    assert (await world.obj(post.ap_id)).deleted_at is None
     self_delete = {**body, "id": f"{lain.ap_id}/activities/2", "object": lain.ap_id}
     assert (await world.receive(self_delete, key_id="local")).state == "processed"
     assert not (await world.actor(lain.ap_id)).gone

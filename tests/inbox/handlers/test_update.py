@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from content.objects import tombstone
 from federation.constants import PUBLIC
+from inbox.pipeline import BadActivityError
 from storage.models import ContentObject, Visibility
 from tests.inbox.handlers.conftest import Harness, adapt
 
@@ -67,6 +70,10 @@ async def test_an_update_by_someone_else_changes_nothing(world: Harness) -> None
     await world.receive(lemmy(world, "create-page"))
     body = lemmy(world, "update-page")
     body["actor"], body["id"] = mallory.id, f"{mallory.id}#update"
+    with pytest.raises(BadActivityError):  # attributed to someone else: the edge refuses it
+        await world.receive(body)
+    # The same author claim dropped, still not the author: the handler refuses too.
+    del body["object"]["attributedTo"]
     item = await world.receive(body)
     assert item.state == "rejected"
     assert (await world.obj(body["object"]["id"])).name == "test post"
@@ -172,7 +179,8 @@ async def test_a_profile_update_by_id_refetches_and_ours_are_never_overwritten(
     # Someone else's server cannot rewrite our actor: cut back to the id, and ours stay ours.
     forged = update_of(carol.id, {"id": lain.ap_id, "type": "Person", "name": "pwned"}, 2)
     forged["id"] = f"{carol.id}#updates/forged"
-    item = await world.receive(forged)
-    assert item.state == "processed"
-    assert item.body["object"] == lain.ap_id
+    with pytest.raises(BadActivityError):
+        await world.receive(forged)
+    item = await world.receive(forged, edge=False)
+    assert item.state == "rejected"
     assert (await world.actor(lain.ap_id)).display_name == "Lain"
