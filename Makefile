@@ -51,7 +51,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy federation storage actors inbox outbox content staffroom bench
+	$(BIN)/mypy federation storage actors inbox outbox content api web staffroom bench
 
 pytest: $(VENV)/.installed-dev fedify-peer
 	$(BIN)/pytest -q

@@ -7,7 +7,8 @@ in exactly one place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import quote
 
 
@@ -22,6 +23,13 @@ class NodeConfig:
     allow_private_addresses: bool
     max_inbox_bytes: int
     software_version: str
+    # Signs the web login session and CSRF cookies; never shown.
+    secret_key: str = field(default="", repr=False)
+    # Per client IP per five minutes (actors/ratelimit.py).
+    login_rate_limit: int = 50
+    app_registration_rate_limit: int = 30
+    # Where uploaded files (media, avatars, headers) are stored.
+    media_dir: Path = Path("data/media")
 
     @property
     def base_url(self) -> str:

@@ -12,6 +12,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import AccessToken, Account
+from storage.types import utcnow
 
 KNOWN_SCOPES = frozenset(
     {"read", "write", "follow", "push", "profile", "admin:read", "admin:write"}
@@ -62,6 +63,7 @@ async def account_for_token(session: AsyncSession, token: str) -> tuple[Account,
     if row is None:
         return None
     access, account = row
-    if access.revoked_at is not None or account.disabled:
+    expired = access.expires_at is not None and access.expires_at <= utcnow()
+    if access.revoked_at is not None or expired or account.disabled:
         return None
     return account, set(access.scopes.split())

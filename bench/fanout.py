@@ -21,7 +21,7 @@ one where ``--slow-hosts`` answer after ``--slow-ms`` and ``--error-hosts``
 answer 500, to show the healthy hosts' rate does not drop.
 
     .venv/bin/python -m bench.fanout [--hosts 1000] [--followers 10000]
-        [--backend sqlite|postgres] [--only clean|degraded] [--profile]
+        [--backend sqlite|postgres] [--runs clean,degraded,...] [--profile]
 
 Target (issue, part 3): ≥ 0.5 x the sign rate, and degraded hosts never lower
 the others' rate. Everything stops by itself (``--time-limit`` per run).
@@ -30,6 +30,7 @@ the others' rate. Everything stops by itself (``--time-limit`` per run).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -48,6 +49,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from federation.signatures.cavage import sign_cavage
 from outbox.publish import publish
 from storage.ids import new_id
 from storage.models import Actor, Delivery, DeliveryState, Follow, FollowState
@@ -204,9 +206,6 @@ def ceiling(args: argparse.Namespace, node: Node, author_id: int) -> dict[str, A
     new connection (one per host, like the fan-out), 64 in flight. Whatever
     we reach is bounded by this figure on the same machine.
     """
-    import asyncio
-
-    from federation.signatures.cavage import sign_cavage
 
     async def key(session: Any) -> tuple[str, str]:
         me = await session.get(Actor, author_id)
@@ -382,7 +381,11 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--followers", type=int, default=10_000)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--only", choices=("clean", "degraded"))
+    parser.add_argument(
+        "--runs",
+        default="clean,degraded",
+        help="comma-separated runs, in order (repeat them to average out a noisy machine)",
+    )
     parser.add_argument("--slow-hosts", type=int, default=10)
     parser.add_argument("--slow-ms", type=float, default=2000.0)
     parser.add_argument("--error-hosts", type=int, default=10)
@@ -394,24 +397,27 @@ def main() -> None:
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     runs = []
-    if args.only in (None, "clean"):
-        runs.append(run(args, 0, 0, "clean"))
+    for i, tag in enumerate(args.runs.split(",")):
+        if tag not in ("clean", "degraded"):
+            parser.error(f"unknown run {tag!r}")
+        args.ceiling = args.ceiling and i == 0  # once is enough
+        slow, errors = (0, 0) if tag == "clean" else (args.slow_hosts, args.error_hosts)
+        runs.append(run(args, slow, errors, tag))
         show(runs[-1])
-    if args.only in (None, "degraded"):
-        args.ceiling = args.ceiling and args.only == "degraded"
-        runs.append(run(args, args.slow_hosts, args.error_hosts, "degraded"))
-        show(runs[-1])
-    if len(runs) == 2:
-        clean, degraded = runs
+    clean = [r for r in runs if r["run"] == "clean"]
+    degraded = [r for r in runs if r["run"] == "degraded"]
+    if clean and degraded:
 
         def ratio(name: str) -> float:
-            return float(degraded[name]) / max(float(clean[name]), 1e-9)
+            mean_degraded = sum(float(r[name]) for r in degraded) / len(degraded)
+            mean_clean = sum(float(r[name]) for r in clean) / len(clean)
+            return mean_degraded / max(mean_clean, 1e-9)
 
         print(
-            f"\n   degraded/clean: healthy end-to-end rate {ratio('healthy_e2e_per_s'):.2f}, "
-            f"sink rate {ratio('sink_deliveries_per_s'):.2f}; the same normalized by each "
-            f"run's sign rate (the machine's load changes): {ratio('ratio_e2e_to_sign'):.2f}, "
-            f"{ratio('ratio_sink_to_sign'):.2f}"
+            f"\n   degraded/clean (means): healthy end-to-end rate "
+            f"{ratio('healthy_e2e_per_s'):.2f}, sink rate {ratio('sink_deliveries_per_s'):.2f}; "
+            f"normalized by each run's sign rate (the machine's load changes): "
+            f"{ratio('ratio_e2e_to_sign'):.2f}, {ratio('ratio_sink_to_sign'):.2f}"
         )
     out = WORK / f"fanout-{int(time.time())}.json"
     out.write_text(json.dumps(runs, indent=2, default=str) + "\n")

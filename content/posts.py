@@ -175,12 +175,15 @@ async def create_post(
     name: str | None = None,
     extra: dict[str, Any] | None = None,
     addressees: Sequence[str] = (),
+    attachments: Sequence[dict[str, Any]] = (),
 ) -> ContentObject:
     """Store a new local post and publish its Create.
 
     ``addressees`` are actor ids addressed without a written mention (a C2S
     client's ``to``/``cc``); they are resolved like mentions and must exist.
     A summary (content warning) makes the post sensitive, as in Mastodon.
+    ``attachments`` are AS2 attachment entries as :mod:`content.as2` stores
+    them (uploads already stored); a post with media needs no text.
     """
     if not author.local or author.id is None:
         raise InvalidPostError("only local actors post here")
@@ -194,7 +197,7 @@ async def create_post(
     summary, name = plain_text(summary) or None, plain_text(name) or None
     parent = await _parent(session, author, in_reply_to) if in_reply_to else None
     rendered = await render_content(session, node, content_text_or_html)
-    if not rendered.html and not name:
+    if not rendered.html and not name and not attachments:
         raise InvalidPostError("a post needs content")
     explicit = await _recipients(session, node, [a for a in addressees if not is_public(a)])
     recipients = [a.ap_id for a in [*rendered.mentioned, *explicit]]
@@ -222,6 +225,7 @@ async def create_post(
         cc=cc,
         tags=rendered.tags,
         extra=dict(extra or {}),
+        attachments=[dict(item) for item in attachments],
         published=utcnow(),
     )
     session.add(obj)
@@ -249,17 +253,24 @@ async def update_post(
     summary: str | None = None,
     sensitive: bool | None = None,
     name: str | None = None,
+    language: str | None = None,
+    attachments: Sequence[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> ContentObject:
     """Edit a post and publish an Update (with ``updated``) to the same audience.
 
     ``None`` leaves a field as it is; an empty summary removes the content
     warning. Actors newly mentioned by the edit join the addressing.
+    ``attachments`` and ``extra`` (a poll's options) replace the old ones.
     """
     _own_live(obj, author)
     _check_text(content_text_or_html or "", summary, name)
+    if language is not None and not LANGUAGE_RE.match(language):
+        raise InvalidPostError(f"invalid language tag {language[:20]!r}")
     if content_text_or_html is not None:
         rendered = await render_content(session, node, content_text_or_html)
-        if not rendered.html and not (name or obj.name):
+        media = obj.attachments if attachments is None else attachments
+        if not rendered.html and not (name or obj.name) and not media:
             raise InvalidPostError("a post needs content")
         kept = [a for a in [*obj.to, *obj.cc] if not is_public(a) and a != author.followers_url]
         to, cc = addressing_for(
@@ -274,6 +285,12 @@ async def update_post(
         obj.sensitive = sensitive or bool(obj.summary)
     if name is not None:
         obj.name = plain_text(name) or None
+    if language is not None:
+        obj.language = language
+    if attachments is not None:
+        obj.attachments = [dict(item) for item in attachments]
+    if extra is not None:
+        obj.extra = dict(extra)
     obj.updated_at = utcnow()
     session.add(obj)
     await session.flush()

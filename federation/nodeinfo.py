@@ -9,6 +9,11 @@ SCHEMA_20 = "http://nodeinfo.diaspora.software/ns/schema/2.0"
 SCHEMA_21 = "http://nodeinfo.diaspora.software/ns/schema/2.1"
 VERSIONS = ("2.0", "2.1")
 REPOSITORY = "https://staffroom.social/source"
+#: The Mastodon API version our client API follows. Servers that speak it without
+#: being Mastodon say so in NodeInfo metadata: ``upstream.name`` (Mastodon forks;
+#: what megalodon's detector reads) and ``features`` (Pleroma and Akkoma's list).
+MASTODON_API_VERSION = "4.3.0"
+API_FEATURES = ("mastodon_api", "mastodon_api_streaming")
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,12 @@ def document(
             },
             "localPosts": usage.local_posts,
         },
-        "metadata": {"nodeName": node_name, "nodeDescription": node_description},
+        "metadata": {
+            "nodeName": node_name,
+            "nodeDescription": node_description,
+            "upstream": {"name": "mastodon", "version": MASTODON_API_VERSION},
+            "features": list(API_FEATURES),
+        },
     }
 
 

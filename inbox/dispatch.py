@@ -12,8 +12,10 @@ so the domain function that published the activity has already changed every
 row it means (the Like row and its count, the Follow request, the tombstone);
 replaying that here could undo a later change (a Like withdrawn before the
 worker reached it would come back). Only what the *recipient* decides is
-left: the answer to a Follow. Every local delivery still lands in the
-mailboxes of the local actors it reached.
+left: the answer to a Follow, and the notifications the recipients get (a
+follow, a like, a boost, a mention, an edit), exactly as for a remote sender.
+Every local delivery still lands in the mailboxes of the local actors it
+reached.
 
 Outcomes (see :mod:`inbox.worker`): a handler that returns leaves the item
 ``processed``; :class:`Refused` (authentic, but not allowed) leaves it
@@ -121,7 +123,11 @@ HANDLERS: dict[str, Handler] = {
 
 
 LOCAL_HANDLERS: dict[str, Handler] = {
+    "Announce": announce.local,
+    "Create": create.local,
     "Follow": follow.local,
+    "Like": like.local,
+    "Update": update.local,
 }
 
 

@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+import httpx
+
 from federation.auth import HttpSignatureAuth
-from federation.client import SafeClient
 from federation.errors import FederationError
 from outbox import breaker, queue, record
 from outbox.retry import DEFAULT_POLICY, Outcome, RetryPolicy, classify, parse_retry_after
@@ -47,6 +48,15 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 
+class Poster(Protocol):
+    """How a delivery leaves: :meth:`federation.client.SafeClient.post` (the SSRF-guarded
+    client) fits; a leaner transport with the same guard could be dropped in."""
+
+    async def post(
+        self, url: str, body: bytes, *, auth: httpx.Auth | None = None
+    ) -> httpx.Response: ...
+
+
 class DeliveryNode(Protocol):
     """What the worker needs from the running node (``actors.context.NodeContext`` fits)."""
 
@@ -54,7 +64,7 @@ class DeliveryNode(Protocol):
     def sessions(self) -> SessionMaker: ...
 
     @property
-    def client(self) -> SafeClient: ...
+    def client(self) -> Poster: ...
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ class DeliveryWorker:
     def __init__(
         self,
         sessions: SessionMaker,
-        client: SafeClient,
+        client: Poster,
         config: DeliveryConfig | None = None,
         *,
         rng: random.Random | None = None,

@@ -9,17 +9,27 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 import actors.routes
+import api.account_routes
+import api.errors
+import api.oauth
+import api.status_routes
+import api.streaming
+import api.v1.conversations
+import api.v1.notifications
 import content.routes
 import inbox.routes
+import web.oauth
 from actors.config import NodeConfig
 from actors.context import NodeContext
 from actors.keys import KeyStore
 from actors.local import ensure_instance_actor
 from actors.remote import RemoteActors
+from api.cors import ApiCorsMiddleware
 from federation.auth import HttpSignatureAuth
 from federation.client import ClientConfig, SafeClient
 from federation.errors import FederationError
@@ -44,6 +54,10 @@ def node_config(settings: Settings) -> NodeConfig:
         allow_private_addresses=settings.allow_private_addresses,
         max_inbox_bytes=settings.max_inbox_bytes,
         software_version=__version__,
+        secret_key=settings.secret_key,
+        login_rate_limit=settings.login_rate_limit,
+        app_registration_rate_limit=settings.app_registration_rate_limit,
+        media_dir=settings.media_dir or settings.data_dir / "media",
     )
 
 
@@ -99,7 +113,9 @@ def create_app(settings: Settings) -> Starlette:
         async with node_context(settings) as node:
             app.state.node = node
             stop = asyncio.Event()
-            tasks = []
+            # Every serving process streams (it polls the event rows other processes write).
+            app.state.streams = api.streaming.StreamHub(node)
+            tasks = [asyncio.create_task(app.state.streams.run(stop))]
             if settings.workers:
                 tasks.append(asyncio.create_task(inbox_worker.run_forever(node, stop)))
                 tasks.append(
@@ -112,7 +128,19 @@ def create_app(settings: Settings) -> Starlette:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     return Starlette(
-        routes=[*actors.routes.routes, *content.routes.routes, *inbox.routes.routes],
+        routes=[
+            *actors.routes.routes,
+            *content.routes.routes,
+            *inbox.routes.routes,
+            *api.oauth.routes,
+            *api.v1.notifications.routes,
+            *api.v1.conversations.routes,
+            *api.streaming.routes,
+            *api.account_routes.routes,
+            *api.status_routes.routes,
+            *web.oauth.routes,
+        ],
         lifespan=lifespan,
-        exception_handlers={FederationError: federation_error},
+        middleware=[Middleware(ApiCorsMiddleware)],
+        exception_handlers={FederationError: federation_error, **api.errors.EXCEPTION_HANDLERS},
     )

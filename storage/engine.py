@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.stream_capture import StreamCaptureSession
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 SessionMaker = async_sessionmaker[AsyncSession]
@@ -49,4 +51,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    """Sessions that also write the streaming API's events (see :mod:`storage.stream_capture`)."""
+    return async_sessionmaker(
+        engine,
+        class_=AsyncSession,
+        sync_session_class=StreamCaptureSession,
+        expire_on_commit=False,
+    )

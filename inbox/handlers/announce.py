@@ -12,6 +12,8 @@ Shapes met in the wild:
   Likes, Updates and Deletes are not acted on.
 
 Nobody's followers-only or direct post can be boosted by someone else.
+The boosted post's author, if ours, gets a ``reblog`` notification (for a
+local booster, :func:`local`: the boost itself is already stored).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import OBJECT_TYPES, InvalidObjectError, attributed_to, object_from_as2
-from content.interactions import receive_announce
+from content.interactions import announce_by_activity, receive_announce
+from content.notifications import REBLOG, notify_interaction
 from content.objects import fetch_object, object_by_ap_id, store_object
 from content.visibility import OPEN_VISIBILITIES
 from federation.vocab import id_of, type_of
@@ -69,3 +72,12 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     if obj.visibility not in OPEN_VISIBILITIES and obj.author_id != booster.id:
         return
     await receive_announce(session, booster, obj, item.activity_id)
+    await notify_interaction(session, REBLOG, booster, obj)
+
+
+async def local(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
+    """Our own actor's boost: :func:`content.interactions.announce` stored it; only notify."""
+    row = await announce_by_activity(session, item.activity_id)
+    obj = await session.get(ContentObject, row.object_id) if row is not None else None
+    if obj is not None:
+        await notify_interaction(session, REBLOG, await sender(session, node, item), obj)

@@ -12,7 +12,11 @@ post stays deleted). A Create naming its object only by id (or one the
 pipeline cut back because it lives elsewhere) is fetched from its origin.
 
 Mastodon sends poll votes as Creates of a Note with a ``name`` and no
-content, replying to the Question; those are not posts and are ignored here.
+content, replying to the Question; those are not posts: a vote on one of our
+polls is counted (:func:`content.polls.receive_vote`), any other is ignored.
+
+Each of our actors a new post mentions or addresses gets a ``mention``
+notification (a post of our own reaches them through :func:`local`).
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import InvalidObjectError, attributed_to, object_from_as2
+from content.notifications import notify_mentions
 from content.objects import (
     REPLY_FETCH_DEPTH,
     fetch_object,
     object_by_ap_id,
     store_object,
 )
+from content.polls import receive_vote
 from federation.vocab import ids_of
 from inbox.handlers.common import Refused, embedded, object_id, sender
 from storage.models import InboxItem
@@ -55,13 +61,26 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
         and fields["name"]
         and not fields["content"]
     ):
+        if parent.local:
+            await receive_vote(session, parent, author, fields["name"], fields["ap_id"])
         return  # a poll vote
     if parent_id and parent is None and not node.config.is_local(parent_id):
         await fetch_object(session, node, parent_id, limit=REPLY_FETCH_DEPTH)
-    await store_object(session, node, fields, author)
+    obj = await store_object(session, node, fields, author)
+    if obj is not None:
+        await notify_mentions(session, obj)
 
 
 async def by_reference(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
     ap_id = object_id(item)
     if ap_id is not None:
-        await fetch_object(session, node, ap_id, limit=REPLY_FETCH_DEPTH)
+        obj = await fetch_object(session, node, ap_id, limit=REPLY_FETCH_DEPTH)
+        if obj is not None:
+            await notify_mentions(session, obj)
+
+
+async def local(session: AsyncSession, _node: NodeContext, item: InboxItem) -> None:
+    """Our own actor's post: :func:`content.posts.create_post` stored it; only notify."""
+    obj = await object_by_ap_id(session, object_id(item) or "")
+    if obj is not None:
+        await notify_mentions(session, obj)

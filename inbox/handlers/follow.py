@@ -9,6 +9,9 @@ A Follow between two of our own actors arrives through our own publisher
 (:func:`local`): :func:`actors.graph.follow` already wrote the row, so only
 the target's answer is left, and only while the request is still pending
 (it may have been withdrawn before the worker got to it).
+
+Either way the target hears of it: ``follow`` once accepted,
+``follow_request`` while it waits for them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from actors.graph import approve, blocks, follow_by_activity, receive_follow, reject
+from content.notifications import notify_follow
 from inbox.handlers.common import local_actor, object_id, sender
 from storage.models import Actor, FollowState, InboxItem
 
@@ -28,7 +32,8 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     follower = await sender(session, node, item)
     if follower.id == target.id:
         return
-    await receive_follow(session, node, follower, target, item.activity_id)
+    row = await receive_follow(session, node, follower, target, item.activity_id)
+    await notify_follow(session, row)
 
 
 async def local(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
@@ -42,3 +47,4 @@ async def local(session: AsyncSession, node: NodeContext, item: InboxItem) -> No
         await reject(session, node, row)
     elif not target.manually_approves_followers:
         await approve(session, node, row)
+    await notify_follow(session, row)

@@ -10,6 +10,8 @@ Actors: the embedded document is believed when it is on the signer's origin
 back to their id); an Update naming the actor by id only is answered by
 refetching the document from its origin. Only actors we already know are
 refreshed, and our own actors never are.
+
+An edit notifies our actors who boosted the post (``update``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from actors.as2 import InvalidActorError, remote_actor_fields
 from actors.context import NodeContext
 from actors.remote import actor_by_ap_id, upsert_remote_actor
 from content.as2 import InvalidObjectError, object_from_as2
+from content.notifications import notify_edit
 from content.objects import object_by_ap_id, refresh_object, update_object
 from federation.errors import FederationError
 from federation.origin import same_origin
@@ -44,7 +47,15 @@ async def edit(session: AsyncSession, node: NodeContext, item: InboxItem) -> Non
         fields = object_from_as2(doc)
     except InvalidObjectError as exc:
         raise Refused(exc.reason) from exc
-    await update_object(session, obj, fields)
+    if await update_object(session, obj, fields):
+        await notify_edit(session, obj)
+
+
+async def local(session: AsyncSession, _node: NodeContext, item: InboxItem) -> None:
+    """Our own actor's edit: :func:`content.posts.update_post` applied it; only notify."""
+    obj = await object_by_ap_id(session, object_id(item) or "")
+    if obj is not None and obj.local:
+        await notify_edit(session, obj)
 
 
 async def profile(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:

@@ -2,9 +2,13 @@
 
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
+from storage.models.conversations import ConversationMark
 from storage.models.graph import Block, Follow, FollowState
 from storage.models.inbox import InboxItem, InboxState
 from storage.models.interactions import Announce, Featured, Like, Report
+from storage.models.media import MediaAttachment
+from storage.models.notifications import Notification
+from storage.models.oauth import OAuthApp, OAuthCode
 from storage.models.objects import ContentObject, Visibility
 from storage.models.outbox import (
     Activity,
@@ -13,6 +17,10 @@ from storage.models.outbox import (
     HostHealth,
     MailboxEntry,
 )
+from storage.models.polls import PollVote
+from storage.models.preferences import ListMember, Marker, Mute, UserList
+from storage.models.statuses import Bookmark, IdempotencyKey, StatusEdit, StatusSource
+from storage.models.streams import StreamEvent
 
 __all__ = [
     "AccessToken",
@@ -22,18 +30,33 @@ __all__ = [
     "ActorType",
     "Announce",
     "Block",
+    "Bookmark",
     "ContentObject",
+    "ConversationMark",
     "Delivery",
     "DeliveryState",
     "Featured",
     "Follow",
     "FollowState",
     "HostHealth",
+    "IdempotencyKey",
     "InboxItem",
     "InboxState",
     "Like",
+    "ListMember",
     "MailboxEntry",
+    "Marker",
+    "MediaAttachment",
+    "Mute",
+    "Notification",
+    "OAuthApp",
+    "OAuthCode",
+    "PollVote",
     "Report",
     "Role",
+    "StatusEdit",
+    "StatusSource",
+    "StreamEvent",
+    "UserList",
     "Visibility",
 ]

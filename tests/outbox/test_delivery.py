@@ -203,7 +203,7 @@ async def test_dead_and_slow_hosts_do_not_delay_the_others(
             slow_done = time.monotonic() - started
         arrivals = sink.received()
     # Healthy hosts were served while the slow one still held its first four requests.
-    assert healthy_done < 1.5, healthy_done
+    assert healthy_done < 2.0, healthy_done  # before the slow host has answered once
     assert slow_done >= 2 * 2.0  # 8 rows, 4 at a time (the per-host cap), 2 s each
     first_slow_answer = min(a.at for a in arrivals if a.host == slow) + 2.0
     assert max(a.at for a in arrivals if a.host in healthy) < first_slow_answer

@@ -1,0 +1,260 @@
+"""Search: accounts, statuses and hashtags, and resolving remote accounts and posts.
+
+Nothing private leaks through search. Statuses are matched in SQL and then
+each one passes :func:`content.visibility.may_read` for the searcher, so a
+followers-only or direct post is found only by someone who could already read
+it. Hashtags are collected only from public and unlisted posts, so even a
+tag name used only in a private post stays unseen. A post fetched by
+``resolve`` is checked the same way before it is returned.
+
+Resolving goes to the network (WebFinger, then the actor or object document)
+and therefore runs in its own session *before* the search session writes
+anything (see :mod:`content.objects` on SQLite and long transactions).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import String, cast, func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from actors.context import NodeContext
+from api.account_queries import is_listed, search_accounts, split_acct
+from content.formatting import MentionRef
+from content.mentions import actor_for_id, resolve_mention
+from content.objects import fetch_object, object_by_ap_id
+from content.visibility import OPEN_VISIBILITIES, may_read
+from storage.models import Actor, ContentObject
+
+log = logging.getLogger(__name__)
+
+MAX_SCANNED = 1_000
+_URL_RE = re.compile(r"^https?://\S+$")
+
+
+def is_url(query: str) -> bool:
+    return bool(_URL_RE.match(query.strip()))
+
+
+def looks_like_handle(query: str) -> bool:
+    """``user@host`` or ``@user@host`` (a remote handle WebFinger can resolve)."""
+    user, host = split_acct(query)
+    return bool(user) and host is not None and " " not in query.strip()
+
+
+async def resolve_account(node: NodeContext, query: str) -> Actor | None:
+    """The account ``user@host`` names: ours, cached, or found by WebFinger now."""
+    user, host = split_acct(query)
+    if not user:
+        return None
+    async with node.sessions() as session:
+        actor = await resolve_mention(session, node, MentionRef(user=user, host=host))
+        await session.commit()
+    return actor if actor is not None and is_listed(actor) else None
+
+
+async def _actor_by_url(session: AsyncSession, url: str) -> Actor | None:
+    return (
+        await session.exec(select(Actor).where(or_(col(Actor.ap_id) == url, col(Actor.url) == url)))
+    ).first()
+
+
+async def _object_by_url(session: AsyncSession, url: str) -> ContentObject | None:
+    found = await object_by_ap_id(session, url)
+    if found is None:
+        found = (await session.exec(select(ContentObject).where(ContentObject.url == url))).first()
+    return found
+
+
+async def resolve_url(node: NodeContext, url: str) -> Actor | ContentObject | None:
+    """What ``url`` is: a post or an account, known already or fetched from its server.
+
+    Only the id-level lookup happens here; whether the searcher may read a
+    post is decided by the caller.
+    """
+    async with node.sessions() as session:
+        obj = await _object_by_url(session, url)
+        if obj is not None:
+            return None if obj.deleted_at is not None else obj
+        actor = await _actor_by_url(session, url)
+        if actor is not None:
+            return actor if is_listed(actor) else None
+        if node.config.is_local(url):
+            return None
+        fetched = await fetch_object(session, node, url)
+        await session.commit()
+        if fetched is not None:
+            return fetched
+    async with node.sessions() as session:
+        remote = await actor_for_id(session, node, url)
+        await session.commit()
+        return remote if remote is not None and is_listed(remote) else None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_statuses(
+    session: AsyncSession,
+    viewer: Actor,
+    query: str,
+    *,
+    limit: int,
+    offset: int = 0,
+    account_id: int | None = None,
+) -> list[ContentObject]:
+    """Live posts whose text contains ``query`` that ``viewer`` may read, newest first."""
+    pattern = _like(query.lower())
+    base = select(ContentObject).where(
+        col(ContentObject.deleted_at).is_(None),
+        or_(
+            func.lower(ContentObject.content).like(pattern, escape="\\"),
+            func.lower(func.coalesce(ContentObject.summary, "")).like(pattern, escape="\\"),
+            func.lower(func.coalesce(ContentObject.name, "")).like(pattern, escape="\\"),
+        ),
+    )
+    if account_id is not None:
+        base = base.where(ContentObject.author_id == account_id)
+    found: list[ContentObject] = []
+    skipped = 0
+    scanned = 0
+    cursor: int | None = None
+    authors: dict[int, Actor | None] = {}
+    while len(found) < limit and scanned < MAX_SCANNED:
+        query_page = base if cursor is None else base.where(col(ContentObject.id) < cursor)
+        batch = (
+            await session.exec(query_page.order_by(col(ContentObject.id).desc()).limit(100))
+        ).all()
+        for obj in batch:
+            scanned += 1
+            cursor = obj.id
+            if obj.author_id not in authors:
+                authors[obj.author_id] = await session.get(Actor, obj.author_id)
+            author = authors[obj.author_id]
+            if author is None or not await may_read(session, obj, author, viewer):
+                continue
+            if skipped < offset:
+                skipped += 1
+                continue
+            found.append(obj)
+            if len(found) >= limit:
+                break
+        if len(batch) < 100:
+            break
+    return found
+
+
+async def search_hashtags(
+    session: AsyncSession, query: str, *, limit: int, offset: int = 0
+) -> list[str]:
+    """Hashtag names starting with ``query`` used in public or unlisted posts."""
+    wanted = query.strip().lstrip("#").lower()
+    if not wanted:
+        return []
+    # The JSON column as text; a non-ASCII tag is stored \\u-escaped, so match both forms.
+    escaped = json.dumps(wanted)[1:-1]
+    as_text = func.lower(cast(ContentObject.tags, String))
+    rows = await session.exec(
+        select(ContentObject.tags)
+        .where(
+            col(ContentObject.deleted_at).is_(None),
+            col(ContentObject.visibility).in_(list(OPEN_VISIBILITIES)),
+            or_(
+                as_text.like(_like(wanted), escape="\\"),
+                as_text.like(_like(escaped.lower()), escape="\\"),
+            ),
+        )
+        .order_by(col(ContentObject.id).desc())
+        .limit(MAX_SCANNED)
+    )
+    names: dict[str, str] = {}  # lower-cased → as first written
+    for tags in rows.all():
+        for tag in tags:
+            if not isinstance(tag, dict) or tag.get("type") != "Hashtag":
+                continue
+            name = str(tag.get("name", "")).lstrip("#")
+            if name.lower().startswith(wanted):
+                names.setdefault(name.lower(), name)
+    ordered = sorted(names.values(), key=lambda n: (n.lower() != wanted, len(n), n.lower()))
+    return ordered[offset : offset + limit]
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str
+    kinds: frozenset[str]
+    limit: int = 20
+    offset: int = 0
+    resolve: bool = False
+    following: bool = False
+    account_id: int | None = None
+
+
+@dataclass
+class SearchResults:
+    actors: list[Actor] = field(default_factory=list)
+    posts: list[ContentObject] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+
+
+async def _resolve(node: NodeContext, query: SearchQuery) -> Actor | ContentObject | None:
+    if not (query.resolve and query.text and query.offset == 0):
+        return None
+    if is_url(query.text):
+        return await resolve_url(node, query.text)
+    if "accounts" in query.kinds and looks_like_handle(query.text):
+        return await resolve_account(node, query.text)
+    return None
+
+
+async def run_search(node: NodeContext, viewer: Actor | None, query: SearchQuery) -> SearchResults:
+    """Everything ``/api/v2/search`` answers; statuses only for a logged-in viewer."""
+    results = SearchResults()
+    if not query.text:
+        return results
+    resolved = await _resolve(node, query)
+    by_url = is_url(query.text)
+    async with node.sessions() as session:
+        if isinstance(resolved, Actor):
+            results.actors.append(resolved)
+        elif isinstance(resolved, ContentObject):
+            author = await session.get(Actor, resolved.author_id)
+            if author is not None and await may_read(session, resolved, author, viewer):
+                results.posts.append(resolved)
+        if by_url:
+            return results
+        if "accounts" in query.kinds:
+            found = await search_accounts(
+                session,
+                query.text,
+                limit=query.limit,
+                offset=query.offset,
+                following_of=viewer if query.following else None,
+            )
+            known = {a.id for a in results.actors}
+            results.actors.extend(a for a in found if a.id not in known)
+        if "statuses" in query.kinds and viewer is not None:
+            posts = await search_statuses(
+                session,
+                viewer,
+                query.text,
+                limit=query.limit,
+                offset=query.offset,
+                account_id=query.account_id,
+            )
+            seen = {p.id for p in results.posts}
+            results.posts.extend(p for p in posts if p.id not in seen)
+        if "hashtags" in query.kinds:
+            results.hashtags = await search_hashtags(
+                session, query.text, limit=query.limit, offset=query.offset
+            )
+    results.actors = results.actors[: query.limit]
+    results.posts = results.posts[: query.limit]
+    return results

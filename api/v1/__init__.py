@@ -1,0 +1,1 @@
+"""Mastodon client API routes under /api/v1/ (one module per resource)."""

@@ -1,0 +1,103 @@
+"""Media uploads: ``POST /api/v2/media`` (and ``/api/v1/media``); ``GET``/``PUT /api/v1/media/:id``.
+
+An upload is processed while the request waits (images are small work), so
+both upload routes answer ``200`` with a complete ``MediaAttachment`` whose
+``url`` is already set; an app polling ``GET /api/v1/media/:id`` (as
+Mastodon.py's ``synchronous`` mode does) gets the same at once. Until a post
+attaches it, the uploader may change its ``description`` (alt text) and
+``focus``; after that the media answers ``404`` here, as in Mastodon, and
+changes only by editing the post.
+
+Refusals: a body over the largest allowed file is ``413`` before it is read;
+an unsupported type, an image that does not decode or is too large, or a
+description over the limit is ``422`` with the reason. Scope ``write:media``.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from api import limits
+from api.auth import require_user
+from api.entities.media import media_entity
+from api.errors import ApiError
+from api.params import read_params
+from api.routing import api_routes
+from api.status_support import MEDIA_LIMITS, NOT_FOUND, node_of, path_id, refused
+from content import media
+from content.media import MediaError
+
+# The largest file we accept, plus room for the other form fields.
+MAX_UPLOAD_BODY = max(limits.VIDEO_SIZE_LIMIT, limits.IMAGE_SIZE_LIMIT) + 64 * 1024
+
+
+async def upload(request: Request) -> Response:
+    user = await require_user(request, "write:media")
+    params = await read_params(request, max_bytes=MAX_UPLOAD_BODY)
+    try:
+        file = params.file("file")
+        if file is None:
+            raise ApiError(422, "Validation failed: File can't be blank")
+        data = await file.read()
+        declared = file.content_type or ""
+    finally:
+        await params.aclose()
+    node = node_of(request)
+    async with node.sessions() as session:
+        try:
+            row = await media.store_upload(
+                session,
+                node.config,
+                user.actor,
+                data=data,
+                declared_type=declared,
+                limits=MEDIA_LIMITS,
+                description=params.get("description"),
+                focus=media.parse_focus(params.get("focus")),
+            )
+        except MediaError as exc:
+            raise refused(exc) from None
+        await session.commit()
+        return JSONResponse(media_entity(node.config, row))
+
+
+async def show(request: Request) -> Response:
+    user = await require_user(request, "write:media")
+    node = node_of(request)
+    async with node.sessions() as session:
+        row = await media.own_upload(session, user.actor, path_id(request))
+        if row is None:
+            raise ApiError(404, NOT_FOUND)
+        return JSONResponse(media_entity(node.config, row))
+
+
+async def update(request: Request) -> Response:
+    user = await require_user(request, "write:media")
+    params = await read_params(request)
+    await params.aclose()  # a new thumbnail is not supported: only text fields are read
+    node = node_of(request)
+    async with node.sessions() as session:
+        row = await media.own_upload(session, user.actor, path_id(request))
+        if row is None:
+            raise ApiError(404, NOT_FOUND)
+        try:
+            await media.update_upload(
+                session,
+                row,
+                limits=MEDIA_LIMITS,
+                description=params.get("description"),
+                focus=media.parse_focus(params.get("focus")),
+            )
+        except MediaError as exc:
+            raise refused(exc) from None
+        await session.commit()
+        return JSONResponse(media_entity(node.config, row))
+
+
+routes = api_routes(
+    ("/api/v2/media", upload, ["POST"]),
+    ("/api/v1/media", upload, ["POST"]),
+    ("/api/v1/media/{id}", show, ["GET"]),
+    ("/api/v1/media/{id}", update, ["PUT"]),
+)

@@ -1,0 +1,153 @@
+"""Search and remote resolution across two real nodes, driven with Mastodon.py.
+
+Proves: ``account_search("bob@host", resolve=True)`` finds an account on
+another node by WebFinger and it can be followed (the Accept comes back);
+a post is resolved by its URL; a profile edit reaches the other node; and
+search never reveals a followers-only post (or its hashtags) to anyone
+outside its audience, whether matched by text or looked up by URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from mastodon import Mastodon
+
+from tests.api.accounts_support import check_account, client, post
+from tests.support.node import Node, wait_until
+
+
+@pytest.fixture(scope="module")
+def nodes(
+    module_db_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Node, Node]]:
+    a = Node(tmp_path_factory.mktemp("search-a"), module_db_kind)
+    b = Node(tmp_path_factory.mktemp("search-b"), module_db_kind)
+    for node in (a, b):
+        node.migrate()
+    for name in ("alice", "carol", "dave"):
+        a.create_user(name, display_name=f"{name.title()} Example")
+    b.create_user("bob", display_name="Bob Remote")
+    a.start()
+    b.start()
+    yield a, b
+    a.close()
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def api(nodes: tuple[Node, Node]) -> dict[str, Mastodon]:
+    a, b = nodes
+    clients = {name: client(a, a.token(name)) for name in ("alice", "carol", "dave")}
+    clients["bob"] = client(b, b.token("bob"))
+    return clients
+
+
+@pytest.fixture(scope="module")
+def bob_on_a(nodes: tuple[Node, Node], api: dict[str, Mastodon]) -> str:
+    """Alice resolves bob@B and follows him; his id on node A."""
+    _, b = nodes
+    found = api["alice"].account_search(f"bob@{b.domain}", resolve=True)
+    assert [x["acct"] for x in found] == [f"bob@{b.domain}"]
+    bob = str(found[0]["id"])
+    api["alice"].account_follow(bob)
+    wait_until(lambda: api["alice"].account_relationships(bob)[0]["following"], timeout=20)
+    return bob
+
+
+def test_resolve_and_follow_a_remote_account(
+    nodes: tuple[Node, Node], api: dict[str, Mastodon], bob_on_a: str
+) -> None:
+    a, b = nodes
+    raw = httpx.get(f"{a.base_url}/api/v1/accounts/{bob_on_a}", timeout=10).json()
+    check_account(raw)
+    assert raw["acct"] == f"bob@{b.domain}"
+    assert raw["display_name"] == "Bob Remote"
+    assert raw["uri"] == f"{b.base_url}/users/bob"
+    assert raw["roles"] == []
+    # Bob's own node now counts alice among his followers.
+    bob_home = api["bob"].account_verify_credentials()
+    followers = api["bob"].account_followers(bob_home["id"])
+    assert [f["acct"] for f in followers] == [f"alice@{a.domain}"]
+    # Once known, the remote account is found without resolving too.
+    assert str(api["dave"].account_lookup(f"bob@{b.domain}")["id"]) == bob_on_a
+    v2 = api["dave"].search_v2(f"@bob@{b.domain}", resolve=False, result_type="accounts")
+    assert [x["acct"] for x in v2["accounts"]] == [f"bob@{b.domain}"]
+
+
+def test_resolve_a_remote_post_by_url(
+    nodes: tuple[Node, Node], api: dict[str, Mastodon], bob_on_a: str
+) -> None:
+    _, b = nodes
+    public = post(b, "bob", "a public note about fractions")
+    url = f"{b.base_url}/users/bob/statuses/{public}"
+    found = api["dave"].search_v2(url, resolve=True)
+    assert [s["uri"] for s in found["statuses"]] == [url]
+    assert found["statuses"][0]["account"]["acct"] == f"bob@{b.domain}"
+
+
+def test_a_delivered_followers_only_post_is_not_revealed_by_url(
+    nodes: tuple[Node, Node], api: dict[str, Mastodon], bob_on_a: str
+) -> None:
+    _, b = nodes
+    private = post(b, "bob", "followers only: bob's exam dates", "followers")
+    url = f"{b.base_url}/users/bob/statuses/{private}"
+    # Delivered to node A because alice follows bob.
+    wait_until(lambda: api["alice"].search_v2(url, resolve=True)["statuses"], timeout=20)
+    assert api["dave"].search_v2(url, resolve=True)["statuses"] == []
+    assert api["dave"].search_v2("exam dates", result_type="statuses")["statuses"] == []
+    assert api["alice"].account_statuses(bob_on_a)[0]["uri"] == url
+    assert all(s["uri"] != url for s in api["dave"].account_statuses(bob_on_a))
+
+
+def test_profile_update_reaches_the_other_node(api: dict[str, Mastodon], bob_on_a: str) -> None:
+    api["bob"].account_update_credentials(display_name="Bob Chemistry")
+    wait_until(
+        lambda: api["alice"].account(bob_on_a)["display_name"] == "Bob Chemistry", timeout=20
+    )
+
+
+def test_status_search_only_finds_readable_posts(
+    nodes: tuple[Node, Node], api: dict[str, Mastodon]
+) -> None:
+    a, _ = nodes
+    alice = str(api["dave"].account_lookup("alice")["id"])
+    api["carol"].account_follow(alice)
+    wait_until(lambda: api["carol"].account_relationships(alice)[0]["following"])
+    open_post = post(a, "alice", "open staffroom plans #algebra")
+    closed_post = post(a, "alice", "closed staffroom plans #secretcurriculum", "followers")
+
+    def found(viewer: Mastodon, query: str) -> set[str]:
+        return {str(s["id"]) for s in viewer.search_v2(query, resolve=False)["statuses"]}
+
+    assert found(api["dave"], "staffroom plans") == {str(open_post)}
+    assert found(api["carol"], "staffroom plans") == {str(open_post), str(closed_post)}
+    assert found(api["alice"], "STAFFROOM PLANS") == {str(open_post), str(closed_post)}
+    tags = api["dave"].search_v2("alg", resolve=False, result_type="hashtags")["hashtags"]
+    assert [t["name"] for t in tags] == ["algebra"]
+    assert set(tags[0]) >= {"name", "url", "history"}
+    # A tag used only in a followers-only post is not revealed.
+    hidden = api["carol"].search_v2("secretcurr", resolve=False, result_type="hashtags")
+    assert hidden["hashtags"] == []
+
+
+def test_search_accounts_and_anonymous_rules(
+    nodes: tuple[Node, Node], api: dict[str, Mastodon]
+) -> None:
+    a, _ = nodes
+    result = api["dave"].search_v2("Carol Ex", resolve=False)
+    assert [x["acct"] for x in result["accounts"]] == ["carol"]
+    assert set(result) >= {"accounts", "statuses", "hashtags"}
+    anonymous = httpx.get(f"{a.base_url}/api/v2/search", params={"q": "plans"}, timeout=10)
+    assert anonymous.status_code == 200
+    assert anonymous.json()["statuses"] == []
+    refused = httpx.get(
+        f"{a.base_url}/api/v2/search", params={"q": "bob@x.example", "resolve": "true"}
+    )
+    assert refused.status_code == 401
+    bad_type = httpx.get(f"{a.base_url}/api/v2/search", params={"q": "x", "type": "nope"})
+    assert bad_type.status_code == 422
+    following = api["alice"].account_search("b", following=True)
+    assert all(x["acct"].startswith("bob@") for x in following)
