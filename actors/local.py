@@ -11,6 +11,7 @@ from actors.passwords import hash_password
 from actors.roles import INSTANCE_ACTOR_USERNAME, validate_username
 from federation.signatures.keys import generate_rsa_keypair
 from storage.models import Account, Actor, ActorType, Role
+from storage.upsert import insert_if_absent
 
 
 class NameTakenError(ValueError):
@@ -94,9 +95,12 @@ async def ensure_instance_actor(session: AsyncSession, node: NodeConfig) -> Acto
     actor.display_name = node.node_name
     actor.manually_approves_followers = True
     actor.discoverable = False
-    session.add(actor)
-    await session.flush()
-    return actor
+    # `serve` and `worker` may both start on a fresh database: the loser of
+    # the race reads the winner's row instead of failing on the unique name.
+    await insert_if_absent(session, actor)
+    found = await local_actor_by_name(session, INSTANCE_ACTOR_USERNAME)
+    assert found is not None
+    return found
 
 
 async def count_admins(session: AsyncSession) -> int:

@@ -14,6 +14,7 @@ from federation.jsonld import normalize
 from storage.engine import SessionMaker
 from storage.models import Actor
 from storage.types import utcnow
+from storage.upsert import insert_if_absent
 
 FetchJson = Callable[[str], Awaitable[dict[str, Any]]]
 
@@ -27,19 +28,19 @@ async def actor_by_ap_id(session: AsyncSession, ap_id: str) -> Actor | None:
 
 async def upsert_remote_actor(session: AsyncSession, fields: dict[str, Any]) -> Actor:
     """Insert or refresh a remote actor; a local actor is never overwritten."""
-    actor = await actor_by_ap_id(session, fields["ap_id"])
     now = utcnow()
+    actor = await actor_by_ap_id(session, fields["ap_id"])
     if actor is None:
-        actor = Actor(**fields, fetched_at=now, updated_at=now)
-        session.add(actor)
-    elif actor.local:
+        await insert_if_absent(session, Actor(**fields, fetched_at=now, updated_at=now))
+        actor = await actor_by_ap_id(session, fields["ap_id"])
+        assert actor is not None
+    if actor.local:
         return actor
-    else:
-        for name, value in fields.items():
-            setattr(actor, name, value)
-        actor.fetched_at = now
-        actor.updated_at = now
-        actor.gone = False
+    for name, value in fields.items():
+        setattr(actor, name, value)
+    actor.fetched_at = now
+    actor.updated_at = now
+    actor.gone = False
     await session.flush()
     return actor
 

@@ -149,15 +149,16 @@ def seed(node: Node, base: int, args: argparse.Namespace) -> int:
             host = f"127.0.0.1:{base + h}"
             for i in range(per_host):
                 ap_id = f"http://{host}/users/t{i}"
+                actor_id = new_id()
                 actor = Actor(
-                    id=new_id(), ap_id=ap_id, username=f"t{i}", domain=host,
+                    id=actor_id, ap_id=ap_id, username=f"t{i}", domain=host,
                     inbox_url=f"{ap_id}/inbox", shared_inbox_url=f"http://{host}/inbox",
                 )  # fmt: skip
                 actors.append(actor)
                 follows.append(
                     Follow(
                         id=new_id(),
-                        follower_id=actor.id,
+                        follower_id=actor_id,
                         followee_id=author.id,
                         state=FollowState.ACCEPTED,
                         activity_ap_id=f"{ap_id}/follow/1",
@@ -168,8 +169,8 @@ def seed(node: Node, base: int, args: argparse.Namespace) -> int:
         session.add_all(follows)
 
     node.with_session(work)
-    assert author.id is not None
-    return author.id
+    author_id: int = author.id
+    return author_id
 
 
 def publish_one(node: Node, author_id: int) -> tuple[float, datetime, int]:

@@ -182,6 +182,12 @@ async def notify_interaction(
     return await notify(session, author, kind, sender, obj)
 
 
+def edit_snapshot(obj: ContentObject) -> tuple[object, ...]:
+    """What makes an edit news: the text, title, warning and media (not a poll's vote counts,
+    which a remote server also sends as an Update)."""
+    return (obj.content, obj.summary, obj.name, obj.sensitive, obj.attachments)
+
+
 async def notify_edit(session: AsyncSession, obj: ContentObject) -> list[Notification]:
     """An edited post: an ``update`` for each of our actors who boosted it (as Mastodon does)."""
     author = await session.get(Actor, obj.author_id)

@@ -86,6 +86,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=args.access_log,
         log_level="info",
         proxy_headers=False,
+        # Open streaming connections would otherwise hold a shutdown forever.
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -22,7 +22,7 @@ from actors.as2 import InvalidActorError, remote_actor_fields
 from actors.context import NodeContext
 from actors.remote import actor_by_ap_id, upsert_remote_actor
 from content.as2 import InvalidObjectError, object_from_as2
-from content.notifications import notify_edit
+from content.notifications import edit_snapshot, notify_edit
 from content.objects import object_by_ap_id, refresh_object, update_object
 from federation.errors import FederationError
 from federation.origin import same_origin
@@ -47,7 +47,8 @@ async def edit(session: AsyncSession, node: NodeContext, item: InboxItem) -> Non
         fields = object_from_as2(doc)
     except InvalidObjectError as exc:
         raise Refused(exc.reason) from exc
-    if await update_object(session, obj, fields):
+    before = edit_snapshot(obj)
+    if await update_object(session, obj, fields) and edit_snapshot(obj) != before:
         await notify_edit(session, obj)
 
 

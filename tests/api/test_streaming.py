@@ -395,10 +395,17 @@ def _token_id(node: Node, token: str) -> int:
     return int(row.id)
 
 
-def test_frames_carry_json_string_payloads(world: World) -> None:
+def test_frames_carry_json_string_payloads_and_unsubscribe_stops_them(world: World) -> None:
     with world.ws("stream=public:local", token=world.tokens["carol"]) as stream:
         local = post(world, "alice", "Staff meeting moved")
         _at, frame = stream.wait_for(about(local))
         assert frame["stream"] == ["public:local"]
         assert isinstance(frame["payload"], str)
         assert json.loads(frame["payload"])["visibility"] == "public"
+        stream.send({"type": "unsubscribe", "stream": "public:local"})
+        stream.send({"type": "subscribe", "stream": "public"})
+        time.sleep(0.3)
+        later = post(world, "alice", "Staff meeting moved again")
+        _at, frame = stream.wait_for(about(later))
+        assert frame["stream"] == ["public"]
+        assert [f["stream"] for f in stream.received() if about(later)(f)] == [["public"]]

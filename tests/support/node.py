@@ -62,12 +62,13 @@ def wait_until(check: Callable[[], T], *, timeout: float = 10.0, interval: float
     last: Any = None
     while time.monotonic() < deadline:
         try:
-            last = check()
+            value = check()
         except Exception as exc:  # still starting, not yet there
             last = exc
         else:
-            if last:
-                return last
+            last = value
+            if value:
+                return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last result: {last!r}")
 

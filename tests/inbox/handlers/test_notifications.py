@@ -276,3 +276,39 @@ async def test_dismiss_and_clear(world: Harness) -> None:
     # The same event told again is not news again, dismissed or not.
     assert await _in_session(world, like_again) is None
     assert len(await _notes(world, lain)) == 2
+
+
+async def test_an_edit_notifies_those_who_boosted_but_a_vote_count_does_not(world: Harness) -> None:
+    admin = world.remote.add_actor("admin")
+    lain = await world.local("lain")
+    await world.receive(_create(world, admin.id, "q", to=[PUBLIC], cc=[f"{admin.id}/followers"]))
+    ap_id = f"{admin.id}/statuses/q"
+    obj = await world.obj(ap_id)
+    assert obj is not None
+
+    async def boost(session: Any) -> None:
+        await interactions.announce(
+            session, world.node, await _actor(session, lain), await session.get(type(obj), obj.id)
+        )
+
+    await _in_session(world, boost)
+    await world.drain()
+
+    def update(n: int, **changes: Any) -> dict[str, Any]:
+        doc = _create(world, admin.id, "q", to=[PUBLIC], cc=[f"{admin.id}/followers"])["object"]
+        doc.update(updated=f"2026-01-10T11:0{n}:00Z", **changes)
+        return {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{ap_id}#updates/{n}",
+            "type": "Update",
+            "actor": admin.id,
+            "object": doc,
+        }
+
+    # Only the date moves (what a poll's new vote count looks like here): not news.
+    assert (await world.receive(update(1))).state == "processed"
+    assert await _notes(world, lain) == []
+    await world.receive(update(2, content="<p>Corrected: see sheet 2</p>"))
+    (note,) = await _notes(world, lain)
+    assert (note.type, note.object_id) == ("update", obj.id)
+    assert [e.event for e in await _events(world, "status.update") if e.object_id == obj.id]
