@@ -54,7 +54,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy federation storage actors inbox outbox content api web staffroom bench
 
 pytest: $(VENV)/.installed-dev fedify-peer
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4 --dist loadfile
 
 test: lint typecheck pytest
 
