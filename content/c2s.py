@@ -18,9 +18,9 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from actors.as2 import actor_to_as2
 from actors.context import NodeContext
 from actors.graph import GraphError, follow, unfollow
+from actors.profile import publish_actor_update
 from content.as2 import object_from_as2
 from content.formatting import looks_like_html, text_to_html
 from content.interactions import InteractionError, announce, like, unannounce, unlike
@@ -29,14 +29,10 @@ from content.objects import fetch_object
 from content.posts import POST_TYPES, InvalidPostError, create_post, delete_post, update_post
 from content.sanitize import sanitize_html
 from content.visibility import is_open, may_read, visibility_from_addressing
-from federation.constants import PUBLIC, is_public
+from federation.constants import is_public
 from federation.errors import FederationError
-from federation.jsonld import canonical_context
 from federation.vocab import id_of, ids_of, text_of, type_of
-from outbox.publish import publish
-from storage.ids import new_id
 from storage.models import Activity, Actor, ContentObject, Follow
-from storage.types import utcnow
 
 MAX_DISPLAY_NAME = 255
 MAX_PROFILE_SUMMARY = 5_000
@@ -336,21 +332,4 @@ async def update_profile(
         actor.summary = (
             sanitize_html(summary) if looks_like_html(summary) else text_to_html(summary)
         )
-    actor.updated_at = utcnow()
-    session.add(actor)
-    await session.flush()
-    document = actor_to_as2(actor, node.config)
-    document.pop("@context", None)
-    activity_id = new_id()
-    body = {
-        "@context": canonical_context(),
-        "id": node.config.activity_url(actor.username, activity_id),
-        "type": "Update",
-        "actor": actor.ap_id,
-        "published": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "to": [PUBLIC],
-        "cc": [actor.followers_url] if actor.followers_url else [],
-        "object": document,
-    }
-    activity, _audience = await publish(session, actor, body, activity_id=activity_id)
-    return activity
+    return await publish_actor_update(session, node, actor)
