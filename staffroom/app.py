@@ -30,6 +30,7 @@ from actors.keys import KeyStore
 from actors.local import ensure_instance_actor
 from actors.remote import RemoteActors
 from api.cors import ApiCorsMiddleware
+from api.ratelimit import ApiRateLimitMiddleware
 from federation.auth import HttpSignatureAuth
 from federation.client import ClientConfig, SafeClient
 from federation.errors import FederationError
@@ -141,6 +142,9 @@ def create_app(settings: Settings) -> Starlette:
             *web.oauth.routes,
         ],
         lifespan=lifespan,
-        middleware=[Middleware(ApiCorsMiddleware)],
+        middleware=[
+            Middleware(ApiCorsMiddleware),
+            Middleware(ApiRateLimitMiddleware, limit=settings.api_rate_limit),
+        ],
         exception_handlers={FederationError: federation_error, **api.errors.EXCEPTION_HANDLERS},
     )

@@ -46,6 +46,8 @@ class Settings:
     delivery_lease_seconds: int = 30
     #: Log-in attempts and app registrations allowed per client IP per five minutes.
     login_rate_limit: int = 50
+    # API requests per token (or IP) per five minutes; Mastodon's default.
+    api_rate_limit: int = 300
     app_registration_rate_limit: int = 30
 
     @property
@@ -149,7 +151,7 @@ def load_settings(
         values["max_inbox_bytes"] = _parse_int("MAX_INBOX_BYTES", raw, minimum=1024)
     if (raw := get("DELIVERY_LEASE_SECONDS")) is not None:
         values["delivery_lease_seconds"] = _parse_int("DELIVERY_LEASE_SECONDS", raw, minimum=1)
-    for name in ("LOGIN_RATE_LIMIT", "APP_REGISTRATION_RATE_LIMIT"):
+    for name in ("LOGIN_RATE_LIMIT", "APP_REGISTRATION_RATE_LIMIT", "API_RATE_LIMIT"):
         if (raw := get(name)) is not None:
             values[name.lower()] = _parse_int(name, raw, minimum=1)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})

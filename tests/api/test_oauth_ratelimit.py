@@ -75,3 +75,31 @@ def test_login_attempts_are_rate_limited(node: Node) -> None:
         assert "Too many" in Page(limited.text).texts["error"]
         assert limited.headers["X-RateLimit-Remaining"] == "0"
         assert int(limited.headers["Retry-After"]) > 0
+
+
+@pytest.fixture(scope="module")
+def limited(module_db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    node = Node(tmp_path_factory.mktemp("api-limits"), module_db_kind, workers=False)
+    node.env["STAFFROOM_API_RATE_LIMIT"] = "4"
+    node.migrate()
+    node.create_user("alice")
+    node.create_user("bob")
+    node.start()
+    yield node
+    node.close()
+
+
+def test_every_api_answer_carries_the_rate_limit_headers(limited: Node) -> None:
+    token = limited.token("alice")
+    url = f"{limited.base_url}/api/v1/accounts/verify_credentials"
+    headers = {"Authorization": f"Bearer {token}"}
+    answers = [httpx.get(url, headers=headers) for _ in range(5)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 200, 429]
+    assert [r.headers["X-RateLimit-Remaining"] for r in answers[:4]] == ["3", "2", "1", "0"]
+    assert all(r.headers["X-RateLimit-Limit"] == "4" for r in answers)
+    assert answers[0].headers["X-RateLimit-Reset"].endswith("Z")
+    assert answers[4].json() == {"error": "Too many requests"}
+    assert int(answers[4].headers["Retry-After"]) >= 1
+    # Another account's token has its own bucket, even from the same address.
+    other = {"Authorization": f"Bearer {limited.token('bob')}"}
+    assert httpx.get(url, headers=other).status_code == 200

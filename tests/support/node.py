@@ -89,6 +89,8 @@ class Node:
             "STAFFROOM_DATABASE_URL": self.database_url,
             "STAFFROOM_ALLOW_HTTP": "true",
             "STAFFROOM_ALLOW_PRIVATE_ADDRESSES": "true",
+            # Tests poll the API far faster than any app; the limit itself has its own test.
+            "STAFFROOM_API_RATE_LIMIT": "1000000",
         }
         self.settings: Settings = load_settings(env=self.env)
         self.process: subprocess.Popen[bytes] | None = None
