@@ -79,6 +79,8 @@ async def run_once(node: NodeContext) -> int:
         )
         await session.commit()
     for item in items:
+        if node.config.single_writer:
+            await node.inbox_writer.quiet()
         await process_item(node, item)
     return len(items)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,12 +42,27 @@ class InboxWriter:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._last_write = 0.0
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._statement = (
             insert(_TABLE)
             .on_conflict_do_nothing(index_elements=["activity_id"])
             .returning(_TABLE.c.activity_id)
         )
+
+    async def quiet(self, *, idle: float = 0.02, max_wait: float = 0.1) -> None:
+        """Wait (at most ``max_wait``) until no activity was stored for ``idle`` seconds.
+
+        SQLite has one writer: a background transaction that takes the lock
+        while requests are waiting makes their 202 wait behind it. In-process
+        workers call this before each write so that ingress goes first; the
+        bound keeps a steady stream of requests from starving them.
+        """
+        deadline = time.monotonic() + max_wait
+        while time.monotonic() < deadline:
+            if self._queue.empty() and time.monotonic() - self._last_write >= idle:
+                return
+            await asyncio.sleep(idle)
 
     async def store(self, values: dict[str, Any]) -> bool:
         """Durably store one received activity; True if new, False if its id was known."""
@@ -68,6 +84,7 @@ class InboxWriter:
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            self._last_write = time.monotonic()
             try:
                 inserted = await self._write(batch)
             except Exception as exc:
