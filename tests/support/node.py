@@ -31,10 +31,39 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Ports for test servers come from below the kernel's ephemeral range
+# (32768-60999 here), which outgoing connections draw their source ports from,
+# and each xdist worker has its own slice: a port handed out here cannot be
+# taken by another worker or by a client socket before the server binds it.
+_PORT_BASE = 20_000
+_PORT_SPAN = 12_000
+_next_port: list[int] = []
+
+
+def _port_slice() -> tuple[int, int]:
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int("".join(ch for ch in name if ch.isdigit()) or 0) % workers
+    size = _PORT_SPAN // workers
+    return _PORT_BASE + index * size, _PORT_BASE + (index + 1) * size
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nobody is listening on, never handed out twice by this process."""
+    start, end = _port_slice()
+    if not _next_port:
+        _next_port.append(start)
+    while _next_port[0] < end:
+        port = _next_port[0]
+        _next_port[0] += 1
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free test port left in this worker's slice")
 
 
 def run_async(factory: Callable[[], Awaitable[T]]) -> T:
