@@ -72,6 +72,21 @@ async def _check_live_and_readable(
 # -- local actions -----------------------------------------------------------------
 
 
+async def _record_and_publish(
+    session: AsyncSession,
+    actor: Actor,
+    obj: ContentObject,
+    row: Like | Announce,
+    body: dict[str, Any],
+) -> None:
+    """Store the interaction, refresh the post's counts and queue the activity, together."""
+    assert obj.id is not None
+    session.add(row)
+    await session.flush()
+    await recount_interactions(session, obj.id)
+    await publish(session, actor, body)
+
+
 async def like(session: AsyncSession, node: NodeContext, actor: Actor, obj: ContentObject) -> Like:
     """``actor`` (local) likes ``obj``; publishes Like to its author. Liking twice is one like."""
     author = await _author(session, obj)
@@ -82,10 +97,7 @@ async def like(session: AsyncSession, node: NodeContext, actor: Actor, obj: Cont
     body = _body(node, actor, "Like", obj.ap_id, to=[author.ap_id])
     assert actor.id is not None and obj.id is not None
     row = Like(actor_id=actor.id, object_id=obj.id, activity_ap_id=body["id"])
-    session.add(row)
-    await session.flush()
-    await recount_interactions(session, obj.id)
-    await publish(session, actor, body)
+    await _record_and_publish(session, actor, obj, row, body)
     return row
 
 
@@ -131,10 +143,7 @@ async def announce(
     body = _body(node, actor, "Announce", obj.ap_id, **_announce_addressing(actor, obj, author))
     assert actor.id is not None and obj.id is not None
     row = Announce(actor_id=actor.id, object_id=obj.id, activity_ap_id=body["id"])
-    session.add(row)
-    await session.flush()
-    await recount_interactions(session, obj.id)
-    await publish(session, actor, body)
+    await _record_and_publish(session, actor, obj, row, body)
     return row
 
 

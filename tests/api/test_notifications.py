@@ -22,7 +22,7 @@ from sqlmodel import select
 
 from federation.constants import PUBLIC
 from storage.models import Activity, Actor, ContentObject, Follow
-from tests.support.node import Node, wait_until
+from tests.support.node import Node, alice_carol_and_bob, wait_until
 
 AS = "application/activity+json"
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -49,21 +49,12 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, module_db_kind: str) -> Iterator[World]:
-    base = tmp_path_factory.mktemp("notifications")
-    a, b = Node(base / "a", module_db_kind), Node(base / "b")
-    try:
-        for node in (a, b):
-            node.migrate()
-        a.create_user("alice")
-        a.create_user("carol")
-        b.create_user("bob")
-        for node in (a, b):
-            node.start()
-        tokens = {"alice": a.token("alice"), "carol": a.token("carol"), "bob": b.token("bob")}
+    with alice_carol_and_bob(tmp_path_factory.mktemp("notifications"), module_db_kind) as (
+        a,
+        b,
+        tokens,
+    ):
         yield World(a, b, tokens, {})
-    finally:
-        for node in (a, b):
-            node.close()
 
 
 # --- helpers ---------------------------------------------------------------------------

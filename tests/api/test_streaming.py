@@ -34,7 +34,7 @@ from storage.models import (
     UserList,
 )
 from storage.types import utcnow
-from tests.support.node import Node, wait_until
+from tests.support.node import Node, alice_carol_and_bob, wait_until
 from tests.support.streaming import StreamClient, event_is, payload
 
 AS = "application/activity+json"
@@ -58,21 +58,12 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, module_db_kind: str) -> Iterator[World]:
-    base = tmp_path_factory.mktemp("streaming")
-    a, b = Node(base / "a", module_db_kind), Node(base / "b")
-    try:
-        for node in (a, b):
-            node.migrate()
-        a.create_user("alice")
-        a.create_user("carol")
-        b.create_user("bob")
-        for node in (a, b):
-            node.start()
-        tokens = {"alice": a.token("alice"), "carol": a.token("carol"), "bob": b.token("bob")}
+    with alice_carol_and_bob(tmp_path_factory.mktemp("streaming"), module_db_kind) as (
+        a,
+        b,
+        tokens,
+    ):
         yield World(a, b, tokens, {})
-    finally:
-        for node in (a, b):
-            node.close()
 
 
 # --- helpers ---------------------------------------------------------------------------

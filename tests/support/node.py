@@ -15,7 +15,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -246,3 +247,22 @@ class Node:
     def close(self) -> None:
         self.stop()
         drop_database(self.database_url)
+
+
+@contextmanager
+def alice_carol_and_bob(base: Path, kind: str) -> Iterator[tuple[Node, Node, dict[str, str]]]:
+    """Node A (``kind``) with alice and carol, node B (SQLite) with bob, running,
+    with a bearer token for each; both nodes are closed afterwards."""
+    a, b = Node(base / "a", kind), Node(base / "b")
+    try:
+        for node in (a, b):
+            node.migrate()
+        a.create_user("alice")
+        a.create_user("carol")
+        b.create_user("bob")
+        for node in (a, b):
+            node.start()
+        yield a, b, {"alice": a.token("alice"), "carol": a.token("carol"), "bob": b.token("bob")}
+    finally:
+        for node in (a, b):
+            node.close()
