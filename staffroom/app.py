@@ -22,7 +22,6 @@ import api.streaming
 import api.v1.conversations
 import api.v1.notifications
 import content.routes
-import inbox.routes
 import web.oauth
 from actors.config import NodeConfig
 from actors.context import NodeContext
@@ -35,9 +34,11 @@ from federation.auth import HttpSignatureAuth
 from federation.client import ClientConfig, SafeClient
 from federation.errors import FederationError
 from inbox import worker as inbox_worker
+from inbox.routes import InboxEndpoints
 from outbox import delivery
 from staffroom import __version__
-from staffroom.settings import Settings
+from staffroom.processes import exit_with_parent
+from staffroom.settings import Settings, load_settings
 from storage.engine import create_engine, create_sessionmaker
 from storage.inbox_writer import InboxWriter
 
@@ -109,7 +110,9 @@ async def node_context(settings: Settings) -> AsyncIterator[NodeContext]:
         await engine.dispose()
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings) -> InboxEndpoints:
+    """The node's ASGI app: the inboxes in front, Starlette for every other request."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with node_context(settings) as node:
@@ -129,11 +132,10 @@ def create_app(settings: Settings) -> Starlette:
                 stop.set()
                 await asyncio.gather(*tasks, return_exceptions=True)
 
-    return Starlette(
+    site = Starlette(
         routes=[
             *actors.routes.routes,
             *content.routes.routes,
-            *inbox.routes.routes,
             *api.oauth.routes,
             *api.v1.notifications.routes,
             *api.v1.conversations.routes,
@@ -149,3 +151,10 @@ def create_app(settings: Settings) -> Starlette:
         ],
         exception_handlers={FederationError: federation_error, **api.errors.EXCEPTION_HANDLERS},
     )
+    return InboxEndpoints(site, lambda: site.state.node)
+
+
+def app_from_environment() -> InboxEndpoints:
+    """The app factory each web process of a multi-process ``serve`` imports by name."""
+    exit_with_parent()
+    return create_app(load_settings())

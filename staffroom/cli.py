@@ -17,6 +17,7 @@ from actors.passwords import generate_password
 from actors.roles import parse_role
 from actors.tokens import issue_token, parse_scopes
 from staffroom.app import create_app, delivery_config, node_config, node_context
+from staffroom.processes import serve_many
 from staffroom.settings import Settings, SettingsError, load_settings
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
@@ -55,6 +56,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     }
     if getattr(args, "no_workers", False):
         overrides["workers"] = False
+    if getattr(args, "processes", None) is not None:
+        overrides["processes"] = args.processes
     for name in ("data_dir", "media_dir"):
         if overrides[name] is not None:
             overrides[name] = Path(overrides[name])
@@ -77,18 +80,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     asyncio.run(_ensure_migrated(settings))
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=args.access_log,
-        log_level="info",
-        proxy_headers=False,
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": args.access_log,
+        "log_level": "info",
+        "proxy_headers": False,
         # Open streaming connections would otherwise hold a shutdown forever.
-        timeout_graceful_shutdown=5,
-    )
+        "timeout_graceful_shutdown": 5,
+    }
+    if settings.processes > 1:
+        serve_many(settings, options)
+    else:
+        uvicorn.run(create_app(settings), **options)
 
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
@@ -256,6 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-workers", action="store_true", help="run no background workers")
+    serve.add_argument(
+        "--processes",
+        type=int,
+        help="web processes (one per core); above 1, the workers get a process of their own",
+    )
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
 

@@ -10,7 +10,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,9 @@ class Settings:
     # API requests per token (or IP) per five minutes; Mastodon's default.
     api_rate_limit: int = 300
     app_registration_rate_limit: int = 30
+    #: Web server processes. One runs the background workers in-process; more
+    #: run as many HTTP processes and one worker process beside them.
+    processes: int = 1
 
     @property
     def scheme(self) -> str:
@@ -147,10 +150,14 @@ def load_settings(
             values[name.lower()] = _parse_bool(name, raw)
     if (raw := get("NODE_NAME")) is not None:
         values["node_name"] = raw
+    if (raw := get("NODE_DESCRIPTION")) is not None:
+        values["node_description"] = raw
     if (raw := get("MAX_INBOX_BYTES")) is not None:
         values["max_inbox_bytes"] = _parse_int("MAX_INBOX_BYTES", raw, minimum=1024)
     if (raw := get("DELIVERY_LEASE_SECONDS")) is not None:
         values["delivery_lease_seconds"] = _parse_int("DELIVERY_LEASE_SECONDS", raw, minimum=1)
+    if (raw := get("PROCESSES")) is not None:
+        values["processes"] = _parse_int("PROCESSES", raw, minimum=1)
     for name in ("LOGIN_RATE_LIMIT", "APP_REGISTRATION_RATE_LIMIT", "API_RATE_LIMIT"):
         if (raw := get(name)) is not None:
             values[name.lower()] = _parse_int(name, raw, minimum=1)
@@ -166,6 +173,8 @@ def load_settings(
         raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters")
     if not secret_key:
         secret_key = load_secret_key(data_dir)
+    if settings.processes < 1:
+        raise SettingsError(f"{PREFIX}PROCESSES must be at least 1")
     if not settings.node_name.strip():
         raise SettingsError(f"{PREFIX}NODE_NAME must not be empty")
     return replace(
@@ -175,3 +184,19 @@ def load_settings(
         media_dir=settings.media_dir or data_dir / "media",
         secret_key=secret_key,
     )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The ``STAFFROOM_*`` variables that make :func:`load_settings` give ``settings`` back.
+
+    Child processes (the web processes and the worker of a multi-process
+    ``serve``) start from the environment, so what flags set must travel there.
+    """
+    env: dict[str, str] = {}
+    for item in fields(Settings):
+        value = getattr(settings, item.name)
+        if value is None:
+            continue
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        env[PREFIX + item.name.upper()] = text
+    return env

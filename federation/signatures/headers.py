@@ -42,6 +42,9 @@ def normalize_headers(headers: Mapping[str, str]) -> dict[str, str]:
             value = value_bytes.decode("latin-1").strip()
             combined[name] = f"{combined[name]}, {value}" if name in combined else value
         return combined
+    if type(headers) is dict:
+        # Checked first: runtime Protocol checks cost more than the whole loop.
+        return _from_plain_mapping(headers)
     names = {name.lower(): name for name in headers}
     result: dict[str, str] = {}
     if isinstance(headers, _StarletteLike):
@@ -52,6 +55,11 @@ def normalize_headers(headers: Mapping[str, str]) -> dict[str, str]:
         for lower, name in names.items():
             result[lower] = _combine(headers.get_list(name))
         return result
+    return _from_plain_mapping(headers)
+
+
+def _from_plain_mapping(headers: Mapping[str, str]) -> dict[str, str]:
+    result: dict[str, str] = {}
     for name, value in headers.items():
         lower = name.lower()
         if lower in result:

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # taken by another worker or by a client socket before the server binds it.
 _PORT_BASE = 20_000
 _PORT_SPAN = 12_000
-_next_port: list[int] = []
+_handed_out: list[int] = []  # how many ports this process has handed out
 
 
 def _port_slice() -> tuple[int, int]:
@@ -50,13 +50,19 @@ def _port_slice() -> tuple[int, int]:
 
 
 def free_port() -> int:
-    """A loopback port nobody is listening on, never handed out twice by this process."""
+    """A loopback port nobody is listening on, never handed out twice by this process.
+
+    Each process starts at its own place in the slice (by pid), so two test
+    runs at once on one machine rarely reach for the same port.
+    """
     start, end = _port_slice()
-    if not _next_port:
-        _next_port.append(start)
-    while _next_port[0] < end:
-        port = _next_port[0]
-        _next_port[0] += 1
+    size = end - start
+    if not _handed_out:
+        _handed_out.append(0)
+    offset = os.getpid() * 7919 % size
+    while _handed_out[0] < size:
+        port = start + (offset + _handed_out[0]) % size
+        _handed_out[0] += 1
         with socket.socket() as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -104,7 +110,9 @@ def wait_until(check: Callable[[], T], *, timeout: float = 10.0, interval: float
 
 
 class Node:
-    def __init__(self, tmp_dir: Path, db_kind: str = "sqlite", *, workers: bool = True) -> None:
+    def __init__(
+        self, tmp_dir: Path, db_kind: str = "sqlite", *, workers: bool = True, processes: int = 1
+    ) -> None:
         self.port = free_port()
         self.domain = f"127.0.0.1:{self.port}"
         self.base_url = f"http://{self.domain}"
@@ -112,6 +120,7 @@ class Node:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.database_url = new_database_url(db_kind, self.dir)
         self.workers = workers
+        self.processes = processes
         self.env = {
             **os.environ,
             "STAFFROOM_DOMAIN": self.domain,
@@ -209,6 +218,8 @@ class Node:
         args = ["serve", "--port", str(self.port)]
         if not self.workers:
             args.append("--no-workers")
+        if self.processes > 1:
+            args += ["--processes", str(self.processes)]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "staffroom", *args],

@@ -1,0 +1,126 @@
+"""``serve --processes N``: N web processes and a worker process that act as one node."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import fields, replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from federation.signatures import sign_cavage
+from staffroom.settings import Settings, load_settings, settings_env
+from tests.support.node import Node, wait_until
+from tests.support.remote import RemoteServer, remote_server
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+
+
+def test_settings_survive_the_trip_through_the_environment(tmp_path: Path) -> None:
+    settings = load_settings(
+        env={
+            "STAFFROOM_DOMAIN": "school.example:8443",
+            "STAFFROOM_DATA_DIR": str(tmp_path),
+            "STAFFROOM_NODE_NAME": "Lyceum 7",
+            "STAFFROOM_NODE_DESCRIPTION": "Teachers of Lyceum 7",
+            "STAFFROOM_ALLOW_HTTP": "true",
+            "STAFFROOM_WORKERS": "false",
+            "STAFFROOM_PROCESSES": "3",
+            "STAFFROOM_API_RATE_LIMIT": "77",
+        }
+    )
+    assert load_settings(env=settings_env(settings)) == settings
+    # Every field travels, so a setting added later cannot be lost on the way to a child.
+    assert len(settings_env(settings)) == len(fields(Settings))
+    assert "STAFFROOM_MEDIA_DIR" not in settings_env(replace(settings, media_dir=None))
+
+
+def stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: state, ppid, ..., nice at index 16."""
+    return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+
+
+def children_of(parent: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(stat_fields(int(entry.name))[1]) == parent:
+                    found.add(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return stat_fields(pid)[0] != "Z"
+    except OSError:
+        return False
+
+
+def started_children(node: Node) -> set[int]:
+    """The node's two web processes and its worker (and uvicorn's helper), once started."""
+    assert node.process is not None
+    parent = node.process.pid
+
+    def enough() -> set[int] | None:
+        found = children_of(parent)
+        return found if len(found) >= 3 else None
+
+    return wait_until(enough, timeout=20)
+
+
+@pytest.fixture(scope="module")
+def remote() -> Iterator[RemoteServer]:
+    with remote_server() as server:
+        yield server
+
+
+@pytest.fixture
+def node(db_kind: str, tmp_path: Path) -> Iterator[Node]:
+    node = Node(tmp_path, db_kind, processes=2)
+    node.migrate()
+    node.create_user("bob")
+    node.start()
+    yield node
+    node.close()
+
+
+def test_two_web_processes_and_a_worker_serve_one_node(node: Node, remote: RemoteServer) -> None:
+    niceness = {pid: int(stat_fields(pid)[16]) for pid in started_children(node)}
+    assert max(niceness.values()) == 10, niceness  # the worker yields the CPU to the web
+
+    # The Follow reaches whichever web process accepts the connection; the
+    # worker process handles it and delivers the Accept.
+    carol = remote.add_actor("carol")
+    url = f"{node.base_url}/users/bob/inbox"
+    follow = remote.activity(carol, "Follow", f"{node.base_url}/users/bob")
+    body = json.dumps(follow).encode()
+    headers = {"Content-Type": "application/activity+json"}
+    headers |= sign_cavage("POST", url, dict(headers), carol.key_id, carol.private_pem, body)
+    for _ in range(8):  # a new connection each time, so both web processes take some
+        with httpx.Client() as client:
+            assert client.post(url, content=body, headers=headers, timeout=10).status_code == 202
+
+    def accepts() -> list[dict[str, object]]:
+        received = [json.loads(item["body"]) for item in remote.received]
+        return [activity for activity in received if activity["type"] == "Accept"]
+
+    wait_until(accepts, timeout=30)
+    assert len(accepts()) == 1  # eight copies of one Follow are one Follow
+    assert accepts()[0]["object"]["id"] == follow["id"]  # type: ignore[index]
+
+
+def test_killing_the_parent_takes_every_process_down(node: Node) -> None:
+    children = started_children(node)
+    assert node.process is not None
+    os.kill(node.process.pid, signal.SIGKILL)
+    node.process.wait(timeout=10)
+    wait_until(lambda: not any(alive(pid) for pid in children), timeout=20)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{node.base_url}/healthz", timeout=2)
