@@ -23,8 +23,6 @@ class NodeConfig:
     allow_private_addresses: bool
     max_inbox_bytes: int
     software_version: str
-    # SQLite: one writer at a time, so background writers give way to ingress.
-    single_writer: bool = False
     # Signs the web login session and CSRF cookies; never shown.
     secret_key: str = field(default="", repr=False)
     # Per client IP per five minutes (actors/ratelimit.py).

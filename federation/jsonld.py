@@ -40,6 +40,7 @@ Decisions a reader should know (each answers an interop quirk):
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -119,6 +120,19 @@ class _LRU:
 
 
 _RESOLVED_CONTEXTS = _LRU(256)
+# Verdicts on whole @context values: a server sends the same one every time.
+_CONTEXT_VERDICTS = _LRU(256)
+
+
+def _context_verdict(context: list[Any]) -> tuple[bool, Mapping[str, str]]:
+    """Whether ``context`` allows the fast path, and the prefixes it puts in scope."""
+    key = json.dumps(context, sort_keys=True, separators=(",", ":"))
+    verdict: tuple[bool, Mapping[str, str]] | None = _CONTEXT_VERDICTS.get(key)
+    if verdict is None:
+        fast = is_fast_path(context)
+        verdict = (fast, context_prefixes(context, {}) if fast else {})
+        _CONTEXT_VERDICTS[key] = verdict
+    return verdict
 
 
 def _with_as2(context: Any) -> list[Any]:
@@ -146,7 +160,8 @@ def normalize(doc: dict[str, Any], *, allow_unknown_contexts: bool = False) -> d
     try:
         context = _with_as2(doc.get("@context", []))
         body = {k: v for k, v in doc.items() if k != "@context"}
-        if is_fast_path(context) and is_plain_body(body, context_prefixes(context, {})):
+        fast, prefixes = _context_verdict(context)
+        if fast and is_plain_body(body, prefixes):
             return doc
         source = {"@context": context, **body}
         return _normalize_slow(

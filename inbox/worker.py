@@ -79,8 +79,7 @@ async def run_once(node: NodeContext) -> int:
         )
         await session.commit()
     for item in items:
-        if node.config.single_writer:
-            await node.inbox_writer.quiet()
+        await node.inbox_writer.quiet()
         await process_item(node, item)
     return len(items)
 

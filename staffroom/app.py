@@ -56,7 +56,6 @@ def node_config(settings: Settings) -> NodeConfig:
         allow_private_addresses=settings.allow_private_addresses,
         max_inbox_bytes=settings.max_inbox_bytes,
         software_version=__version__,
-        single_writer=settings.is_sqlite,
         secret_key=settings.secret_key,
         login_rate_limit=settings.login_rate_limit,
         app_registration_rate_limit=settings.app_registration_rate_limit,

@@ -53,10 +53,11 @@ class InboxWriter:
     async def quiet(self, *, idle: float = 0.02, max_wait: float = 0.1) -> None:
         """Wait (at most ``max_wait``) until no activity was stored for ``idle`` seconds.
 
-        SQLite has one writer: a background transaction that takes the lock
-        while requests are waiting makes their 202 wait behind it. In-process
-        workers call this before each write so that ingress goes first; the
-        bound keeps a steady stream of requests from starving them.
+        In-process workers call this before each item so that ingress goes
+        first: on SQLite a background transaction holding the one write lock
+        makes waiting requests' 202s wait behind it, and on any database the
+        worker's CPU is taken from the requests. The bound keeps a steady
+        stream of requests from starving the worker.
         """
         deadline = time.monotonic() + max_wait
         while time.monotonic() < deadline:

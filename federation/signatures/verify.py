@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Literal
 
 from federation.errors import KeyNotFoundError, SignatureError
@@ -227,7 +228,9 @@ async def _verify_rfc9421(
     return VerifiedRequest(key_id=key_id, owner=info.owner, scheme="rfc9421")
 
 
+@lru_cache(maxsize=512)
 def _parse_http_date(value: str) -> float:
+    """Cached: a burst of requests shares a handful of Date values."""
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
