@@ -37,6 +37,7 @@ from inbox import worker as inbox_worker
 from inbox.routes import InboxEndpoints
 from outbox import delivery
 from staffroom import __version__
+from staffroom.gc_tuning import tune_for_serving
 from staffroom.processes import exit_with_parent
 from staffroom.settings import Settings, load_settings
 from storage.engine import create_engine, create_sessionmaker
@@ -156,4 +157,6 @@ def create_app(settings: Settings) -> InboxEndpoints:
 def app_from_environment() -> InboxEndpoints:
     """The app factory each web process of a multi-process ``serve`` imports by name."""
     exit_with_parent()
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    tune_for_serving()
+    return app

@@ -17,6 +17,7 @@ from actors.passwords import generate_password
 from actors.roles import parse_role
 from actors.tokens import issue_token, parse_scopes
 from staffroom.app import create_app, delivery_config, node_config, node_context
+from staffroom.gc_tuning import tune_for_serving
 from staffroom.processes import serve_many
 from staffroom.settings import Settings, SettingsError, load_settings
 from storage import migrate
@@ -94,7 +95,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     if settings.processes > 1:
         serve_many(settings, options)
     else:
-        uvicorn.run(create_app(settings), **options)
+        app = create_app(settings)
+        tune_for_serving()
+        uvicorn.run(app, **options)
 
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
@@ -110,6 +113,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         async with node_context(settings) as node:
+            tune_for_serving()
             print(f"worker running for {settings.domain}", flush=True)
             await asyncio.gather(
                 inbox_worker.run_forever(node, stop),
