@@ -92,6 +92,35 @@ class ClientConfig:
     user_agent: str = "Staffroom/0.1"
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie store that stays empty: a response's cookies are not even parsed.
+
+    httpx hands every response to its client's store, which builds urllib
+    request and response stand-ins to read ``Set-Cookie``; we keep no cookies
+    (the jar's policy refuses all of them anyway), so that is work per
+    request for nothing.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _CookielessClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` whose cookie store is :class:`_NoCookies`."""
+
+    def __init__(self, *, cookies: CookieJar, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._no_cookies = _NoCookies(cookies)
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise AttributeError("this client keeps no cookies")
+
+
 class SafeClient:
     """One pooled, guarded HTTP client; use as ``async with SafeClient(cfg) as c``.
 
@@ -116,7 +145,7 @@ class SafeClient:
             ssl_context=ssl_context,
         )
         cfg = self.config
-        self._client = httpx.AsyncClient(
+        self._client = _CookielessClient(
             transport=transport,
             timeout=httpx.Timeout(
                 connect=cfg.connect_timeout,
@@ -271,7 +300,6 @@ class SafeClient:
         )
         hops = 0
         while True:
-            self._check(request.url)
             response = await self._client.send(request, auth=auth, stream=True)
             try:
                 following = response.next_request
@@ -286,6 +314,8 @@ class SafeClient:
                     ):
                         for name in _CROSS_ORIGIN_DROP:
                             following.headers.pop(name, None)
+                    # The first URL was checked above; every hop is checked here.
+                    self._check(following.url)
                     request = following
                     continue
                 if before_body is not None:
