@@ -268,7 +268,7 @@ def cpu_seconds(pid: int) -> float:
 def profile_start(pid: int, tag: str) -> subprocess.Popen[bytes] | None:
     spy = ROOT / ".venv" / "bin" / "py-spy"
     out = WORK / f"fanout-profile-{tag}.txt"
-    cmd = [str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw"]
+    cmd = [str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--gil"]
     return subprocess.Popen([*cmd, "-o", str(out)], stdout=subprocess.DEVNULL)
 
 

@@ -55,12 +55,15 @@ class InboxEndpoints:
         self._node = node
 
     async def __call__(self, scope: Scope, receive_message: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self._app(scope, receive_message, send)
-            return
-        owner = inbox_owner(scope["path"])
+        owner = inbox_owner(scope["path"]) if scope["type"] == "http" else None
         if owner is None:
             await self._app(scope, receive_message, send)
+            return
+        if scope["method"] != "POST":
+            if scope["path"] != _SHARED and scope["path"] != _INSTANCE:  # C2S GET of an inbox
+                await self._app(scope, receive_message, send)
+            else:
+                await _answer(send, 405, {"error": "POST activities here"}, allow=b"POST")
             return
         try:
             status, answer = await self._receive(scope, receive_message, owner)
@@ -69,18 +72,7 @@ class InboxEndpoints:
         except Exception:
             log.exception("receiving at %s failed", scope["path"])
             status, answer = 500, {"error": "internal error"}
-        body = json.dumps(answer).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, status, answer)
 
     async def _receive(
         self, scope: Scope, receive_message: Receive, owner: str
@@ -102,6 +94,17 @@ class InboxEndpoints:
             recipient_id=recipient_id,
         )
         return 202, {"id": result.activity_id, "stored": result.stored}
+
+
+async def _answer(
+    send: Send, status: int, answer: dict[str, Any], *, allow: bytes | None = None
+) -> None:
+    body = json.dumps(answer).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if allow is not None:
+        headers.append((b"allow", allow))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _target(scope: Scope) -> str:

@@ -29,17 +29,24 @@ from staffroom.settings import Settings, settings_env
 #: How much less CPU priority the worker process takes than the web processes.
 WORKER_NICENESS = 10
 _PR_SET_PDEATHSIG = 1
+#: Tells a child which process started it, to notice a parent that died early.
+_PARENT_PID = "STAFFROOM_SUPERVISOR_PID"
 
 
 def exit_with_parent() -> None:
     """Ask the kernel for SIGTERM when our parent dies (Linux; elsewhere nothing).
 
     Called in every child: a supervisor killed with SIGKILL cannot stop its
-    children itself, and an orphaned web process would keep the port.
+    children itself, and an orphaned web process would keep the port. A parent
+    that died before the request was made is caught by comparing pids.
     """
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    parent = os.environ.get(_PARENT_PID)
+    if parent is not None and os.getppid() != int(parent):
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _prepare_worker_child() -> None:
@@ -64,6 +71,7 @@ def serve_many(settings: Settings, uvicorn_options: dict[str, Any]) -> None:
 
     # The web processes are spawned fresh and read their settings from the environment.
     os.environ.update(settings_env(replace(settings, workers=False)))
+    os.environ[_PARENT_PID] = str(os.getpid())
     worker = start_worker(settings) if settings.workers else None
     try:
         uvicorn.run(

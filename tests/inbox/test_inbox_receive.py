@@ -112,6 +112,18 @@ def test_personal_inbox_records_the_recipient(
     assert missing.status_code == 404
 
 
+def test_inboxes_take_activities_by_post_only(node: Node, remote: RemoteServer) -> None:
+    for path in ("/inbox", "/actor/inbox"):
+        r = httpx.get(f"{node.base_url}{path}", timeout=10)
+        assert r.status_code == 405, path
+        assert r.headers["allow"] == "POST"
+        assert r.json()["error"]
+    # A personal inbox is also the owner's C2S inbox: GET needs their token.
+    assert httpx.get(f"{node.base_url}/users/bob/inbox", timeout=10).status_code == 401
+    # Other routes are untouched by the inbox layer.
+    assert httpx.get(f"{node.base_url}/users/bob/outbox", timeout=10).status_code == 200
+
+
 def test_a_replayed_activity_is_accepted_but_stored_once(
     node: Node, remote: RemoteServer, carol: RemoteActor
 ) -> None:
