@@ -13,11 +13,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.ids import new_id
@@ -27,6 +29,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+ID_COLLISION_RETRIES = 3
 _TABLE: Table = InboxItem.__table__  # type: ignore[attr-defined]
 
 
@@ -37,9 +40,16 @@ class _Pending:
 
 
 class InboxWriter:
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_batch: int = MAX_BATCH,
+        ids: Callable[[], int] = new_id,
+    ) -> None:
         self._engine = engine
         self._max_batch = max_batch
+        self._ids = ids
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._last_write = 0.0
@@ -99,7 +109,31 @@ class InboxWriter:
                     item.done.set_result(is_new)
 
     async def _write(self, batch: list[_Pending]) -> list[bool]:
-        """Insert the batch in one statement; for each item, whether it was new."""
+        """Insert the batch in one statement; for each item, whether it was new.
+
+        Row ids are made in each process (see :mod:`storage.ids`), so two web
+        processes can, rarely, mint the same id in the same millisecond. The
+        statement then fails as a whole and inserted nothing: it is retried
+        with fresh ids. Any other integrity error fails every request in it.
+        """
+        for attempt in range(ID_COLLISION_RETRIES + 1):
+            try:
+                inserted = await self._insert(batch)
+                break
+            except IntegrityError:
+                if attempt == ID_COLLISION_RETRIES:
+                    raise
+                log.warning("id collision storing %d activities; retrying", len(batch))
+        # A duplicate inside one batch is stored once: only its first copy is "new".
+        answer: list[bool] = []
+        for item in batch:
+            activity_id = item.values["activity_id"]
+            answer.append(activity_id in inserted)
+            inserted.discard(activity_id)
+        return answer
+
+    async def _insert(self, batch: list[_Pending]) -> set[str]:
+        """One multi-row INSERT; the activity ids that were new."""
         now = utcnow()
         rows: dict[str, dict[str, Any]] = {}
         for item in batch:
@@ -108,7 +142,7 @@ class InboxWriter:
             rows.setdefault(
                 activity_id,
                 {
-                    "id": new_id(),
+                    "id": self._ids(),
                     "state": "received",
                     "attempts": 0,
                     "next_attempt_at": now,
@@ -123,11 +157,4 @@ class InboxWriter:
             # executemany of one constant statement: compiled once and cached,
             # sent as multi-row INSERTs by SQLAlchemy's "insertmanyvalues".
             result = await conn.execute(self._statement, list(rows.values()))
-            inserted = {row[0] for row in result}
-        # A duplicate inside one batch is stored once: only its first copy is "new".
-        answer: list[bool] = []
-        for item in batch:
-            activity_id = item.values["activity_id"]
-            answer.append(activity_id in inserted)
-            inserted.discard(activity_id)
-        return answer
+            return {row[0] for row in result}

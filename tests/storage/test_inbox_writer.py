@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from storage.engine import SessionMaker
+from storage.ids import new_id
 from storage.inbox_writer import InboxWriter
 from storage.models import InboxItem
 
@@ -65,3 +68,35 @@ async def test_quiet_waits_for_ingress_but_never_longer_than_asked(
         assert 0.09 <= waited < 0.5  # just stored: waits, but only up to max_wait
     finally:
         await writer.close()
+
+
+async def test_an_id_another_process_just_used_is_replaced_and_nothing_is_lost(
+    sessions: SessionMaker,
+) -> None:
+    # Two web processes can mint the same row id in one millisecond (storage.ids).
+    taken = new_id()
+    async with sessions() as session:
+        session.add(InboxItem(id=taken, **values(0)))
+        await session.commit()
+    minted = iter([taken, taken + 1, taken + 2])
+    writer = InboxWriter(sessions.kw["bind"], ids=lambda: next(minted, None) or new_id())
+    try:
+        results = await asyncio.gather(writer.store(values(1)), writer.store(values(2)))
+    finally:
+        await writer.close()
+    assert results == [True, True]
+    assert await stored_count(sessions) == 3
+    async with sessions() as session:
+        ids = (await session.exec(select(InboxItem.id))).all()
+    assert len(set(ids)) == 3
+
+
+async def test_other_integrity_errors_fail_the_requests(sessions: SessionMaker) -> None:
+    writer = InboxWriter(sessions.kw["bind"])
+    try:
+        with pytest.raises(IntegrityError):
+            await writer.store({**values(1), "recipient_id": 424242})  # no such actor
+        assert await writer.store(values(2)) is True  # the writer goes on
+    finally:
+        await writer.close()
+    assert await stored_count(sessions) == 1
