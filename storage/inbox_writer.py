@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.ids import new_id
+from storage.ingress_beacon import IngressBeacon, beacon_path
 from storage.models import InboxItem
 from storage.types import utcnow
 
@@ -53,6 +54,9 @@ class InboxWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._last_write = 0.0
+        path = beacon_path(engine.url.database) if engine.dialect.name == "sqlite" else None
+        # SQLite only: other processes' writers share the one write lock.
+        self._beacon = IngressBeacon(path) if path is not None else None
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._statement = (
             insert(_TABLE)
@@ -67,11 +71,13 @@ class InboxWriter:
         first: on SQLite a background transaction holding the one write lock
         makes waiting requests' 202s wait behind it, and on any database the
         worker's CPU is taken from the requests. The bound keeps a steady
-        stream of requests from starving the worker.
+        stream of requests from starving the worker. On SQLite it also
+        heeds the web processes of a multi-process node (the ingress beacon).
         """
         deadline = time.monotonic() + max_wait
         while time.monotonic() < deadline:
-            if self._queue.empty() and time.monotonic() - self._last_write >= idle:
+            last = max(self._last_write, self._beacon.last() if self._beacon else 0.0)
+            if self._queue.empty() and time.monotonic() - last >= idle:
                 return
             await asyncio.sleep(idle)
 
@@ -89,6 +95,9 @@ class InboxWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._beacon is not None:
+            self._beacon.close()
+            self._beacon = None
 
     async def _run(self) -> None:
         while True:
@@ -96,6 +105,8 @@ class InboxWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             self._last_write = time.monotonic()
+            if self._beacon is not None:
+                self._beacon.stamp()
             try:
                 inserted = await self._write(batch)
             except Exception as exc:

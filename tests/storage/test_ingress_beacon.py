@@ -1,0 +1,66 @@
+"""The ingress beacon: a node's processes see when any of them last stored a burst."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from storage import migrate
+from storage.engine import create_engine
+from storage.inbox_writer import InboxWriter
+from storage.ingress_beacon import IngressBeacon, beacon_path
+from tests.support.node import ROOT
+
+
+def test_a_stamp_made_by_another_process_is_read_here(tmp_path: Path) -> None:
+    path = tmp_path / "staffroom.db-ingress"
+    beacon = IngressBeacon(path)
+    try:
+        assert beacon.last() == 0.0  # never stamped
+        before = time.monotonic()
+        stamp = (
+            "from pathlib import Path; from storage.ingress_beacon import IngressBeacon; "
+            f"IngressBeacon(Path({str(path)!r})).stamp()"
+        )
+        subprocess.run([sys.executable, "-c", stamp], check=True, cwd=ROOT, timeout=30)
+        assert before <= beacon.last() <= time.monotonic()  # one clock for all processes
+    finally:
+        beacon.close()
+
+
+def test_only_files_have_beacons() -> None:
+    assert beacon_path("/srv/staffroom/staffroom.db") == Path("/srv/staffroom/staffroom.db-ingress")
+    assert beacon_path(":memory:") is None
+    assert beacon_path(None) is None
+
+
+async def test_a_worker_waits_for_another_process_storing_a_burst(tmp_path: Path) -> None:
+    # SQLite only: its single write lock is what the beacon protects.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'staffroom.db'}"
+    web_engine, worker_engine = create_engine(url), create_engine(url)
+    await migrate.upgrade(web_engine)
+    web, worker = InboxWriter(web_engine), InboxWriter(worker_engine)
+    try:
+        started = time.monotonic()
+        await worker.quiet(idle=0.2, max_wait=1.0)
+        assert time.monotonic() - started < 0.05  # nobody ingesting: no wait
+        await web.store(
+            {
+                "activity_id": "https://remote.example/a/1",
+                "activity_type": "Create",
+                "actor_ap_id": "https://remote.example/u/x",
+                "key_id": "https://remote.example/u/x#main-key",
+                "body": {"id": "https://remote.example/a/1"},
+            }
+        )
+        started = time.monotonic()
+        await worker.quiet(idle=0.2, max_wait=1.0)
+        waited = time.monotonic() - started
+        assert 0.1 <= waited < 0.6  # waited for the other writer's burst to go idle
+    finally:
+        for writer in (web, worker):
+            await writer.close()
+        for engine in (web_engine, worker_engine):
+            await engine.dispose()
