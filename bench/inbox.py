@@ -9,6 +9,9 @@ the script checks the row count in our database after each run.
     .venv/bin/python -m bench.inbox [--count 10000] [--backend sqlite|postgres|both]
         [--processes N] [--no-workers]
 
+By default the node runs as deployed on this machine: one web process per
+core (``serve --processes N``) plus its worker process.
+
 Target (issue #3): at least 3x the baseline with p99 ≤ 100 ms.
 """
 
@@ -133,7 +136,12 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=60)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--no-workers", action="store_true", help="serve without workers")
-    parser.add_argument("--processes", type=int, default=1, help="serve --processes N")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="serve --processes N (default: one web process per core, as deployed)",
+    )
     args = parser.parse_args()
     if not LOADGEN.is_dir():
         print(f"no loadgen at {LOADGEN}", file=sys.stderr)
@@ -146,6 +154,8 @@ def main() -> int:
     baseline = run_baseline(args)
     results = {kind: run_ours(kind, args) for kind in kinds}
     print()
+    workers = "no workers" if args.no_workers else "workers on"
+    print(f"staffroom serve --processes {args.processes} ({workers}); {args.count} activities")
     print(summary("baseline (naive)", baseline))
     for kind, result in results.items():
         print(summary(f"staffroom/{kind}", result))
