@@ -33,7 +33,7 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import httpcore
 
@@ -158,6 +158,22 @@ class _StreamProtocol(asyncio.Protocol):
         return data
 
 
+async def _woken_by(
+    protocol: _StreamProtocol, slot: Literal["read_waiter", "drain_waiter"], deadline: float | None
+) -> bool:
+    """Park in ``protocol``'s ``slot`` until it wakes us (True) or ``deadline`` passes (False)."""
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[bool] = loop.create_future()
+    setattr(protocol, slot, waiter)
+    timer = None if deadline is None else loop.call_at(deadline, _wake, waiter, False)
+    try:
+        return await waiter
+    finally:
+        setattr(protocol, slot, None)
+        if timer is not None:
+            timer.cancel()
+
+
 class AsyncIOStream(httpcore.AsyncNetworkStream):
     """One connection (plain TCP, or TLS over it) as httpcore wants it."""
 
@@ -186,16 +202,8 @@ class AsyncIOStream(httpcore.AsyncNetworkStream):
             if protocol.read_waiter is not None:
                 raise RuntimeError("another read is already waiting on this connection")
             loop = asyncio.get_running_loop()
-            waiter: asyncio.Future[bool] = loop.create_future()
-            protocol.read_waiter = waiter
-            timer = None if timeout is None else loop.call_later(timeout, _wake, waiter, False)
-            try:
-                woken = await waiter
-            finally:
-                protocol.read_waiter = None
-                if timer is not None:
-                    timer.cancel()
-            if not woken:
+            deadline = None if timeout is None else loop.time() + timeout
+            if not await _woken_by(protocol, "read_waiter", deadline):
                 raise httpcore.ReadTimeout("timed out waiting to read")
             if self._closed:
                 raise httpcore.ReadError("the connection is closed")
@@ -225,16 +233,7 @@ class AsyncIOStream(httpcore.AsyncNetworkStream):
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while protocol.write_paused and not protocol.lost and not self._tcp.is_closing():
-            waiter: asyncio.Future[bool] = loop.create_future()
-            protocol.drain_waiter = waiter
-            timer = None if deadline is None else loop.call_at(deadline, _wake, waiter, False)
-            try:
-                woken = await waiter
-            finally:
-                protocol.drain_waiter = None
-                if timer is not None:
-                    timer.cancel()
-            if not woken:
+            if not await _woken_by(protocol, "drain_waiter", deadline):
                 raise httpcore.WriteTimeout("timed out waiting to write")
         if protocol.lost or self._tcp.is_closing():
             error = protocol.error

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import gc
 import json
 import socket
@@ -25,14 +24,11 @@ from typing import Any
 import httpcore
 import pytest
 import uvloop
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from federation.asyncio_backend import AsyncIOBackend, AsyncIOStream
 from federation.client import ClientConfig, SafeClient
 from federation.guarded_transport import is_refused
+from tests.support.tls import self_signed_contexts
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 Run = Callable[[Coroutine[Any, Any, None]], None]
@@ -430,40 +426,8 @@ def test_unix_socket_round_trip(run: Run, tmp_path: Path) -> None:
 # TLS
 
 
-def tls_contexts(tmp: Path, hostname: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    """A server context with a self-signed cert for ``hostname``; a client context trusting it."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server.load_cert_chain(cert_path, key_path)
-    client = ssl.create_default_context(cafile=str(cert_path))
-    return server, client
-
-
 def test_tls_round_trip(run: Run, tmp_path: Path) -> None:
-    server_ctx, client_ctx = tls_contexts(tmp_path, "localhost")
+    server_ctx, client_ctx = self_signed_contexts(tmp_path, "localhost")
 
     async def one_line(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         line = await reader.readline()
@@ -496,7 +460,7 @@ def test_tls_round_trip(run: Run, tmp_path: Path) -> None:
 
 
 def test_tls_refuses_a_certificate_for_another_host(run: Run, tmp_path: Path) -> None:
-    server_ctx, client_ctx = tls_contexts(tmp_path, "localhost")
+    server_ctx, client_ctx = self_signed_contexts(tmp_path, "localhost")
 
     async def scenario() -> None:
         async with Server(echo_lines, ssl_context=server_ctx) as server:
