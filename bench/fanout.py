@@ -267,6 +267,9 @@ def cpu_seconds(pid: int) -> float:
 
 def profile_start(pid: int, tag: str) -> subprocess.Popen[bytes] | None:
     spy = ROOT / ".venv" / "bin" / "py-spy"
+    if not spy.exists():
+        print("   --profile needs py-spy: .venv/bin/pip install py-spy", file=sys.stderr)
+        return None
     out = WORK / f"fanout-profile-{tag}.txt"
     cmd = [str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--gil"]
     return subprocess.Popen([*cmd, "-o", str(out)], stdout=subprocess.DEVNULL)
