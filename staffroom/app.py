@@ -41,6 +41,7 @@ from staffroom.gc_tuning import tune_for_serving
 from staffroom.processes import exit_with_parent
 from staffroom.settings import Settings, load_settings
 from storage.engine import create_engine, create_sessionmaker
+from storage.id_tags import claim_process_tag
 from storage.inbox_writer import InboxWriter
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,8 @@ def create_app(settings: Settings) -> InboxEndpoints:
 def app_from_environment() -> InboxEndpoints:
     """The app factory each web process of a multi-process ``serve`` imports by name."""
     exit_with_parent()
-    app = create_app(load_settings())
+    settings = load_settings()
+    claim_process_tag(settings.data_dir)
+    app = create_app(settings)
     tune_for_serving()
     return app

@@ -22,6 +22,7 @@ from staffroom.processes import serve_many
 from staffroom.settings import Settings, SettingsError, load_settings
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
+from storage.id_tags import claim_process_tag
 from storage.models import Role
 
 
@@ -95,6 +96,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     if settings.processes > 1:
         serve_many(settings, options)
     else:
+        claim_process_tag(settings.data_dir)
         app = create_app(settings)
         tune_for_serving()
         uvicorn.run(app, **options)
@@ -108,6 +110,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
 
     async def run() -> None:
         await _ensure_migrated(settings)
+        claim_process_tag(settings.data_dir)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

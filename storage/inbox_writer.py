@@ -122,8 +122,9 @@ class InboxWriter:
     async def _write(self, batch: list[_Pending]) -> list[bool]:
         """Insert the batch in one statement; for each item, whether it was new.
 
-        Row ids are made in each process (see :mod:`storage.ids`), so two web
-        processes can, rarely, mint the same id in the same millisecond. The
+        Row ids are made in each process (see :mod:`storage.ids`). Serving
+        processes hold distinct tags, but a process without one (a command
+        run beside the node) can, rarely, mint an id that is taken. The
         statement then fails as a whole and inserted nothing: it is retried
         with fresh ids. Any other integrity error fails every request in it.
         """

@@ -92,9 +92,31 @@ def node(db_kind: str, tmp_path: Path) -> Iterator[Node]:
     node.close()
 
 
+def id_tags_held(node: Node) -> dict[int, int]:
+    """Which process holds which id tag (storage/id_tags.py), read from /proc/locks."""
+    tags = {
+        path.stat().st_ino: int(path.stem) for path in (node.dir / "data" / "id-tags").glob("*")
+    }
+    held = {}
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()  # "1: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE START END"
+        if fields[1] == "FLOCK" and (inode := int(fields[5].split(":")[2])) in tags:
+            held[int(fields[4])] = tags[inode]
+    return held
+
+
 def test_two_web_processes_and_a_worker_serve_one_node(node: Node, remote: RemoteServer) -> None:
-    niceness = {pid: int(stat_fields(pid)[16]) for pid in started_children(node)}
+    children = started_children(node)
+    niceness = {pid: int(stat_fields(pid)[16]) for pid in children}
     assert max(niceness.values()) == 10, niceness  # the worker yields the CPU to the web
+    # Each of the three holds its own id tag, so their row ids can never collide.
+
+    def three_held() -> dict[int, int] | None:
+        held = id_tags_held(node)
+        return held if len(held) >= 3 else None
+
+    held = wait_until(three_held, timeout=20)
+    assert len(set(held.values())) == len(held) == 3
 
     # The Follow reaches whichever web process accepts the connection; the
     # worker process handles it and delivers the Accept.

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
-from storage.ids import id_timestamp_ms, min_id_for_ms, new_id
+import pytest
+
+from storage.ids import id_timestamp_ms, min_id_for_ms, new_id, use_process_tag
 
 
 def test_ids_increase_and_encode_their_time() -> None:
@@ -43,3 +46,35 @@ def test_sequence_overflow_borrows_the_next_millisecond() -> None:
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     assert id_timestamp_ms(ids[-1]) > ms
+
+
+@pytest.fixture
+def untagged_afterwards() -> Iterator[None]:
+    yield
+    use_process_tag(None)
+
+
+@pytest.mark.usefixtures("untagged_afterwards")
+def test_tagged_processes_never_make_the_same_id() -> None:
+    ms = 1_700_000_000_000
+    use_process_tag(1)
+    first = [new_id(now_ms=ms) for _ in range(500)]
+    use_process_tag(2)  # as another process would, in the same millisecond
+    second = [new_id(now_ms=ms) for _ in range(500)]
+    assert not set(first) & set(second)
+    assert {(i >> 10) & 0x3F for i in first} == {1}
+    assert {(i >> 10) & 0x3F for i in second} == {2}
+
+
+@pytest.mark.usefixtures("untagged_afterwards")
+def test_a_tag_keeps_ids_increasing_and_borrows_after_1024_in_one_millisecond() -> None:
+    ms = 1_700_000_000_100
+    before = new_id(now_ms=ms)  # untagged: any of the 16 low bits
+    use_process_tag(63)
+    ids = [new_id(now_ms=ms) for _ in range(3000)]
+    assert before < ids[0]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert {(i >> 10) & 0x3F for i in ids} == {63}
+    assert id_timestamp_ms(ids[-1]) > ms + 1  # three thousand ids need three milliseconds
+    with pytest.raises(ValueError, match="6 bits"):
+        use_process_tag(64)
