@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.roles import INSTANCE_ACTOR_USERNAME
 from api.errors import ApiError
-from api.pagination import PageParams, apply, in_order
+from api.pagination import PageParams, apply
+from content.timelines import newest_first
 from storage.models import Actor, Follow, FollowState
 
 NOT_FOUND = "Record not found"
@@ -100,7 +101,7 @@ async def _follow_page(
         .where(col(mine) == target.id, Follow.state == state, *_listed())
     )
     rows = (await session.exec(apply(query, Follow.id, page))).all()
-    return [(int(follow_id or 0), actor) for follow_id, actor in in_order(rows, page)]
+    return [(int(follow_id or 0), actor) for follow_id, actor in newest_first(rows, page)]
 
 
 async def followers(

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.graph import blocks
 from api.pagination import PageParams
+from content.timelines import newest_first
 from content.visibility import may_read
 from storage.models import Actor, Announce, ContentObject, Featured
 
@@ -139,4 +140,4 @@ async def account_statuses(
                     break
         if len(batch) < size:
             break
-    return list(reversed(found)) if page.ascending else found
+    return newest_first(found, page)

@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors import graph, mutes
 from actors.context import NodeContext
 from api.errors import ApiError
-from api.pagination import PageParams, apply, in_order
+from api.pagination import PageParams, apply
+from content.timelines import newest_first
 from storage.models import Actor, Block, FollowState, Mute
 from storage.types import utcnow
 
@@ -104,7 +105,7 @@ async def blocked_accounts(
         .where(Block.actor_id == viewer.id)
     )
     rows = (await session.exec(apply(query, Block.id, page))).all()
-    return [(int(row_id or 0), actor) for row_id, actor in in_order(rows, page)]
+    return [(int(row_id or 0), actor) for row_id, actor in newest_first(rows, page)]
 
 
 async def muted_accounts(
@@ -118,4 +119,4 @@ async def muted_accounts(
         .where(col(Mute.id).in_(active))
     )
     rows = (await session.exec(apply(query, Mute.id, page))).all()
-    return [(row, actor) for row, actor in in_order(rows, page)]
+    return [(row, actor) for row, actor in newest_first(rows, page)]

@@ -21,8 +21,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.errors import ApiError
-from api.pagination import PageParams, apply, in_order
+from api.pagination import PageParams, apply
 from api.params import Params
+from content.timelines import newest_first
 from storage.models import Actor, ContentObject, Marker, Notification
 
 NOT_FOUND = "Record not found"
@@ -74,7 +75,7 @@ async def notifications_page(
 ) -> list[Notification]:
     """One page of ``recipient``'s notifications, newest first."""
     rows = await session.exec(apply(_visible(recipient, where), Notification.id, page))
-    return in_order(list(rows.all()), page)
+    return newest_first(list(rows.all()), page)
 
 
 async def notification_by_id(session: AsyncSession, recipient: Actor, raw_id: str) -> Notification:

@@ -12,7 +12,7 @@ Mastodon.py's ``fetch_next`` / ``fetch_previous`` follow.
 Usage in a list route::
 
     page = page_params(params)                      # 422 on a non-numeric id
-    rows = await some_query(session, page)          # apply(query, Model.id, page) inside
+    rows = await some_query(session, page)          # apply(...) inside, newest_first(...) after
     headers = link_header(request, [row.id for row in rows])
 """
 
@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from sqlmodel import col
 from starlette.requests import Request
 
 from api.errors import ApiError
 from api.params import Params
+from content.timelines import bounded
 
 Q = TypeVar("Q")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,22 +71,10 @@ def page_params(params: Params, *, default: int = 20, maximum: int = 40) -> Page
 
 def apply(query: Q, column: Any, page: PageParams) -> Q:
     """Restrict and order ``query`` (a select) by ``column`` for ``page``; one row extra
-    is not fetched: a short page simply ends the list."""
-    q: Any = query
-    if page.max_id is not None:
-        q = q.where(col(column) < page.max_id)
-    if page.since_id is not None:
-        q = q.where(col(column) > page.since_id)
-    if page.min_id is not None:
-        q = q.where(col(column) > page.min_id)
-    order = col(column).asc() if page.ascending else col(column).desc()
-    result: Q = q.order_by(order).limit(page.limit)
+    is not fetched: a short page simply ends the list. Read the rows back with
+    :func:`content.timelines.newest_first`."""
+    result: Q = bounded(query, column, page, page.limit)
     return result
-
-
-def in_order(rows: Sequence[T], page: PageParams) -> list[T]:
-    """Rows as the API returns them: newest first, whichever way they were read."""
-    return list(reversed(rows)) if page.ascending else list(rows)
 
 
 def _url(request: Request, **changes: str) -> str:

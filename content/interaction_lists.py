@@ -10,33 +10,31 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from content.timelines import Paging, bounded
+from content.timelines import Paging, bounded, newest_first
 from storage.models import Actor, Announce, ContentObject, Like
+
+
+async def _who(
+    session: AsyncSession, model: type[Like] | type[Announce], obj: ContentObject, page: Paging
+) -> list[tuple[int, Actor]]:
+    query = (
+        select(model.id, Actor)
+        .join(Actor, col(Actor.id) == model.actor_id)
+        .where(model.object_id == obj.id, col(Actor.gone).is_(False))
+    )
+    rows = await session.exec(bounded(query, model.id, page, page.limit))
+    return [(int(row_id), actor) for row_id, actor in newest_first(rows.all(), page)]
 
 
 async def likers(
     session: AsyncSession, obj: ContentObject, page: Paging
 ) -> list[tuple[int, Actor]]:
     """``(like id, actor)`` pairs for ``obj``."""
-    query = (
-        select(Like.id, Actor)
-        .join(Actor, col(Actor.id) == Like.actor_id)
-        .where(Like.object_id == obj.id, col(Actor.gone).is_(False))
-    )
-    rows = await session.exec(bounded(query, Like.id, page, page.limit))
-    found = [(int(like_id), actor) for like_id, actor in rows.all()]
-    return list(reversed(found)) if page.ascending else found
+    return await _who(session, Like, obj, page)
 
 
 async def boosters(
     session: AsyncSession, obj: ContentObject, page: Paging
 ) -> list[tuple[int, Actor]]:
     """``(announce id, actor)`` pairs for ``obj``."""
-    query = (
-        select(Announce.id, Actor)
-        .join(Actor, col(Actor.id) == Announce.actor_id)
-        .where(Announce.object_id == obj.id, col(Actor.gone).is_(False))
-    )
-    rows = await session.exec(bounded(query, Announce.id, page, page.limit))
-    found = [(int(boost_id), actor) for boost_id, actor in rows.all()]
-    return list(reversed(found)) if page.ascending else found
+    return await _who(session, Announce, obj, page)

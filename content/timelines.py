@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Text, cast, func, or_
 from sqlalchemy.orm import aliased
@@ -50,6 +50,7 @@ from storage.models import (
 )
 
 Item = ContentObject | Announce
+T = TypeVar("T")
 MAX_ROUNDS = 5
 
 
@@ -97,6 +98,11 @@ def bounded(query: Any, column: Any, window: Paging | _Window, size: int) -> Any
     return query.order_by(order).limit(size)
 
 
+def newest_first(rows: Sequence[T], window: Paging | _Window) -> list[T]:
+    """Rows as lists show them: newest first, whichever way :func:`bounded` read them."""
+    return list(reversed(rows)) if window.ascending else list(rows)
+
+
 async def _collect(
     sources: Sequence[Source], keep: Callable[[Item], Awaitable[bool]], page: Paging
 ) -> list[Entry]:
@@ -119,7 +125,7 @@ async def _collect(
             break
         last = batch[-1].cursor
         window = replace(window, min_id=last) if window.ascending else replace(window, max_id=last)
-    return list(reversed(found)) if window.ascending else found
+    return newest_first(found, window)
 
 
 async def readable(session: AsyncSession, obj: ContentObject | None, viewer: Actor | None) -> bool:
