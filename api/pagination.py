@@ -23,11 +23,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
+from actors.context import NodeContext
+from api.entities.account import account_entities
 from api.errors import ApiError
 from api.params import Params
 from content.timelines import bounded
+from storage.models import Actor
 
 Q = TypeVar("Q")
 
@@ -75,6 +80,18 @@ def apply(query: Q, column: Any, page: PageParams) -> Q:
     :func:`content.timelines.newest_first`."""
     result: Q = bounded(query, column, page, page.limit)
     return result
+
+
+async def account_page(
+    request: Request,
+    session: AsyncSession,
+    node: NodeContext,
+    rows: Sequence[tuple[int, Actor]],
+) -> Response:
+    """A page of accounts listed by a cursor (a follow's, block's, like's id): the
+    ``Account`` entities and the ``Link`` header that pages by those cursors."""
+    entities = await account_entities(session, node, [actor for _, actor in rows])
+    return JSONResponse(entities, headers=link_header(request, [cursor for cursor, _ in rows]))
 
 
 def _url(request: Request, **changes: str) -> str:

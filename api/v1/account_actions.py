@@ -20,7 +20,7 @@ from api.auth import require_user
 from api.entities.account import account_entities
 from api.entities.relationship import relationship_entities, relationship_entity
 from api.entities.time import iso_ms_or_none
-from api.pagination import link_header, page_params
+from api.pagination import account_page, link_header, page_params
 from api.params import read_params
 from api.routing import api_routes
 from storage.models import Actor
@@ -103,8 +103,7 @@ async def follow_requests(request: Request) -> Response:
     node = _node(request)
     async with node.sessions() as session:
         rows = await account_queries.follow_requests(session, user.actor, page)
-        entities = await account_entities(session, node, [a for _, a in rows])
-    return JSONResponse(entities, headers=link_header(request, [i for i, _ in rows]))
+        return await account_page(request, session, node, rows)
 
 
 async def _answer(request: Request, *, accept: bool) -> Response:
@@ -132,8 +131,7 @@ async def blocks(request: Request) -> Response:
     node = _node(request)
     async with node.sessions() as session:
         rows = await graph_actions.blocked_accounts(session, user.actor, page)
-        entities = await account_entities(session, node, [a for _, a in rows])
-    return JSONResponse(entities, headers=link_header(request, [i for i, _ in rows]))
+        return await account_page(request, session, node, rows)
 
 
 async def mutes(request: Request) -> Response:

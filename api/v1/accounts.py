@@ -18,7 +18,7 @@ from api.auth import optional_scope, require_user
 from api.entities.account import account_entities, account_entity
 from api.entities.status import status_entities
 from api.errors import ApiError
-from api.pagination import link_header, offset_link_header, page_params
+from api.pagination import account_page, link_header, offset_link_header, page_params
 from api.params import read_params
 from api.routing import api_routes
 from api.search import resolve_account
@@ -114,9 +114,7 @@ async def _follow_list(request: Request, *, incoming: bool) -> Response:
     async with node.sessions() as session:
         actor = await account_queries.actor_by_id(session, str(request.path_params["id"]))
         lister = account_queries.followers if incoming else account_queries.following
-        rows = await lister(session, actor, page)
-        entities = await account_entities(session, node, [a for _, a in rows])
-    return JSONResponse(entities, headers=link_header(request, [i for i, _ in rows]))
+        return await account_page(request, session, node, await lister(session, actor, page))
 
 
 async def followers(request: Request) -> Response:

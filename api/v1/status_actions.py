@@ -24,10 +24,9 @@ from starlette.responses import JSONResponse, Response
 from actors.context import NodeContext
 from api import limits
 from api.auth import optional_scope, require_user
-from api.entities.account import account_entities
 from api.entities.status import status_entity
 from api.errors import ApiError
-from api.pagination import link_header, page_params
+from api.pagination import account_page, page_params
 from api.params import read_params
 from api.routing import api_routes
 from api.status_support import NOT_ALLOWED, node_of, path_id, readable_status, refused
@@ -124,9 +123,7 @@ async def _who(request: Request, *, boosts: bool) -> Response:
     async with node.sessions() as session:
         obj = await readable_status(session, path_id(request), viewer)
         lister = interaction_lists.boosters if boosts else interaction_lists.likers
-        rows = await lister(session, obj, page)
-        entities = await account_entities(session, node, [actor for _, actor in rows])
-    return JSONResponse(entities, headers=link_header(request, [i for i, _ in rows]))
+        return await account_page(request, session, node, await lister(session, obj, page))
 
 
 async def favourited_by(request: Request) -> Response:
