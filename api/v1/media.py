@@ -15,6 +15,7 @@ description over the limit is ``422`` with the reason. Scope ``write:media``.
 
 from __future__ import annotations
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -27,6 +28,7 @@ from api.routing import api_routes
 from api.status_support import MEDIA_LIMITS, NOT_FOUND, node_of, path_id, refused
 from content import media
 from content.media import MediaError
+from storage.models import Actor, MediaAttachment
 
 # The largest file we accept, plus room for the other form fields.
 MAX_UPLOAD_BODY = max(limits.VIDEO_SIZE_LIMIT, limits.IMAGE_SIZE_LIMIT) + 64 * 1024
@@ -62,13 +64,19 @@ async def upload(request: Request) -> Response:
         return JSONResponse(media_entity(node.config, row))
 
 
+async def _own_upload(session: AsyncSession, owner: Actor, request: Request) -> MediaAttachment:
+    """The upload named in the path, if it is ``owner``'s; 404 otherwise."""
+    row = await media.own_upload(session, owner, path_id(request))
+    if row is None:
+        raise ApiError(404, NOT_FOUND)
+    return row
+
+
 async def show(request: Request) -> Response:
     user = await require_user(request, "write:media")
     node = node_of(request)
     async with node.sessions() as session:
-        row = await media.own_upload(session, user.actor, path_id(request))
-        if row is None:
-            raise ApiError(404, NOT_FOUND)
+        row = await _own_upload(session, user.actor, request)
         return JSONResponse(media_entity(node.config, row))
 
 
@@ -78,9 +86,7 @@ async def update(request: Request) -> Response:
     await params.aclose()  # a new thumbnail is not supported: only text fields are read
     node = node_of(request)
     async with node.sessions() as session:
-        row = await media.own_upload(session, user.actor, path_id(request))
-        if row is None:
-            raise ApiError(404, NOT_FOUND)
+        row = await _own_upload(session, user.actor, request)
         try:
             await media.update_upload(
                 session,
