@@ -1,17 +1,23 @@
-"""The SSRF guard at connect time: an httpx transport that connects only to public IPs.
+"""The httpx transport under :class:`federation.client.SafeClient`: SSRF-guarded, pooled HTTP/1.1.
 
-Checking a URL's host before the request is not enough: the name is resolved
-again when httpcore connects, and a hostile DNS server can answer with a
-public address for the check and a private one for the connect (rebinding).
-So the network backend under httpx resolves the host itself, refuses the
-connection if *any* address is non-public, and then connects to a validated
-IP. TLS still verifies the certificate against the URL's host name: httpcore
-passes the origin host as ``server_hostname`` to ``start_tls``, whatever
-address the TCP stream went to.
+The SSRF guard sits at connect time. Checking a URL's host before the
+request is not enough: a hostile DNS server can answer with a public
+address for the check and a private one for the connect (rebinding). So the
+transport resolves the host itself, refuses the connection if *any* address
+is non-public, and connects to a validated IP. TLS still verifies the
+certificate against the URL's host name (it is the ``server_hostname``,
+whatever address the TCP connection went to).
 
-The connection itself is made by :class:`federation.asyncio_backend.AsyncIOBackend`
-(asyncio transports directly, not httpcore's AnyIO backend: much less CPU per
-request in a fan-out).
+Requests travel over :class:`federation.http1.Http1Connection`: HTTP/1.1,
+keep-alive, no pipelining, no HTTP/2 (servers in the fediverse all speak
+HTTP/1.1, and a delivery is one small POST). The pool keeps a few idle
+connections per origin for a few seconds, never more than
+``max_connections`` in all, and a request that finds no room waits at most
+the pool timeout.
+
+httpx's timeouts apply as usual: ``connect`` (resolve, TCP and TLS
+handshake), ``write`` (a body the peer does not take), ``read`` (each wait for
+bytes of the response), ``pool`` (waiting for a free connection).
 """
 
 from __future__ import annotations
@@ -19,22 +25,39 @@ from __future__ import annotations
 import asyncio
 import errno
 import ssl
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
 
-import httpcore
 import httpx
 
-from federation.asyncio_backend import AsyncIOBackend
-from federation.errors import FetchError, UnsafeURLError
+from federation.errors import FetchError
+from federation.http1 import Http1Connection, encode_request
 from federation.ssrf import AddressPredicate, Resolver, resolve_checked
 
+_DEFAULT_PORTS = {b"http": 80, b"https": 443}
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore network backend that resolves, judges, then connects by IP.
+#: The limit we give asyncio's own TLS handshake timer when httpx sets none
+#: (asyncio's default, 60 s, would cut a handshake we let run). With a
+#: timeout, asyncio's timer is set a second later than ours, so that ours
+#: fires first and the error is a ConnectTimeout.
+_UNLIMITED_HANDSHAKE = 24 * 3600.0
 
-    The TCP connection to a validated address (and TLS over it) is made by
-    :class:`~federation.asyncio_backend.AsyncIOBackend`.
-    """
+Origin = tuple[bytes, str, int]
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    max_connections: int = 100
+    #: Idle connections kept per origin, and how long (seconds). Shorter than
+    #: the 5 s keep-alive of uvicorn and Node, so we let go before they do.
+    max_idle_per_origin: int = 8
+    keepalive_expiry: float = 4.0
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """Resolve, judge, connect by IP; then HTTP/1.1 over a pooled connection."""
 
     def __init__(
         self,
@@ -42,24 +65,155 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         allow_private_addresses: bool,
         resolver: Resolver,
         is_forbidden: AddressPredicate,
+        ssl_context: ssl.SSLContext | None,
+        limits: PoolLimits | None = None,
     ) -> None:
         self._allow_private = allow_private_addresses
         self._resolver = resolver
         self._is_forbidden = is_forbidden
-        self._inner = AsyncIOBackend()
+        self._ssl = ssl_context or httpx.create_ssl_context(trust_env=False)
+        self.limits = limits or PoolLimits()
+        self._slots = asyncio.Semaphore(self.limits.max_connections)
+        # Idle connections by origin (most recently used last), and all of
+        # them oldest first, for the cap on idle sockets.
+        self._idle: dict[Origin, list[Http1Connection]] = {}
+        self._lru: OrderedDict[Http1Connection, Origin] = OrderedDict()
+        self._closed = False
 
-    async def connect_tcp(  # httpcore's interface
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
+    # -- httpx's interface -------------------------------------------------
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("the transport is closed")
+        url = request.url
+        scheme = url.raw_scheme
+        if scheme not in _DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
+        if request.method == "HEAD":
+            # A response to HEAD announces a body it does not send; nothing of
+            # ours needs HEAD, so the parser is not taught the exception.
+            raise httpx.UnsupportedProtocol("HEAD requests are not supported")
+        origin: Origin = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
+        timeouts = request.extensions.get("timeout", {})
+        wire = encode_request(
+            request.method.encode("ascii"),
+            url.raw_path,
+            request.headers.raw,
+            await _body(request),
+        )
+
+        await self._take_slot(timeouts.get("pool"), request)
+        connection: Http1Connection | None = None
         try:
-            async with asyncio.timeout(timeout):
+            connection = self._pooled(origin)
+            reused = connection is not None
+            if connection is None:
+                connection = await self._connect(origin, timeouts.get("connect"))
+            try:
+                head = await connection.send(
+                    wire, write_timeout=timeouts.get("write"), read_timeout=timeouts.get("read")
+                )
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+                if not (reused and connection.answered_nothing):
+                    raise
+                # The server closed an idle connection as we sent: once more on a new one.
+                connection.close()
+                connection = await self._connect(origin, timeouts.get("connect"))
+                head = await connection.send(
+                    wire, write_timeout=timeouts.get("write"), read_timeout=timeouts.get("read")
+                )
+        except BaseException:
+            self._slots.release()
+            if connection is not None:
+                connection.close()
+            raise
+        body = connection.take_complete_body()
+        if body is not None:
+            # The usual case for a delivery: the whole (small) answer came with
+            # its head, so the connection is free again before httpx reads it.
+            self.release(origin, connection)
+            stream: httpx.AsyncByteStream = httpx.ByteStream(body)
+        else:
+            stream = _ResponseBody(self, origin, connection, timeouts.get("read"))
+        return httpx.Response(
+            head.status,
+            headers=head.headers,
+            stream=stream,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+            request=request,
+        )
+
+    async def aclose(self) -> None:
+        self._closed = True
+        for connection in self._lru:
+            connection.close()
+        self._idle.clear()
+        self._lru.clear()
+        await asyncio.sleep(0)  # let the transports close their sockets
+
+    # -- the pool ------------------------------------------------------------
+
+    async def _take_slot(self, limit: float | None, request: httpx.Request) -> None:
+        slots = self._slots
+        if not slots.locked():
+            await slots.acquire()  # does not suspend when a slot is free
+            return
+        try:
+            async with asyncio.timeout(limit):
+                await slots.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout("no free connection", request=request) from None
+
+    def _pooled(self, origin: Origin) -> Http1Connection | None:
+        idle = self._idle.get(origin)
+        if not idle:
+            return None
+        now = asyncio.get_running_loop().time()
+        while idle:
+            connection = idle.pop()  # the most recently used is the most likely alive
+            del self._lru[connection]
+            if now - connection.idle_since < self.limits.keepalive_expiry and (
+                connection.is_reusable
+            ):
+                if not idle:
+                    del self._idle[origin]
+                return connection
+            connection.close()
+        del self._idle[origin]
+        return None
+
+    def release(self, origin: Origin, connection: Http1Connection) -> None:
+        """A response is finished with: keep its connection if it is clean, then free its slot."""
+        self._slots.release()
+        if self._closed or not connection.is_reusable:
+            connection.close()
+            return
+        connection.idle_since = asyncio.get_running_loop().time()
+        idle = self._idle.setdefault(origin, [])
+        idle.append(connection)
+        self._lru[connection] = origin
+        if len(idle) > self.limits.max_idle_per_origin:
+            self._drop(idle[0], origin)
+        if len(self._lru) > self.limits.max_connections:
+            # Idle sockets are capped too: the one unused for longest goes.
+            self._drop(*next(iter(self._lru.items())))
+
+    def _drop(self, connection: Http1Connection, origin: Origin) -> None:
+        del self._lru[connection]
+        idle = self._idle[origin]
+        idle.remove(connection)
+        if not idle:
+            del self._idle[origin]
+        connection.close()
+
+    # -- connecting ------------------------------------------------------------
+
+    async def _connect(self, origin: Origin, limit: float | None) -> Http1Connection:
+        scheme, host, port = origin
+        loop = asyncio.get_running_loop()
+        deadline = None if limit is None else loop.time() + limit
+        try:
+            async with asyncio.timeout(limit):
                 addresses = await resolve_checked(
                     host,
                     port,
@@ -68,42 +222,99 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                     is_forbidden=self._is_forbidden,
                 )
         except TimeoutError:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
+            raise httpx.ConnectTimeout(f"resolving {host} timed out") from None
 
         refused = timed_out = False
+        last_error: BaseException | None = None
         for address in addresses:
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 timed_out = True
                 break
             try:
-                return await self._inner.connect_tcp(
-                    str(address),
-                    port,
-                    timeout=remaining,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except httpcore.ConnectTimeout:
+                return await self._open(scheme, host, address, port, remaining)
+            except httpx.ConnectTimeout:
                 timed_out = True
-            except httpcore.ConnectError as exc:
+            except httpx.ConnectError as exc:
+                if isinstance(exc.__cause__, ssl.SSLError):
+                    raise  # the host answered, with the wrong certificate: no other address will do
                 refused = refused or is_refused(exc)
+                last_error = exc
         if refused:
             raise FetchError("connection refused")
         if timed_out:
-            raise httpcore.ConnectTimeout(f"connecting to {host} timed out")
-        raise FetchError("connection failed")
+            raise httpx.ConnectTimeout(f"connecting to {host} timed out")
+        raise FetchError("connection failed") from last_error
 
-    async def connect_unix_socket(  # httpcore's interface
+    async def _open(
         self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise UnsafeURLError("unix sockets are not allowed")
+        scheme: bytes,
+        host: str,
+        address: IPv4Address | IPv6Address,
+        port: int,
+        limit: float | None,
+    ) -> Http1Connection:
+        loop = asyncio.get_running_loop()
+        connection = Http1Connection(host)
+        tls = scheme == b"https"
+        try:
+            async with asyncio.timeout(limit):
+                await loop.create_connection(
+                    lambda: connection,
+                    str(address),
+                    port,
+                    ssl=self._ssl if tls else None,
+                    server_hostname=host if tls else None,
+                    ssl_handshake_timeout=(
+                        None if not tls else _UNLIMITED_HANDSHAKE if limit is None else limit + 1.0
+                    ),
+                )
+        except TimeoutError as exc:  # before OSError: TimeoutError is one
+            connection.close()
+            raise httpx.ConnectTimeout(f"connecting to {host} timed out") from exc
+        except OSError as exc:  # ssl.SSLError and ConnectionRefusedError are OSErrors
+            connection.close()
+            raise httpx.ConnectError(f"connecting to {host} failed: {exc}") from exc
+        return connection
 
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+
+class _ResponseBody(httpx.AsyncByteStream):
+    """The body as httpx reads it; closing it hands the connection back to the pool."""
+
+    def __init__(
+        self,
+        pool: GuardedTransport,
+        origin: Origin,
+        connection: Http1Connection,
+        read_timeout: float | None,
+    ) -> None:
+        self._pool = pool
+        self._origin = origin
+        self._connection: Http1Connection | None = connection
+        self._read_timeout = read_timeout
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        connection = self._connection
+        if connection is None:
+            raise httpx.StreamClosed()
+        while chunk := await connection.receive(self._read_timeout):
+            yield chunk
+
+    async def aclose(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            self._pool.release(self._origin, connection)
+
+
+async def _body(request: httpx.Request) -> bytes:
+    """The request body as bytes (ours are always small and in memory)."""
+    body = await request.aread()
+    if body and request.headers.get("transfer-encoding", "").lower() == "chunked":
+        # Framed as one chunk: httpx chose chunked because it did not know the length.
+        return b"%x\r\n%b\r\n0\r\n\r\n" % (len(body), body)
+    if request.headers.get("transfer-encoding", "").lower() == "chunked":
+        return b"0\r\n\r\n"
+    return body
 
 
 def is_refused(exc: BaseException) -> bool:
@@ -130,32 +341,11 @@ def guarded_transport(
     resolver: Resolver,
     is_forbidden: AddressPredicate,
     ssl_context: ssl.SSLContext | None,
-) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose connection pool uses :class:`GuardedBackend`.
-
-    httpx 0.28 has no public hook for the network backend, so the pool it
-    builds is replaced by an equivalent one with ours. If a future httpx stops
-    keeping its pool in ``_pool``, this fails loudly instead of running
-    unguarded.
-    """
-    context = ssl_context or httpx.create_ssl_context(trust_env=False)
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-    transport = httpx.AsyncHTTPTransport(verify=context, trust_env=False, limits=limits, retries=0)
-    if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
-        raise RuntimeError("httpx transport internals changed: cannot install the SSRF guard")
-    backend = GuardedBackend(
+) -> GuardedTransport:
+    """The transport :class:`~federation.client.SafeClient` builds its client on."""
+    return GuardedTransport(
         allow_private_addresses=allow_private_addresses,
         resolver=resolver,
         is_forbidden=is_forbidden,
+        ssl_context=ssl_context,
     )
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        http1=True,
-        http2=False,
-        retries=0,
-        network_backend=backend,
-    )
-    return transport

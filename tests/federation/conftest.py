@@ -1,14 +1,19 @@
-"""Fixtures for the wire-layer tests: generated keys and a counting key resolver."""
+"""Fixtures for the wire-layer tests: generated keys, a counting key resolver, both loops."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import gc
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+import uvloop
 
 from federation.errors import KeyNotFoundError
 from federation.signatures.keys import PublicKeyInfo, generate_rsa_keypair
+from tests.support.loopback import Run
 
 ALICE = "https://remote.example/users/alice"
 ALICE_KEY = f"{ALICE}#main-key"
@@ -65,3 +70,24 @@ def make_resolver() -> MakeResolver:
         return CountingResolver(key_id, owner, cached_pem, fresh_pem)
 
     return make
+
+
+@pytest.fixture(params=["asyncio", "uvloop"])
+def run(request: pytest.FixtureRequest) -> Run:
+    """Run a scenario to completion on a fresh loop: asyncio's own, or uvloop.
+
+    The node serves on uvloop and the suite runs on asyncio's loop, so the
+    outgoing HTTP client's tests run on both. A scenario that hangs fails after
+    10 seconds; an unclosed transport warns (hence fails) inside its test.
+    """
+    runner = asyncio.run if request.param == "asyncio" else uvloop.run
+
+    async def bounded(scenario: Coroutine[Any, Any, None]) -> None:
+        async with asyncio.timeout(10):
+            await scenario
+
+    def go(scenario: Coroutine[Any, Any, None]) -> None:
+        runner(bounded(scenario))
+        gc.collect()
+
+    return go
