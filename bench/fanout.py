@@ -5,7 +5,8 @@ What it does, per run:
 1. starts ``aploadgen sink`` (``../shared/loadgen``) with one fake host per
    port, verifying every Digest and HTTP signature (it fetches our key over
    loopback from the node, once);
-2. starts a real ``staffroom serve`` (delivery workers in-process) on a fresh
+2. starts a real ``staffroom serve`` (``--worker-processes``: one delivery
+   process per core by default; 1 runs the workers in-process) on a fresh
    database and writes 10,000 remote followers straight into it, ten per sink
    host, all sharing that host's shared inbox;
 3. measures one core's RSA-2048 PKCS#1 v1.5 SHA-256 sign rate in this process
@@ -21,7 +22,8 @@ one where ``--slow-hosts`` answer after ``--slow-ms`` and ``--error-hosts``
 answer 500, to show the healthy hosts' rate does not drop.
 
     .venv/bin/python -m bench.fanout [--hosts 1000] [--followers 10000]
-        [--backend sqlite|postgres] [--runs clean,degraded,...] [--profile]
+        [--backend sqlite|postgres] [--worker-processes N] [--runs clean,degraded,...]
+        [--profile]
 
 Target (issue, part 3): ≥ 0.5 x the sign rate, and degraded hosts never lower
 the others' rate. Everything stops by itself (``--time-limit`` per run).
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -53,7 +56,7 @@ from federation.signatures.cavage import sign_cavage
 from outbox.publish import publish
 from storage.ids import new_id
 from storage.models import Actor, Delivery, DeliveryState, Follow, FollowState
-from tests.support.node import Node
+from tests.support.node import Node, wait_until
 from tests.support.outbox import note
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -259,10 +262,31 @@ def ceiling(args: argparse.Namespace, node: Node, author_id: int) -> dict[str, A
     }
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its children (a node's worker processes)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == pid:
+                    children.append(int(entry.name))
+            except OSError:
+                continue
+    return [pid, *children]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = _stat(pid)
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def profile_start(pid: int, tag: str) -> subprocess.Popen[bytes] | None:
@@ -272,6 +296,7 @@ def profile_start(pid: int, tag: str) -> subprocess.Popen[bytes] | None:
         return None
     out = WORK / f"fanout-profile-{tag}.txt"
     cmd = [str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--gil"]
+    cmd.append("--subprocesses")
     return subprocess.Popen([*cmd, "-o", str(out)], stdout=subprocess.DEVNULL)
 
 
@@ -280,11 +305,17 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
     degraded = {f"127.0.0.1:{base + i}" for i in range(slow + errors)}
     healthy = {f"127.0.0.1:{base + i}" for i in range(args.hosts)} - degraded
     sink = SinkProcess(args, base, slow, errors, tag)
-    node = Node(Path(tempfile.mkdtemp(dir=WORK)), args.backend)
+    node = Node(
+        Path(tempfile.mkdtemp(dir=WORK)), args.backend, worker_processes=args.worker_processes
+    )
     spy = None
     try:
         node.migrate()
         node.start()
+        wanted = 1 + (args.worker_processes if args.worker_processes > 1 else 0)
+        assert node.process is not None
+        serve_pid = node.process.pid
+        wait_until(lambda: len(process_tree(serve_pid)) >= wanted, timeout=30)
         author_id = seed(node, base, args)
         ceil = ceiling(args, node, author_id) if args.ceiling else None
         signs = sign_rate()
@@ -293,8 +324,8 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
             spy = profile_start(node.process.pid, tag)
             time.sleep(1)
         assert node.process is not None
-        pids = {"node": node.process.pid, "sink": sink.proc.pid}
-        cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        pids = {"node": process_tree(node.process.pid), "sink": [sink.proc.pid]}
+        cpu0 = {name: cpu_seconds(tree) for name, tree in pids.items()}
         t0, wall0, inboxes = publish_one(node, author_id)
         deadline = t0 + args.time_limit
         sent = 0
@@ -309,7 +340,7 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
                 time.sleep(0.2)
             time.sleep(0.05)
         elapsed = time.perf_counter() - t0
-        cpu = {name: round(cpu_seconds(pid) - cpu0[name], 2) for name, pid in pids.items()}
+        cpu = {name: round(cpu_seconds(tree) - cpu0[name], 2) for name, tree in pids.items()}
         time.sleep(0.5)  # let the sink count the last arrivals
         live = sink.stats()
     finally:
@@ -385,6 +416,12 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--followers", type=int, default=10_000)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="delivery processes beside the web process (default: one per core; 1 = in-process)",
+    )
     parser.add_argument(
         "--runs",
         default="clean,degraded",

@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from actors.roles import parse_role
 from actors.tokens import issue_token, parse_scopes
 from staffroom.app import create_app, delivery_config, node_config, node_context
 from staffroom.gc_tuning import tune_for_serving
-from staffroom.processes import serve_many
+from staffroom.processes import serve_many, worker_processes, workers_apart
 from staffroom.settings import Settings, SettingsError, load_settings
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
@@ -58,8 +59,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     }
     if getattr(args, "no_workers", False):
         overrides["workers"] = False
-    if getattr(args, "processes", None) is not None:
-        overrides["processes"] = args.processes
+    for name in ("processes", "worker_processes"):
+        if getattr(args, name, None) is not None:
+            overrides[name] = getattr(args, name)
     for name in ("data_dir", "media_dir"):
         if overrides[name] is not None:
             overrides[name] = Path(overrides[name])
@@ -95,9 +97,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     }
     if settings.processes > 1:
         serve_many(settings, options)
-    else:
+        return
+    with worker_processes(settings):
         claim_process_tag(settings.data_dir)
-        app = create_app(settings)
+        in_process = settings.workers and not workers_apart(settings)
+        app = create_app(replace(settings, workers=in_process))
         tune_for_serving()
         uvicorn.run(app, **options)
 
@@ -272,7 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--processes",
         type=int,
-        help="web processes (one per core); above 1, the workers get a process of their own",
+        help="web processes (one per core); above 1, the workers get processes of their own",
+    )
+    serve.add_argument(
+        "--worker-processes",
+        type=int,
+        help="processes for the inbox and delivery queues beside the web processes (default 1)",
     )
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)

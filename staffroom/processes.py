@@ -1,26 +1,28 @@
-"""Running a node as several processes: N web processes and one worker process.
+"""Running a node as several processes: N web processes and M worker processes.
 
 One Python process uses one core. On a multi-core machine ``serve
 --processes N`` runs N uvicorn web processes on one listening socket (the
-uvicorn supervisor restarts any that dies) and one ``staffroom worker``
-process for the inbox and delivery queues. Everything they share lives in the
-database (claims are leases, the inbox is idempotent), so nothing needs to
-pass between them.
+uvicorn supervisor restarts any that dies) and ``--worker-processes M``
+(default one) ``staffroom worker`` processes for the inbox and delivery
+queues. Everything they share lives in the database (claims are leases, the
+inbox is idempotent), so nothing needs to pass between them.
 
-The worker runs at a lower CPU priority: when the machine is saturated,
+Workers run at a lower CPU priority: when the machine is saturated,
 answering inbox POSTs and API calls comes first and the queues drain a little
 later, which is what a queue is for. It is told to exit when this process
-dies, even by SIGKILL, so no orphan keeps delivering from a stopped node.
+die, even by SIGKILL, so no orphan keeps delivering from a stopped node.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -65,26 +67,40 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     )
 
 
+def workers_apart(settings: Settings) -> bool:
+    """Do the queues run in processes of their own (rather than in the one web process)?"""
+    return settings.workers and (settings.processes > 1 or settings.worker_processes > 1)
+
+
+@contextlib.contextmanager
+def worker_processes(settings: Settings) -> Iterator[None]:
+    """Run the worker processes (if the queues run apart) while the block runs."""
+    os.environ[_PARENT_PID] = str(os.getpid())
+    count = settings.worker_processes if workers_apart(settings) else 0
+    workers = [start_worker(settings) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
 def serve_many(settings: Settings, uvicorn_options: dict[str, Any]) -> None:
-    """Serve with ``settings.processes`` web processes plus one worker; block until stopped."""
+    """Serve with ``settings.processes`` web processes plus the workers; block until stopped."""
     import uvicorn
 
     # The web processes are spawned fresh and read their settings from the environment.
     os.environ.update(settings_env(replace(settings, workers=False)))
-    os.environ[_PARENT_PID] = str(os.getpid())
-    worker = start_worker(settings) if settings.workers else None
-    try:
+    with worker_processes(settings):
         uvicorn.run(
             "staffroom.app:app_from_environment",
             factory=True,
             workers=settings.processes,
             **uvicorn_options,
         )
-    finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()

@@ -50,8 +50,12 @@ class Settings:
     api_rate_limit: int = 300
     app_registration_rate_limit: int = 30
     #: Web server processes. One runs the background workers in-process; more
-    #: run as many HTTP processes and one worker process beside them.
+    #: run as many HTTP processes and ``worker_processes`` beside them.
     processes: int = 1
+    #: Processes that run the queues (inbox handling and delivery) when they
+    #: run apart from the web processes. A fan-out is CPU-bound (a signature
+    #: and a connection per inbox), so a second one uses a second core.
+    worker_processes: int = 1
 
     @property
     def scheme(self) -> str:
@@ -156,8 +160,9 @@ def load_settings(
         values["max_inbox_bytes"] = _parse_int("MAX_INBOX_BYTES", raw, minimum=1024)
     if (raw := get("DELIVERY_LEASE_SECONDS")) is not None:
         values["delivery_lease_seconds"] = _parse_int("DELIVERY_LEASE_SECONDS", raw, minimum=1)
-    if (raw := get("PROCESSES")) is not None:
-        values["processes"] = _parse_int("PROCESSES", raw, minimum=1)
+    for name in ("PROCESSES", "WORKER_PROCESSES"):
+        if (raw := get(name)) is not None:
+            values[name.lower()] = _parse_int(name, raw, minimum=1)
     for name in ("LOGIN_RATE_LIMIT", "APP_REGISTRATION_RATE_LIMIT", "API_RATE_LIMIT"):
         if (raw := get(name)) is not None:
             values[name.lower()] = _parse_int(name, raw, minimum=1)
@@ -175,6 +180,8 @@ def load_settings(
         secret_key = load_secret_key(data_dir)
     if settings.processes < 1:
         raise SettingsError(f"{PREFIX}PROCESSES must be at least 1")
+    if settings.worker_processes < 1:
+        raise SettingsError(f"{PREFIX}WORKER_PROCESSES must be at least 1")
     if not settings.node_name.strip():
         raise SettingsError(f"{PREFIX}NODE_NAME must not be empty")
     return replace(
@@ -189,7 +196,7 @@ def load_settings(
 def settings_env(settings: Settings) -> dict[str, str]:
     """The ``STAFFROOM_*`` variables that make :func:`load_settings` give ``settings`` back.
 
-    Child processes (the web processes and the worker of a multi-process
+    Child processes (the web and worker processes of a multi-process
     ``serve``) start from the environment, so what flags set must travel there.
     """
     env: dict[str, str] = {}

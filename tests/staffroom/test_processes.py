@@ -1,4 +1,4 @@
-"""``serve --processes N``: N web processes and a worker process that act as one node."""
+"""``serve --processes N --worker-processes M``: N web and M worker processes act as one node."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def test_settings_survive_the_trip_through_the_environment(tmp_path: Path) -> No
             "STAFFROOM_ALLOW_HTTP": "true",
             "STAFFROOM_WORKERS": "false",
             "STAFFROOM_PROCESSES": "3",
+            "STAFFROOM_WORKER_PROCESSES": "2",
             "STAFFROOM_API_RATE_LIMIT": "77",
         }
     )
@@ -65,13 +66,14 @@ def alive(pid: int) -> bool:
 
 
 def started_children(node: Node) -> set[int]:
-    """The node's two web processes and its worker (and uvicorn's helper), once started."""
+    """The node's web processes (when more than one) and workers, once started."""
     assert node.process is not None
     parent = node.process.pid
+    wanted = node.worker_processes + (node.processes if node.processes > 1 else 0)
 
     def enough() -> set[int] | None:
         found = children_of(parent)
-        return found if len(found) >= 3 else None
+        return found if len(found) >= wanted else None
 
     return wait_until(enough, timeout=20)
 
@@ -82,9 +84,10 @@ def remote() -> Iterator[RemoteServer]:
         yield server
 
 
-@pytest.fixture
-def node(db_kind: str, tmp_path: Path) -> Iterator[Node]:
-    node = Node(tmp_path, db_kind, processes=2)
+@pytest.fixture(params=[(2, 2), (1, 2)], ids=["2-web-2-workers", "1-web-2-workers"])
+def node(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Node]:
+    web, workers = request.param
+    node = Node(tmp_path, db_kind, processes=web, worker_processes=workers)
     node.migrate()
     node.create_user("bob")
     node.start()
@@ -105,21 +108,25 @@ def id_tags_held(node: Node) -> dict[int, int]:
     return held
 
 
-def test_two_web_processes_and_a_worker_serve_one_node(node: Node, remote: RemoteServer) -> None:
+def test_web_processes_and_workers_serve_one_node(node: Node, remote: RemoteServer) -> None:
     children = started_children(node)
-    niceness = {pid: int(stat_fields(pid)[16]) for pid in children}
-    assert max(niceness.values()) == 10, niceness  # the worker yields the CPU to the web
-    # Each of the three holds its own id tag, so their row ids can never collide.
+    assert node.process is not None
+    # Each process holds its own id tag, so their row ids can never collide.
+    count = node.processes + node.worker_processes
 
-    def three_held() -> dict[int, int] | None:
+    def all_held() -> dict[int, int] | None:
         held = id_tags_held(node)
-        return held if len(held) >= 3 else None
+        return held if len(held) >= count else None
 
-    held = wait_until(three_held, timeout=20)
-    assert len(set(held.values())) == len(held) == 3
+    held = wait_until(all_held, timeout=20)
+    assert len(set(held.values())) == len(held) == count
+    assert set(held) <= children | {node.process.pid}
+    niceness = sorted(int(stat_fields(pid)[16]) for pid in held)
+    # The workers yield the CPU to the web processes.
+    assert niceness == [0] * node.processes + [10] * node.worker_processes
 
-    # The Follow reaches whichever web process accepts the connection; the
-    # worker process handles it and delivers the Accept.
+    # The Follow reaches whichever web process accepts the connection; one
+    # of the workers handles it and delivers the Accept.
     carol = remote.add_actor(f"carol{node.port}")  # the remote outlives this node
     url = f"{node.base_url}/users/bob/inbox"
     follow = remote.activity(carol, "Follow", f"{node.base_url}/users/bob")

@@ -111,7 +111,13 @@ def wait_until(check: Callable[[], T], *, timeout: float = 10.0, interval: float
 
 class Node:
     def __init__(
-        self, tmp_dir: Path, db_kind: str = "sqlite", *, workers: bool = True, processes: int = 1
+        self,
+        tmp_dir: Path,
+        db_kind: str = "sqlite",
+        *,
+        workers: bool = True,
+        processes: int = 1,
+        worker_processes: int = 1,
     ) -> None:
         self.port = free_port()
         self.domain = f"127.0.0.1:{self.port}"
@@ -121,6 +127,7 @@ class Node:
         self.database_url = new_database_url(db_kind, self.dir)
         self.workers = workers
         self.processes = processes
+        self.worker_processes = worker_processes
         self.env = {
             **os.environ,
             "STAFFROOM_DOMAIN": self.domain,
@@ -220,6 +227,8 @@ class Node:
             args.append("--no-workers")
         if self.processes > 1:
             args += ["--processes", str(self.processes)]
+        if self.worker_processes > 1:
+            args += ["--worker-processes", str(self.worker_processes)]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "staffroom", *args],
