@@ -33,8 +33,21 @@ def _b64(data: bytes) -> str:
 
 
 def digest_header(body: bytes) -> str:
-    """The ``Digest`` value for ``body``: ``SHA-256=<base64>`` (what Mastodon checks)."""
-    return "SHA-256=" + _b64(hashlib.sha256(body).digest())
+    """The ``Digest`` value for ``body``: ``SHA-256=<base64>`` (what Mastodon checks).
+
+    A fan-out signs one body for every inbox: the last digest is kept, and
+    found again by identity (the same bytes object) before anything is hashed.
+    """
+    global _last_digest
+    last_body, last_value = _last_digest
+    if body is last_body:
+        return last_value
+    value = "SHA-256=" + _b64(hashlib.sha256(body).digest())
+    _last_digest = (body, value)
+    return value
+
+
+_last_digest: tuple[bytes, str] = (b"", "SHA-256=" + _b64(hashlib.sha256(b"").digest()))
 
 
 def content_digest_header(body: bytes) -> str:

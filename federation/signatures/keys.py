@@ -74,9 +74,17 @@ def public_key_pem(key: PrivateKey | PublicKey) -> str:
 
 @lru_cache(maxsize=256)
 def load_private_key(pem: str) -> PrivateKey:
-    """Parse an unencrypted private key PEM (PKCS#8 or PKCS#1), RSA or Ed25519."""
+    """Parse an unencrypted private key PEM (PKCS#8 or PKCS#1), RSA or Ed25519.
+
+    A private key is only ever one of ours, made by :func:`generate_rsa_keypair`
+    and read back from our database, so OpenSSL's full RSA consistency check
+    (about 25 ms, for keys from untrusted sources) is skipped: a worker
+    process starting a fan-out would otherwise spend it per author first.
+    """
     try:
-        key = serialization.load_pem_private_key(pem.strip().encode("ascii"), password=None)
+        key = serialization.load_pem_private_key(
+            pem.strip().encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
+        )
     except (ValueError, TypeError, UnicodeEncodeError, UnsupportedAlgorithm) as exc:
         raise KeyNotFoundError("private key does not parse") from exc
     if not isinstance(key, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
