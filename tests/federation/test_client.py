@@ -142,6 +142,13 @@ class LoopbackServer:
         elif path == "/redirect":
             status = int(query.get("status", ["302"])[0])
             writer.write(_response(status, b"", "", Location=query["to"][0]))
+        elif path == "/challenge":
+            if headers.get("x-answer") == "42":
+                writer.write(_response(200, json.dumps({"answered": True}).encode()))
+            else:
+                writer.write(_response(401, b"{}", "application/json", WWW_Authenticate="Riddle"))
+        elif path == "/badredirect":
+            writer.write(_response(302, b"", "", Location="http://[::1"))
         elif path == "/loop":
             writer.write(_response(302, b"", "", Location="/loop"))
         elif path == "/html":
@@ -372,6 +379,44 @@ async def test_redirect_followed_and_resigned(server: LoopbackServer) -> None:
     assert doc["headers"]["x-signed-url"] == final
     assert doc["headers"]["accept"] == ACTIVITY_ACCEPT
     assert doc["headers"]["user-agent"] == "Staffroom/0.1"
+
+
+async def test_a_redirect_to_another_origin_drops_credentials(server: LoopbackServer) -> None:
+    async with guarded_client() as client:
+        for host, kept in (("public.test", True), ("other.test", False)):
+            final = f"http://{host}:{server.port}/echo"
+            response = await client.get(
+                f"http://public.test:{server.port}/redirect?to={final}",
+                headers={"Authorization": "Bearer secret", "X-Kept": "yes"},
+            )
+            echoed = response.json()["headers"]
+            assert ("authorization" in echoed) is kept
+            assert echoed["x-kept"] == "yes"
+            assert echoed["host"] == f"{host}:{server.port}"
+
+
+async def test_an_unparsable_redirect_is_refused(server: LoopbackServer) -> None:
+    async with SafeClient(LOCAL) as client:
+        with pytest.raises(FetchError, match="invalid redirect location"):
+            await client.get(server.url("/badredirect"))
+
+
+class Riddle(httpx.Auth):
+    """A challenge-and-answer auth: the flow sees the 401 and asks again."""
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        response = yield request
+        if response.status_code == 401 and response.headers["www-authenticate"] == "Riddle":
+            request.headers["X-Answer"] = "42"
+            yield request
+
+
+async def test_an_auth_flow_can_answer_a_challenge(server: LoopbackServer) -> None:
+    before = len(server.rec.requests)
+    async with SafeClient(LOCAL) as client:
+        answered = await client.get_json(server.url("/challenge"), auth=Riddle())
+    assert answered == {"answered": True}
+    assert [r[2].get("x-answer") for r in server.rec.requests[before:]] == [None, "42"]
 
 
 async def test_redirect_limit(server: LoopbackServer) -> None:
