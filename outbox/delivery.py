@@ -6,6 +6,8 @@ Shape, and why:
   starts sends while there is room, and writes finished outcomes every few
   milliseconds; it never waits for a whole batch. A host that answers in two
   seconds holds only its own slots while everything else keeps flowing.
+  New rows are claimed within milliseconds of their commit, on this machine
+  (the outbox beacon, :mod:`storage.wakeups`), else at the next poll.
 * **Two caps.** ``concurrency`` sends in flight in all, and ``per_host`` per
   host (a server we would otherwise hit with dozens of parallel POSTs; and the
   reason one slow host cannot take every slot). Each host may also have up to
@@ -42,8 +44,10 @@ from federation.auth import HttpSignatureAuth
 from federation.errors import FederationError
 from outbox import breaker, queue, record
 from outbox.retry import DEFAULT_POLICY, Outcome, RetryPolicy, classify, parse_retry_after
+from storage.beacons import Beacon
 from storage.engine import SessionMaker
 from storage.types import utcnow
+from storage.wakeups import OUTBOX, queue_beacon
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +80,10 @@ class DeliveryConfig:
     concurrency: int = 64
     per_host: int = 4
     claim_batch: int = 256
-    #: Seconds between polls when nothing is due.
-    idle_poll: float = 0.2
+    #: Seconds between polls when nothing is due. New rows committed on this
+    #: machine wake the worker at once (the outbox beacon); the poll finds
+    #: retries coming due and rows queued elsewhere.
+    idle_poll: float = 0.5
     #: Outcomes are written at least this often (seconds) or when this many wait.
     flush_every: float = 0.05
     flush_size: int = 500
@@ -89,6 +95,8 @@ class DeliveryConfig:
 
 
 _MIN_CLAIM_INTERVAL = 0.01
+#: How often an idle worker looks at the outbox beacon (a memory read).
+_BEACON_LOOK = 0.02
 _PAYLOAD_CACHE = 512
 _SIGNER_CACHE = 256
 
@@ -103,11 +111,15 @@ class DeliveryWorker:
         config: DeliveryConfig | None = None,
         *,
         rng: random.Random | None = None,
+        beacon: Beacon | None = None,
     ) -> None:
         self.sessions = sessions
         self.client = client
         self.config = config or DeliveryConfig()
         self.rng = rng or random.Random()
+        #: Stamped when deliveries are committed (:mod:`storage.wakeups`).
+        self.beacon = beacon
+        self._beacon_seen = 0.0
         self.waiting: dict[str, deque[queue.Job]] = {}
         self.active: dict[str, int] = {}
         self.running = 0
@@ -132,6 +144,9 @@ class DeliveryWorker:
         try:
             while not stop.is_set():
                 now = loop.time()
+                if self.beacon is not None and (stamp := self.beacon.last()) > self._beacon_seen:
+                    self._beacon_seen = stamp
+                    next_claim = now  # new rows were committed: no need to wait for the poll
                 if now >= next_claim and self._room() > 0:
                     try:
                         claimed = await self.claim()
@@ -157,15 +172,28 @@ class DeliveryWorker:
                     deadlines.append(next_claim)
                 if self.results:
                     deadlines.append(self._first_result_at + cfg.flush_every)
-                timeout = max(0.0, min(deadlines) - loop.time())
                 self.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(_first(self.wake, stop), timeout)
+                await self._pause(stop, min(deadlines))
                 if self.wake.is_set() and self._hosts_were_full:
                     # A slot freed up on a host that had more rows than room.
                     next_claim = min(next_claim, loop.time() + _MIN_CLAIM_INTERVAL)
         finally:
             await self._drain()
+
+    async def _pause(self, stop: asyncio.Event, deadline: float) -> None:
+        """Wait for ``deadline``, a freed slot (``wake``), ``stop``, or new rows (the beacon)."""
+        loop = asyncio.get_running_loop()
+        if self.beacon is None or self.held or self.running:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_first(self.wake, stop), max(0.0, deadline - loop.time()))
+            return
+        # Idle: look at the beacon (a memory read) between short sleeps, which
+        # cost an idle node far less than a waiter per look.
+        while not stop.is_set():
+            left = deadline - loop.time()
+            if left <= 0 or self.beacon.last() > self._beacon_seen:
+                return
+            await asyncio.sleep(min(left, _BEACON_LOOK))
 
     def _room(self) -> int:
         waiting = sum(len(q) for q in self.waiting.values())
@@ -354,7 +382,9 @@ async def run_forever(
     node: DeliveryNode, stop: asyncio.Event, config: DeliveryConfig | None = None
 ) -> None:
     """Deliver until ``stop`` is set (``staffroom serve`` and ``staffroom worker`` call this)."""
-    worker = DeliveryWorker(node.sessions, node.client, config)
+    worker = DeliveryWorker(
+        node.sessions, node.client, config, beacon=queue_beacon(node.sessions, OUTBOX)
+    )
     while not stop.is_set():
         try:
             await worker.run(stop)

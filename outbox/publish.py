@@ -21,6 +21,7 @@ from storage.ids import new_id
 from storage.models import Activity, Actor, Delivery
 from storage.repos.inbox import insert_once
 from storage.types import utcnow
+from storage.wakeups import OUTBOX, mark
 
 LOCAL_KEY_ID = "local"
 
@@ -49,6 +50,7 @@ async def enqueue(session: AsyncSession, activity: Activity, inboxes: set[str]) 
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(Delivery).values(rows)
     await session.exec(stmt.on_conflict_do_nothing(index_elements=["activity_id", "inbox_url"]))
+    mark(session, OUTBOX)  # the workers hear of the rows when the caller commits
     return len(rows)
 
 

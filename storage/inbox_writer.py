@@ -22,8 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.beacons import beacon
 from storage.ids import new_id
-from storage.ingress_beacon import IngressBeacon, beacon_path
 from storage.models import InboxItem
 from storage.types import utcnow
 
@@ -54,9 +54,8 @@ class InboxWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._last_write = 0.0
-        path = beacon_path(engine.url.database) if engine.dialect.name == "sqlite" else None
         # SQLite only: other processes' writers share the one write lock.
-        self._beacon = IngressBeacon(path) if path is not None else None
+        self._beacon = beacon(engine.url, "ingress") if engine.dialect.name == "sqlite" else None
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._statement = (
             insert(_TABLE)
@@ -95,9 +94,6 @@ class InboxWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._beacon is not None:
-            self._beacon.close()
-            self._beacon = None
 
     async def _run(self) -> None:
         while True:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -155,6 +155,23 @@ async def test_publish_fans_out_one_request_per_shared_inbox(
     assert [per_host[h] for h in sink.hosts[:3]] == [["/inbox"]] * 3
     assert per_host[sink.hosts[3]] == sorted(f"/users/f{i}/inbox" for i in range(6))
     assert all(a.verified for a in arrived)
+
+
+async def test_an_idle_worker_claims_new_rows_at_their_commit_not_its_next_poll(
+    sessions: SessionMaker, client: SafeClient, author: Actor
+) -> None:
+    lazy = replace(FAST, idle_poll=60.0)  # only the outbox beacon can wake it in time
+    with Sink(hosts=2, keys=our_keys(author)) as sink:
+        first = [sink.url(h, "/inbox") for h in sink.hosts]
+        await queue(sessions, author, first)
+        async with Running(Node(sessions, client), lazy):
+            await until(lambda: all_settled(sessions))  # claimed at start; now it idles
+            committed = time.monotonic()
+            await queue(sessions, author, [sink.url(h, "/users/u1/inbox") for h in sink.hosts])
+            await until(lambda: all_settled(sessions), within=5.0)
+            waited = time.monotonic() - committed
+        assert len(sink.received()) == 4
+    assert waited < 5.0
 
 
 async def test_a_host_that_fails_twice_then_recovers_gets_everything(

@@ -1,28 +1,31 @@
-"""The ingress beacon: a node's processes see when any of them last stored a burst."""
+"""Beacons: a node's processes see when any of them last stored a burst or queued deliveries."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from storage import migrate
+from storage.beacons import Beacon, beacon_path
 from storage.engine import create_engine
 from storage.inbox_writer import InboxWriter
-from storage.ingress_beacon import IngressBeacon, beacon_path
 from tests.support.node import ROOT
 
 
 def test_a_stamp_made_by_another_process_is_read_here(tmp_path: Path) -> None:
     path = tmp_path / "staffroom.db-ingress"
-    beacon = IngressBeacon(path)
+    beacon = Beacon(path)
     try:
         assert beacon.last() == 0.0  # never stamped
         before = time.monotonic()
         stamp = (
-            "from pathlib import Path; from storage.ingress_beacon import IngressBeacon; "
-            f"IngressBeacon(Path({str(path)!r})).stamp()"
+            "from pathlib import Path; from storage.beacons import Beacon; "
+            f"Beacon(Path({str(path)!r})).stamp()"
         )
         subprocess.run([sys.executable, "-c", stamp], check=True, cwd=ROOT, timeout=30)
         assert before <= beacon.last() <= time.monotonic()  # one clock for all processes
@@ -30,10 +33,16 @@ def test_a_stamp_made_by_another_process_is_read_here(tmp_path: Path) -> None:
         beacon.close()
 
 
-def test_only_files_have_beacons() -> None:
-    assert beacon_path("/srv/staffroom/staffroom.db") == Path("/srv/staffroom/staffroom.db-ingress")
-    assert beacon_path(":memory:") is None
-    assert beacon_path(None) is None
+def test_where_beacons_live() -> None:
+    sqlite_file = make_url("sqlite+aiosqlite:////srv/staffroom/staffroom.db")
+    assert beacon_path(sqlite_file, "ingress") == Path("/srv/staffroom/staffroom.db-ingress")
+    assert beacon_path(make_url("sqlite+aiosqlite:///:memory:"), "outbox") is None
+    # A server database: one name per database (not per password), in the temp dir.
+    one = beacon_path(make_url("postgresql+asyncpg://app:pw1@db.example/staffroom"), "outbox")
+    same = beacon_path(make_url("postgresql+asyncpg://app:pw2@db.example/staffroom"), "outbox")
+    other = beacon_path(make_url("postgresql+asyncpg://app:pw1@db.example/other"), "outbox")
+    assert one is not None and one == same != other
+    assert one.parent == Path(tempfile.gettempdir()) and one.name.endswith("-outbox")
 
 
 async def test_a_worker_waits_for_another_process_storing_a_burst(tmp_path: Path) -> None:

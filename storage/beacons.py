@@ -1,0 +1,83 @@
+"""Beacons: when something last happened, visible to every process of a node on this machine.
+
+Two are used:
+
+* ``ingress``: the web processes' inbox writers stamp it after each stored
+  batch; a worker reads it before each item and waits while ingress is busy
+  (:meth:`storage.inbox_writer.InboxWriter.quiet`). SQLite only: its one
+  write lock is what it protects. A worker in another process that starts a
+  transaction during a burst would make every waiting 202 wait behind it.
+* ``outbox``: stamped after a commit that queued deliveries
+  (:mod:`storage.wakeups`); delivery workers look at it every few
+  milliseconds and claim at once instead of at their next poll.
+
+A beacon is eight bytes in a file, mapped into memory: a stamp is a store,
+a read is a load, no system call. The clock is CLOCK_MONOTONIC, one clock
+for every process on the machine. An SQLite database keeps its beacons
+beside its file (like SQLite's own ``-shm``); a server database keeps them
+in the temporary directory under a name made from its URL, so that all the
+processes of one node find the same ones. Processes on other machines
+(several hosts on one PostgreSQL) do not see them and rely on polling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+import struct
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+_STAMP = struct.Struct("<q")
+
+
+class Beacon:
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < _STAMP.size:
+                os.ftruncate(fd, _STAMP.size)
+            self._map = mmap.mmap(fd, _STAMP.size)
+        finally:
+            os.close(fd)
+
+    def stamp(self) -> None:
+        """Record that it happened just now."""
+        _STAMP.pack_into(self._map, 0, time.monotonic_ns())
+
+    def last(self) -> float:
+        """When it last happened, in any process, in ``time.monotonic()`` seconds (0: never)."""
+        return float(_STAMP.unpack_from(self._map, 0)[0]) / 1e9
+
+    def close(self) -> None:
+        self._map.close()
+
+
+def beacon_path(url: URL, name: str) -> Path | None:
+    """Where ``name``'s beacon of this database lives (``None`` for in-memory SQLite)."""
+    if url.get_backend_name() == "sqlite":
+        database = url.database
+        if not database or database == ":memory:":
+            return None
+        return Path(f"{database}-{name}")
+    identity = url.render_as_string(hide_password=True).encode()
+    digest = hashlib.sha256(identity).hexdigest()[:20]
+    return Path(tempfile.gettempdir()) / f"staffroom-{digest}-{name}"
+
+
+_OPEN: dict[Path, Beacon] = {}
+
+
+def beacon(url: URL, name: str) -> Beacon | None:
+    """This process's mapping of ``name``'s beacon for the database at ``url``."""
+    path = beacon_path(url, name)
+    if path is None:
+        return None
+    found = _OPEN.get(path)
+    if found is None:
+        found = _OPEN[path] = Beacon(path)
+    return found
