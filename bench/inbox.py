@@ -7,7 +7,7 @@ one commit per activity). Our 202 means "stored", so accepted/s is stored/s;
 the script checks the row count in our database after each run.
 
     .venv/bin/python -m bench.inbox [--count 10000] [--backend sqlite|postgres|both]
-        [--processes N] [--no-workers]
+        [--processes N] [--no-workers] [--profile]
 
 By default the node runs as deployed on this machine: one web process per
 core (``serve --processes N``) plus its worker process.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -80,7 +81,13 @@ def run_ours(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     try:
         node.migrate()
         node.start()
-        result = loadgen(f"{node.base_url}/inbox", args, f"staffroom-{kind}")
+        spy = profile_start(node, kind) if args.profile else None
+        try:
+            result = loadgen(f"{node.base_url}/inbox", args, f"staffroom-{kind}")
+        finally:
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
         result["stored_rows"] = stored_rows(node)
         if not args.no_workers:
             # Handling (storing the posts) is deferred work: how long the queue takes to drain.
@@ -90,6 +97,19 @@ def run_ours(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         return result
     finally:
         node.close()
+
+
+def profile_start(node: Node, kind: str) -> subprocess.Popen[bytes] | None:
+    """py-spy on the node and its children (raw stacks, GIL-holding samples only)."""
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    if not spy.exists():
+        print("   --profile needs py-spy: .venv/bin/pip install py-spy", file=sys.stderr)
+        return None
+    assert node.process is not None
+    out = WORK / f"inbox-profile-{kind}.txt"
+    cmd = [str(spy), "record", "--pid", str(node.process.pid), "--subprocesses", "--gil"]
+    cmd += ["--rate", "250", "--format", "raw", "-o", str(out)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
 
 
 def run_baseline(args: argparse.Namespace) -> dict[str, Any]:
@@ -136,6 +156,7 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=60)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--no-workers", action="store_true", help="serve without workers")
+    parser.add_argument("--profile", action="store_true", help="py-spy the node (raw stacks)")
     parser.add_argument(
         "--processes",
         type=int,
