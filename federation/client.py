@@ -45,7 +45,7 @@ from typing import Any
 import httpx
 
 from federation.errors import FetchError, UnsafeURLError
-from federation.guarded_transport import guarded_transport, is_refused
+from federation.guarded_transport import GuardedTransport, is_refused
 from federation.limited_body import ACCEPT_ENCODING, read_capped, rebuild_response
 from federation.ssrf import (
     AddressPredicate,
@@ -117,7 +117,7 @@ class SafeClient:
     ) -> None:
         self.config = config or ClientConfig()
         self._is_forbidden = is_forbidden or is_forbidden_address
-        transport = guarded_transport(
+        transport = GuardedTransport(
             allow_private_addresses=self.config.allow_private_addresses,
             resolver=resolver or system_resolver,
             is_forbidden=self._is_forbidden,

@@ -333,19 +333,3 @@ def is_refused(exc: BaseException) -> bool:
             return any(is_refused(inner) for inner in seen.exceptions)
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-def guarded_transport(
-    *,
-    allow_private_addresses: bool,
-    resolver: Resolver,
-    is_forbidden: AddressPredicate,
-    ssl_context: ssl.SSLContext | None,
-) -> GuardedTransport:
-    """The transport :class:`~federation.client.SafeClient` builds its client on."""
-    return GuardedTransport(
-        allow_private_addresses=allow_private_addresses,
-        resolver=resolver,
-        is_forbidden=is_forbidden,
-        ssl_context=ssl_context,
-    )
