@@ -58,6 +58,7 @@ from storage.ids import new_id
 from storage.models import Actor, Delivery, DeliveryState, Follow, FollowState
 from tests.support.node import Node, wait_until
 from tests.support.outbox import note
+from tests.support.procfs import children_of, stat_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 LOADGEN = ROOT.parent / "shared" / "loadgen"
@@ -262,21 +263,9 @@ def ceiling(args: argparse.Namespace, node: Node, author_id: int) -> dict[str, A
     }
 
 
-def _stat(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
 def process_tree(pid: int) -> list[int]:
     """``pid`` and its children (a node's worker processes)."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int(_stat(int(entry.name))[1]) == pid:
-                    children.append(int(entry.name))
-            except OSError:
-                continue
-    return [pid, *children]
+    return [pid, *sorted(children_of(pid))]
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -284,7 +273,7 @@ def cpu_seconds(pids: list[int]) -> float:
     total = 0
     for pid in pids:
         with contextlib.suppress(OSError):
-            fields = _stat(pid)
+            fields = stat_fields(pid)
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 

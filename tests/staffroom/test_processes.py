@@ -16,6 +16,7 @@ import pytest
 from federation.signatures import sign_cavage
 from staffroom.settings import Settings, load_settings, settings_env
 from tests.support.node import Node, wait_until
+from tests.support.procfs import children_of, stat_fields
 from tests.support.remote import RemoteServer, remote_server
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
@@ -39,23 +40,6 @@ def test_settings_survive_the_trip_through_the_environment(tmp_path: Path) -> No
     # Every field travels, so a setting added later cannot be lost on the way to a child.
     assert len(settings_env(settings)) == len(fields(Settings))
     assert "STAFFROOM_MEDIA_DIR" not in settings_env(replace(settings, media_dir=None))
-
-
-def stat_fields(pid: int) -> list[str]:
-    """/proc/PID/stat after the command name: state, ppid, ..., nice at index 16."""
-    return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-
-
-def children_of(parent: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int(stat_fields(int(entry.name))[1]) == parent:
-                    found.add(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def alive(pid: int) -> bool:
