@@ -8,7 +8,6 @@ lease runs out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from datetime import timedelta
@@ -19,6 +18,7 @@ from storage.jobs import claim
 from storage.models import InboxItem, InboxState
 from storage.models.inbox import LEASE_SECONDS, MAX_ATTEMPTS
 from storage.types import utcnow
+from storage.wakeups import INBOX, idle_until, queue_beacon
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,9 @@ async def run_once(node: NodeContext) -> int:
 
 
 async def run_forever(node: NodeContext, stop: asyncio.Event) -> None:
+    """Handle stored activities until ``stop``; when idle, wake as soon as a batch is stored."""
+    stored = queue_beacon(node.sessions, INBOX)
+    seen = stored.last() if stored is not None else 0.0
     while not stop.is_set():
         try:
             claimed = await run_once(node)
@@ -92,5 +95,4 @@ async def run_forever(node: NodeContext, stop: asyncio.Event) -> None:
             log.exception("inbox worker iteration failed")
             claimed = 0
         if claimed == 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), IDLE_POLL_SECONDS)
+            seen = await idle_until(stored, seen, stop, IDLE_POLL_SECONDS)

@@ -47,7 +47,7 @@ from outbox.retry import DEFAULT_POLICY, Outcome, RetryPolicy, classify, parse_r
 from storage.beacons import Beacon
 from storage.engine import SessionMaker
 from storage.types import utcnow
-from storage.wakeups import OUTBOX, queue_beacon
+from storage.wakeups import OUTBOX, idle_until, queue_beacon
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,6 @@ class DeliveryConfig:
 
 
 _MIN_CLAIM_INTERVAL = 0.01
-#: How often an idle worker looks at the outbox beacon (a memory read).
-_BEACON_LOOK = 0.02
 _PAYLOAD_CACHE = 512
 _SIGNER_CACHE = 256
 
@@ -187,13 +185,8 @@ class DeliveryWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(self.wake, stop), max(0.0, deadline - loop.time()))
             return
-        # Idle: look at the beacon (a memory read) between short sleeps, which
-        # cost an idle node far less than a waiter per look.
-        while not stop.is_set():
-            left = deadline - loop.time()
-            if left <= 0 or self.beacon.last() > self._beacon_seen:
-                return
-            await asyncio.sleep(min(left, _BEACON_LOOK))
+        # Idle: nothing in flight can set ``wake``; new rows stamp the beacon.
+        await idle_until(self.beacon, self._beacon_seen, stop, deadline - loop.time())
 
     def _room(self) -> int:
         waiting = sum(len(q) for q in self.waiting.values())

@@ -26,6 +26,7 @@ from storage.beacons import beacon
 from storage.ids import new_id
 from storage.models import InboxItem
 from storage.types import utcnow
+from storage.wakeups import INBOX
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class InboxWriter:
         self._last_write = 0.0
         # SQLite only: other processes' writers share the one write lock.
         self._beacon = beacon(engine.url, "ingress") if engine.dialect.name == "sqlite" else None
+        #: Wakes idle inbox workers (:mod:`storage.wakeups`) once a batch is stored.
+        self._stored = beacon(engine.url, INBOX)
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._statement = (
             insert(_TABLE)
@@ -111,6 +114,8 @@ class InboxWriter:
                     if not item.done.done():
                         item.done.set_exception(exc)
                 continue
+            if self._stored is not None and any(inserted):
+                self._stored.stamp()
             for item, is_new in zip(batch, inserted, strict=True):
                 if not item.done.done():
                     item.done.set_result(is_new)

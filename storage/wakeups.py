@@ -1,17 +1,20 @@
 """Waking this machine's queue workers as soon as work for them is committed.
 
-Delivery workers poll their queue (every 0.2 s when idle). Without a
-nudge, a post's deliveries would wait for the next poll, and a large
-fan-out would reach a node's second worker process a poll late, with the
-first already halfway through the rows. So a session that queues
-deliveries is marked (:func:`mark`), and when it commits, the ``outbox``
-beacon (:mod:`storage.beacons`) is stamped; idle workers look at it every
-few milliseconds. The stamp comes after the commit, so a worker that wakes
+Queue workers poll (every 0.5 s when idle). Without a nudge, a post's
+deliveries would wait for the next poll, and a large fan-out would reach a
+node's second worker process a poll late, with the first already halfway
+through the rows. So a session that queues deliveries is marked
+(:func:`mark`), and when it commits, the ``outbox`` beacon
+(:mod:`storage.beacons`) is stamped; the inbox writer stamps the ``inbox``
+beacon after each stored batch. Idle workers look at theirs every 20 ms
+(:func:`idle_until`). A stamp comes after the commit, so a worker that wakes
 up finds the rows; a rolled-back session stamps nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from sqlalchemy import event
@@ -24,7 +27,10 @@ from storage.engine import SessionMaker
 from storage.stream_capture import StreamCaptureSession
 
 OUTBOX = "outbox"
+INBOX = "inbox"
 _MARKS = "staffroom.wake"
+#: How often an idle worker looks at its beacon (a memory read).
+LOOK_EVERY = 0.02
 
 
 def mark(session: AsyncSession, queue: str) -> None:
@@ -41,6 +47,29 @@ def queue_beacon(sessions: SessionMaker, queue: str) -> Beacon | None:
     if not isinstance(bind, AsyncEngine):
         return None
     return beacon(bind.url, queue)
+
+
+async def idle_until(
+    found: Beacon | None, seen: float, stop: asyncio.Event, within: float
+) -> float:
+    """Sleep until ``stop``, ``within`` seconds, or a stamp newer than ``seen``.
+
+    Returns the newest stamp. Short sleeps between looks cost an idle node
+    far less than a waiter per look.
+    """
+    if found is None:  # an in-memory database: only the poll
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), within)
+        return seen
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not stop.is_set():
+        stamp = found.last()
+        left = deadline - loop.time()
+        if left <= 0 or stamp > seen:
+            return stamp
+        await asyncio.sleep(min(left, LOOK_EVERY))
+    return seen
 
 
 @event.listens_for(StreamCaptureSession, "after_commit")
