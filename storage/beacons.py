@@ -4,9 +4,10 @@ Two are used:
 
 * ``ingress``: the web processes' inbox writers stamp it after each stored
   batch; a worker reads it before each item and waits while ingress is busy
-  (:meth:`storage.inbox_writer.InboxWriter.quiet`). SQLite only: its one
-  write lock is what it protects. A worker in another process that starts a
-  transaction during a burst would make every waiting 202 wait behind it.
+  (:meth:`storage.inbox_writer.InboxWriter.quiet`). On SQLite a worker in
+  another process that starts a transaction during a burst would make every
+  waiting 202 wait behind its one write lock; on PostgreSQL its queries
+  would take the database server's CPU from the burst.
 * ``outbox``: stamped after a commit that queued deliveries
   (:mod:`storage.wakeups`); delivery workers look at it every few
   milliseconds and claim at once instead of at their next poll.

@@ -55,8 +55,8 @@ class InboxWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._last_write = 0.0
-        # SQLite only: other processes' writers share the one write lock.
-        self._beacon = beacon(engine.url, "ingress") if engine.dialect.name == "sqlite" else None
+        # Heeded by workers in other processes: see quiet().
+        self._beacon = beacon(engine.url, "ingress")
         #: Wakes idle inbox workers (:mod:`storage.wakeups`) once a batch is stored.
         self._stored = beacon(engine.url, INBOX)
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
@@ -72,9 +72,10 @@ class InboxWriter:
         In-process workers call this before each item so that ingress goes
         first: on SQLite a background transaction holding the one write lock
         makes waiting requests' 202s wait behind it, and on any database the
-        worker's CPU is taken from the requests. The bound keeps a steady
-        stream of requests from starving the worker. On SQLite it also
-        heeds the web processes of a multi-process node (the ingress beacon).
+        worker's CPU is taken from the requests (and, on PostgreSQL, the
+        server's). The bound keeps a steady stream of requests from starving
+        the worker. It also heeds the web processes of a multi-process node
+        (the ingress beacon).
         """
         deadline = time.monotonic() + max_wait
         while time.monotonic() < deadline:

@@ -45,9 +45,11 @@ def test_where_beacons_live() -> None:
     assert one.parent == Path(tempfile.gettempdir()) and one.name.endswith("-outbox")
 
 
-async def test_a_worker_waits_for_another_process_storing_a_burst(tmp_path: Path) -> None:
-    # SQLite only: its single write lock is what the beacon protects.
-    url = f"sqlite+aiosqlite:///{tmp_path / 'staffroom.db'}"
+async def test_a_worker_waits_for_another_process_storing_a_burst(
+    empty_database_url: str,
+) -> None:
+    # Two engines stand for two processes: they share only the database and its beacons.
+    url = empty_database_url
     web_engine, worker_engine = create_engine(url), create_engine(url)
     await migrate.upgrade(web_engine)
     web, worker = InboxWriter(web_engine), InboxWriter(worker_engine)
