@@ -52,6 +52,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from bench import profiling
 from federation.signatures.cavage import sign_cavage
 from outbox.publish import publish
 from storage.ids import new_id
@@ -278,17 +279,6 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def profile_start(pid: int, tag: str) -> subprocess.Popen[bytes] | None:
-    spy = ROOT / ".venv" / "bin" / "py-spy"
-    if not spy.exists():
-        print("   --profile needs py-spy: .venv/bin/pip install py-spy", file=sys.stderr)
-        return None
-    out = WORK / f"fanout-profile-{tag}.txt"
-    cmd = [str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--gil"]
-    cmd.append("--subprocesses")
-    return subprocess.Popen([*cmd, "-o", str(out)], stdout=subprocess.DEVNULL)
-
-
 def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str, Any]:
     base = free_port_range(args.hosts)
     degraded = {f"127.0.0.1:{base + i}" for i in range(slow + errors)}
@@ -310,7 +300,7 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         signs = sign_rate()
         if args.profile:
             assert node.process is not None
-            spy = profile_start(node.process.pid, tag)
+            spy = profiling.start(node.process.pid, WORK / f"fanout-profile-{tag}.txt")
             time.sleep(1)
         assert node.process is not None
         pids = {"node": process_tree(node.process.pid), "sink": [sink.proc.pid]}
@@ -333,9 +323,7 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         time.sleep(0.5)  # let the sink count the last arrivals
         live = sink.stats()
     finally:
-        if spy is not None:
-            spy.send_signal(signal.SIGINT)
-            spy.wait(timeout=60)
+        profiling.stop(spy)
         report = sink.stop()
         node.close()
     last = max(times) if times else None

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from typing import Any
 import httpx
 from sqlmodel import func, select
 
+from bench import profiling
 from storage.models import InboxItem
 from tests.support.databases import POSTGRES_ENV
 from tests.support.node import Node, free_port, wait_until
@@ -81,13 +81,13 @@ def run_ours(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     try:
         node.migrate()
         node.start()
-        spy = profile_start(node, kind) if args.profile else None
+        assert node.process is not None
+        out = WORK / f"inbox-profile-{kind}.txt"
+        spy = profiling.start(node.process.pid, out) if args.profile else None
         try:
             result = loadgen(f"{node.base_url}/inbox", args, f"staffroom-{kind}")
         finally:
-            if spy is not None:
-                spy.send_signal(signal.SIGINT)
-                spy.wait(timeout=60)
+            profiling.stop(spy)
         result["stored_rows"] = stored_rows(node)
         if not args.no_workers:
             # Handling (storing the posts) is deferred work: how long the queue takes to drain.
@@ -97,19 +97,6 @@ def run_ours(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         return result
     finally:
         node.close()
-
-
-def profile_start(node: Node, kind: str) -> subprocess.Popen[bytes] | None:
-    """py-spy on the node and its children (raw stacks, GIL-holding samples only)."""
-    spy = ROOT / ".venv" / "bin" / "py-spy"
-    if not spy.exists():
-        print("   --profile needs py-spy: .venv/bin/pip install py-spy", file=sys.stderr)
-        return None
-    assert node.process is not None
-    out = WORK / f"inbox-profile-{kind}.txt"
-    cmd = [str(spy), "record", "--pid", str(node.process.pid), "--subprocesses", "--gil"]
-    cmd += ["--rate", "250", "--format", "raw", "-o", str(out)]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
 
 
 def run_baseline(args: argparse.Namespace) -> dict[str, Any]:
