@@ -309,12 +309,11 @@ class _ResponseBody(httpx.AsyncByteStream):
 async def _body(request: httpx.Request) -> bytes:
     """The request body as bytes (ours are always small and in memory)."""
     body = await request.aread()
-    if body and request.headers.get("transfer-encoding", "").lower() == "chunked":
-        # Framed as one chunk: httpx chose chunked because it did not know the length.
-        return b"%x\r\n%b\r\n0\r\n\r\n" % (len(body), body)
-    if request.headers.get("transfer-encoding", "").lower() == "chunked":
-        return b"0\r\n\r\n"
-    return body
+    if request.headers.get("transfer-encoding", "").lower() != "chunked":
+        return body
+    # httpx chose chunked because it did not know the length: one chunk, then the end.
+    chunk = b"%x\r\n%b\r\n" % (len(body), body) if body else b""
+    return chunk + b"0\r\n\r\n"
 
 
 def is_refused(exc: BaseException) -> bool:

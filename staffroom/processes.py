@@ -9,8 +9,8 @@ inbox is idempotent), so nothing needs to pass between them.
 
 Workers run at a lower CPU priority: when the machine is saturated,
 answering inbox POSTs and API calls comes first and the queues drain a little
-later, which is what a queue is for. It is told to exit when this process
-die, even by SIGKILL, so no orphan keeps delivering from a stopped node.
+later, which is what a queue is for. They are told to exit when this process
+dies, even by SIGKILL, so no orphan keeps delivering from a stopped node.
 """
 
 from __future__ import annotations

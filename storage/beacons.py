@@ -1,6 +1,6 @@
 """Beacons: when something last happened, visible to every process of a node on this machine.
 
-Two are used:
+Three are used:
 
 * ``ingress``: the web processes' inbox writers stamp it after each stored
   batch; a worker reads it before each item and waits while ingress is busy
@@ -11,6 +11,9 @@ Two are used:
 * ``outbox``: stamped after a commit that queued deliveries
   (:mod:`storage.wakeups`); delivery workers look at it every few
   milliseconds and claim at once instead of at their next poll.
+* ``inbox``: stamped by the inbox writers once a batch is stored; it wakes
+  idle inbox workers the same way. (``ingress`` cannot serve: it is stamped
+  before the batch is written, so a worker woken by it would find nothing.)
 
 A beacon is eight bytes in a file, mapped into memory: a stamp is a store,
 a read is a load, no system call. The clock is CLOCK_MONOTONIC, one clock
