@@ -78,6 +78,7 @@ async def claim_jobs(
     room: Mapping[str, int],
     per_host: int,
     scan: int = 1000,
+    rounds: int = 3,
 ) -> list[Job]:
     """Lease up to ``limit`` due rows, at most ``room[host]`` (else ``per_host``) per host.
 
@@ -86,38 +87,55 @@ async def claim_jobs(
     (which re-checks that each is still free and, on PostgreSQL, skips rows
     another worker is claiming). Hosts with no room and parked hosts are
     filtered out in SQL, so one host's backlog cannot fill the scan.
+
+    Workers that read candidates at the same moment choose the same rows, and
+    all but one lease none of them. A worker that lost rows that way chooses
+    again at once, around them, up to ``rounds`` times: otherwise it would
+    idle a whole poll while the queue is full, and the others would do its share.
     """
     now = utcnow()
     full = [host for host, free in room.items() if free <= 0]
-    candidates = (
-        select(Delivery.id, Delivery.host)
-        .where(_due(now), _not_parked())
-        .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
-        .limit(max(scan, limit))
-    )
-    if full:
-        candidates = candidates.where(col(Delivery.host).not_in(full))
     taken: dict[str, int] = {}
-    chosen: list[int] = []
-    for row_id, host in (await session.exec(candidates)).all():
-        if taken.get(host, 0) >= room.get(host, per_host):
-            continue
-        taken[host] = taken.get(host, 0) + 1
-        assert row_id is not None
-        chosen.append(row_id)
-        if len(chosen) >= limit:
+    lost: set[int] = set()
+    jobs: list[Job] = []
+    for _ in range(rounds):
+        candidates = (
+            select(Delivery.id, Delivery.host)
+            .where(_due(now), _not_parked())
+            .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+            .limit(max(scan, limit))
+        )
+        if full:
+            candidates = candidates.where(col(Delivery.host).not_in(full))
+        if lost:
+            candidates = candidates.where(col(Delivery.id).not_in(lost))
+        chosen: list[int] = []
+        picked = dict(taken)
+        for row_id, host in (await session.exec(candidates)).all():
+            if picked.get(host, 0) >= room.get(host, per_host):
+                continue
+            picked[host] = picked.get(host, 0) + 1
+            assert row_id is not None
+            chosen.append(row_id)
+            if len(jobs) + len(chosen) >= limit:
+                break
+        if not chosen:
             break
-    if not chosen:
-        return []
-    rows = await claim(
-        session,
-        Delivery,
-        ready_state=DeliveryState.PENDING,
-        limit=len(chosen),
-        lease=lease,
-        extra=col(Delivery.id).in_(chosen),
-    )
-    return [_job(row) for row in rows]
+        rows = await claim(
+            session,
+            Delivery,
+            ready_state=DeliveryState.PENDING,
+            limit=len(chosen),
+            lease=lease,
+            extra=col(Delivery.id).in_(chosen),
+        )
+        for row in rows:
+            jobs.append(_job(row))
+            taken[row.host] = taken.get(row.host, 0) + 1
+        if len(rows) == len(chosen) or len(jobs) >= limit:
+            break
+        lost.update(set(chosen) - {job.id for job in jobs})
+    return jobs
 
 
 async def arm_probes(

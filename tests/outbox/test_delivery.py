@@ -346,9 +346,12 @@ async def test_two_workers_never_send_the_same_row_twice(
         inboxes = [sink.url(h, f"/users/u{i}/inbox") for h in sink.hosts for i in range(10)]
         await queue(sessions, author, inboxes, times=3)
         for h in sink.hosts:
-            sink.script(h, delay=0.01)
+            sink.script(h, delay=0.05)
+        # Alone, one worker would need about two seconds (8 in flight, 50 ms
+        # each): far longer than the other needs to claim its share.
+        narrow = replace(FAST, concurrency=8, per_host=2)
         async with SafeClient(config) as c1, SafeClient(config) as c2:
-            workers = [DeliveryWorker(sessions, c, FAST) for c in (c1, c2)]
+            workers = [DeliveryWorker(sessions, c, narrow) for c in (c1, c2)]
             stop = asyncio.Event()
             tasks = [asyncio.create_task(w.run(stop)) for w in workers]
             try:
