@@ -303,7 +303,11 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
             spy = profiling.start(node.process.pid, WORK / f"fanout-profile-{tag}.txt")
             time.sleep(1)
         assert node.process is not None
-        pids = {"node": process_tree(node.process.pid), "sink": [sink.proc.pid]}
+        tree = process_tree(node.process.pid)
+        # The web process publishes (audience, delivery rows); workers send.
+        pids = {"node": tree, "web": tree[:1], "workers": tree[1:], "sink": [sink.proc.pid]}
+        if len(tree) == 1:
+            del pids["web"], pids["workers"]
         cpu0 = {name: cpu_seconds(tree) for name, tree in pids.items()}
         t0, wall0, inboxes = publish_one(node, author_id)
         deadline = t0 + args.time_limit

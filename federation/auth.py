@@ -18,7 +18,7 @@ from typing import Literal
 
 import httpx
 
-from federation.signatures.cavage import sign_cavage
+from federation.signatures.cavage import sign_cavage_target
 from federation.signatures.keys import load_private_key
 from federation.signatures.rfc9421 import sign_rfc9421
 
@@ -61,15 +61,26 @@ class HttpSignatureAuth(httpx.Auth):
             del headers[name]
         content = request.content
         body = content if content or request.method.upper() in _BODY_METHODS else None
-        signer = sign_cavage if self.scheme == "draft-cavage" else sign_rfc9421
-        added = signer(
-            request.method,
-            str(request.url),
-            headers,
-            self.key_id,
-            self._private_key,
-            body,
-        )
+        if self.scheme == "draft-cavage":
+            # The request is ours and whole: its target and Host are read off
+            # it rather than parsed back from the URL and every header.
+            current = {"host": headers.get("host") or request.url.netloc.decode("ascii")}
+            if (accept := headers.get("accept")) is not None:
+                current["accept"] = accept
+            added = sign_cavage_target(
+                request.method,
+                request.url.raw_path.decode("ascii"),
+                current,
+                self.key_id,
+                self._private_key,
+                body,
+            )
+            if "host" not in headers:
+                added["Host"] = current["host"]
+        else:
+            added = sign_rfc9421(
+                request.method, str(request.url), headers, self.key_id, self._private_key, body
+            )
         # Set one by one: Headers.update() builds a Headers and pops each key.
         for name, value in added.items():
             headers[name] = value

@@ -44,6 +44,7 @@ from typing import Any
 
 import httpx
 
+from federation.auth import HttpSignatureAuth
 from federation.errors import FetchError, UnsafeURLError
 from federation.guarded_transport import GuardedTransport, is_refused
 from federation.limited_body import ACCEPT_ENCODING, read_capped, rebuild_response
@@ -309,13 +310,28 @@ class SafeClient:
             given = [(name, value) for name, value in items]
             names = {name.lower() for name, _ in given}
             merged = [(k, v) for k, v in merged if k.lower() not in names] + given
-        return httpx.Request(
-            method, url, headers=merged, content=content, extensions={"timeout": self._timeouts}
+        extensions = {"timeout": self._timeouts}
+        if content is None:
+            return httpx.Request(method, url, headers=merged, extensions=extensions)
+        # A body in memory: we know Host and Content-Length, so hand httpx the
+        # stream and every header at once. (Given ``content=``, it would
+        # rebuild the headers twice to add them, a tenth of a delivery's CPU.)
+        merged.insert(0, ("Host", url.netloc.decode("ascii")))
+        merged.append(("Content-Length", str(len(content))))
+        request = httpx.Request(
+            method, url, headers=merged, stream=httpx.ByteStream(content), extensions=extensions
         )
+        request.read()
+        return request
 
     async def _send(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
         """Send one request through ``auth``'s flow (a signature; or a challenge and answer)."""
         if auth is None:
+            return await self._transport.handle_async_request(request)
+        if type(auth) is HttpSignatureAuth:
+            # Its flow is one signature and one send, nothing to answer: no
+            # need to drive the generator (every delivery comes this way).
+            auth.sign(request)
             return await self._transport.handle_async_request(request)
         if auth.requires_request_body:
             await request.aread()

@@ -28,13 +28,12 @@ import ssl
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address
 
 import httpx
 
 from federation.errors import FetchError
 from federation.http1 import Http1Connection, encode_request
-from federation.ssrf import AddressPredicate, Resolver, resolve_checked
+from federation.ssrf import AddressPredicate, Resolver, check_literal, resolve_checked
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
 
@@ -212,17 +211,23 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         scheme, host, port = origin
         loop = asyncio.get_running_loop()
         deadline = None if limit is None else loop.time() + limit
-        try:
-            async with asyncio.timeout(limit):
-                addresses = await resolve_checked(
-                    host,
-                    port,
-                    allow_private_addresses=self._allow_private,
-                    resolver=self._resolver,
-                    is_forbidden=self._is_forbidden,
-                )
-        except TimeoutError:
-            raise httpx.ConnectTimeout(f"resolving {host} timed out") from None
+        if check_literal(
+            host, allow_private_addresses=self._allow_private, is_forbidden=self._is_forbidden
+        ):
+            addresses = [host]  # judged, and no lookup to time out
+        else:
+            try:
+                async with asyncio.timeout(limit):
+                    resolved = await resolve_checked(
+                        host,
+                        port,
+                        allow_private_addresses=self._allow_private,
+                        resolver=self._resolver,
+                        is_forbidden=self._is_forbidden,
+                    )
+            except TimeoutError:
+                raise httpx.ConnectTimeout(f"resolving {host} timed out") from None
+            addresses = [str(address) for address in resolved]
 
         refused = timed_out = False
         last_error: BaseException | None = None
@@ -250,7 +255,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self,
         scheme: bytes,
         host: str,
-        address: IPv4Address | IPv6Address,
+        address: str,
         port: int,
         limit: float | None,
     ) -> Http1Connection:
@@ -261,7 +266,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             async with asyncio.timeout(limit):
                 await loop.create_connection(
                     lambda: connection,
-                    str(address),
+                    address,
                     port,
                     ssl=self._ssl if tls else None,
                     server_hostname=host if tls else None,

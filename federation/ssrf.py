@@ -183,6 +183,29 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return seen
 
 
+def _literal_address(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def check_literal(
+    host: str, *, allow_private_addresses: bool, is_forbidden: AddressPredicate
+) -> bool:
+    """Whether ``host`` is a literal IP address (refused if forbidden); False for a name.
+
+    A literal needs no lookup, so the connect-time guard judges it here, at
+    no cost, and a name goes on to :func:`resolve_checked`.
+    """
+    literal = _literal_address(host)
+    if literal is None:
+        return False
+    if not allow_private_addresses and is_forbidden(literal):
+        raise UnsafeURLError(f"host {host} resolves to a non-public address")
+    return True
+
+
 async def resolve_checked(
     host: str,
     port: int,
@@ -198,15 +221,15 @@ async def resolve_checked(
     attempt order decide. The caller must connect only to the returned
     addresses.
     """
-    try:
-        # A literal address needs no lookup (and a test resolver may not know it).
-        raw: Sequence[str] = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        raw = []
-    try:
-        raw = raw or await resolver(host, port)
-    except (socket.gaierror, UnicodeError):
-        raise FetchError(f"could not resolve host {host}") from None
+    # A literal address needs no lookup (and a test resolver may not know it).
+    literal = _literal_address(host)
+    if literal is not None:
+        raw: Sequence[str] = [host]
+    else:
+        try:
+            raw = await resolver(host, port)
+        except (socket.gaierror, UnicodeError):
+            raise FetchError(f"could not resolve host {host}") from None
     if not raw:
         raise FetchError(f"could not resolve host {host}")
     addresses: list[IPAddress] = []

@@ -140,3 +140,19 @@ def test_bad_key_fails_at_construction() -> None:
 def test_unknown_scheme(rsa_keypair: tuple[str, str]) -> None:
     with pytest.raises(ValueError, match="unknown signature scheme"):
         HttpSignatureAuth(ALICE_KEY, rsa_keypair[0], "rfc9999")  # type: ignore[arg-type]
+
+
+async def test_the_signed_target_is_the_one_on_the_request_line(
+    rsa_keypair: tuple[str, str], make_resolver: Any, clock: Clock
+) -> None:
+    """Escapes and a query are signed as sent, not as a parsed-back URL would spell them."""
+    recorder = Recorder()
+    auth = HttpSignatureAuth(ALICE_KEY, rsa_keypair[0])
+    url = "https://school.example:8443/users/b%C3%B6b/inbox?x=a%20b&y"
+    async with httpx.AsyncClient(transport=httpx.MockTransport(recorder), auth=auth) as client:
+        await client.post(url, content=b"{}")
+    [sent] = recorder.requests
+    assert sent.url.raw_path == b"/users/b%C3%B6b/inbox?x=a%20b&y"
+    assert sent.headers["host"] == "school.example:8443"
+    result = await verify(sent, make_resolver(rsa_keypair[1]), clock.now)
+    assert result.key_id == ALICE_KEY

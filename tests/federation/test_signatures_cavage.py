@@ -22,6 +22,7 @@ from federation.signatures import (
     verify_cavage_signature,
     verify_request,
 )
+from federation.signatures.cavage import http_date
 from federation.signatures.headers import normalize_headers
 from federation.signatures.keys import sign_bytes
 
@@ -540,3 +541,9 @@ async def test_resolver_receives_key_id_and_owner_comes_back(
     result = await verify_request("POST", "/users/bob/inbox", headers, ACTIVITY, resolve, now=NOW)
     assert result.owner == "https://remote.example/users/someone-else"
     assert seen == [(ALICE_KEY, False)]
+
+
+def test_http_date_is_the_imf_fixdate_of_each_second() -> None:
+    """The per-second cache never hands out a neighbouring second's date."""
+    for now in (0.0, 1_700_000_000.0, 1_700_000_000.999, 1_700_000_001.0, 1_700_000_000.5):
+        assert http_date(now) == formatdate(int(now), usegmt=True)
