@@ -5,6 +5,14 @@ but a commit per request (with SQLite's single writer lock contended by a pool
 of connections) caps ingress at a few hundred per second. One writer task
 drains every waiting request into a single multi-row INSERT and one commit,
 then answers them all: latency stays at one commit, throughput grows with load.
+
+The writer keeps one connection, in autocommit mode: the INSERT is one
+statement, hence its own atomic transaction, so on PostgreSQL a batch costs
+one round trip instead of four (pool checkout ping, BEGIN, INSERT, COMMIT),
+and on SQLite one hop to the driver's thread instead of three. A connection
+found dead (the server restarted) is replaced and the batch sent again:
+nothing was stored by a statement that never arrived, and one that arrived
+is not stored twice (ON CONFLICT DO NOTHING).
 """
 
 from __future__ import annotations
@@ -19,8 +27,8 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.beacons import beacon
 from storage.ids import new_id
@@ -55,6 +63,7 @@ class InboxWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._last_write = 0.0
+        self._held: AsyncConnection | None = None
         # Heeded by workers in other processes: see quiet().
         self._beacon = beacon(engine.url, "ingress")
         #: Wakes idle inbox workers (:mod:`storage.wakeups`) once a batch is stored.
@@ -98,6 +107,13 @@ class InboxWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._release()
+
+    async def _release(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            with contextlib.suppress(Exception):
+                await held.close()
 
     async def _run(self) -> None:
         while True:
@@ -167,8 +183,29 @@ class InboxWriter:
                     **item.values,
                 },
             )
-        async with self._engine.begin() as conn:
-            # executemany of one constant statement: compiled once and cached,
-            # sent as multi-row INSERTs by SQLAlchemy's "insertmanyvalues".
-            result = await conn.execute(self._statement, list(rows.values()))
+        # executemany of one constant statement: compiled once and cached, sent
+        # as one multi-row INSERT (MAX_BATCH is below SQLAlchemy's "insertmanyvalues"
+        # page size, so the batch is never split into several statements).
+        try:
+            return await self._execute_held(list(rows.values()))
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise  # the statement failed (an integrity error); the connection is fine
+        log.warning("the inbox writer's database connection was lost; reconnecting")
+        return await self._execute_held(list(rows.values()))
+
+    async def _execute_held(self, rows: list[dict[str, Any]]) -> set[str]:
+        if self._held is None:
+            conn = await self._engine.connect()
+            self._held = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            result = await self._held.execute(self._statement, rows)
             return {row[0] for row in result}
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                await self._release()
+            raise
+        except BaseException:
+            # Cancelled mid-statement: the connection's state is unknown.
+            await self._release()
+            raise

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
@@ -100,3 +101,25 @@ async def test_other_integrity_errors_fail_the_requests(sessions: SessionMaker) 
     finally:
         await writer.close()
     assert await stored_count(sessions) == 1
+
+
+async def test_a_lost_connection_is_replaced_and_the_batch_stored(
+    sessions: SessionMaker, db_kind: str
+) -> None:
+    """PostgreSQL restarts, or an admin kills the writer's backend: the next store still lands."""
+    writer = InboxWriter(sessions.kw["bind"])
+    try:
+        assert await writer.store(values(1)) is True
+        if db_kind == "postgres":
+            async with sessions() as session:
+                killed = await session.exec(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                assert any(row[0] for row in killed.all())
+        assert await writer.store(values(2)) is True
+    finally:
+        await writer.close()
+    assert await stored_count(sessions) == 2
