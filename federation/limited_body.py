@@ -26,6 +26,13 @@ async def read_capped(response: httpx.Response, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise FetchError("response too large")
     inflater = _inflater(response.headers.get("content-encoding", ""))
+    if inflater is None and isinstance(response.stream, httpx.ByteStream):
+        # The transport had the whole (small) answer already, as for nearly
+        # every delivery: read it in place, and the response is returned as is.
+        body = response.read()
+        if len(body) > limit:
+            raise FetchError("response too large")
+        return body
     out = bytearray()
     raw_total = 0
     async for chunk in response.aiter_raw():
@@ -76,7 +83,13 @@ def rebuild_response(response: httpx.Response, body: bytes) -> httpx.Response:
 
     Callers get an ordinary ``httpx.Response`` they can read freely, without
     the live stream (already closed) or headers describing the raw encoding.
+    A response :func:`read_capped` read in place is that already.
     """
+    try:
+        if response.content is body:
+            return response
+    except httpx.ResponseNotRead:
+        pass
     headers = [
         (k, v)
         for k, v in response.headers.multi_items()

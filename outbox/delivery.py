@@ -95,6 +95,7 @@ class DeliveryConfig:
 
 
 _MIN_CLAIM_INTERVAL = 0.01
+_PROBE_CHECK_INTERVAL = 0.25
 _PAYLOAD_CACHE = 512
 _SIGNER_CACHE = 256
 
@@ -130,6 +131,7 @@ class DeliveryWorker:
         self.sent = 0
         self._first_result_at = 0.0
         self._hosts_were_full = False
+        self._next_probe_check = 0.0
 
     # -- the loop ---------------------------------------------------------
 
@@ -202,8 +204,14 @@ class DeliveryWorker:
         cfg = self.config
         room = self._host_room()
         self._hosts_were_full = any(free <= 0 for free in room.values())
+        loop = asyncio.get_running_loop()
         async with self.sessions() as session:
-            jobs = await queue.arm_probes(session, cfg.breaker)
+            jobs: list[queue.Job] = []
+            if loop.time() >= self._next_probe_check:
+                # Half-open hosts come due on a scale of seconds: no need to
+                # look for them at every claim of a busy fan-out.
+                self._next_probe_check = loop.time() + _PROBE_CHECK_INTERVAL
+                jobs += await queue.arm_probes(session, cfg.breaker)
             jobs += await queue.claim_jobs(
                 session,
                 limit=min(cfg.claim_batch, self._room()),

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from outbox import breaker
-from storage.jobs import claim
+from storage.jobs import claim_columns
 from storage.models import Activity, Actor, Delivery, DeliveryState, HostHealth
 from storage.types import utcnow
 
@@ -47,9 +47,32 @@ class Payload:
     private_key_pem: str | None
 
 
-def _job(row: Delivery, *, probe: bool = False) -> Job:
-    assert row.id is not None
-    return Job(row.id, row.activity_id, row.inbox_url, row.host, row.attempts, probe)
+#: What a :class:`Job` is made of, in its field order.
+_JOB_COLUMNS = (
+    col(Delivery.id),
+    col(Delivery.activity_id),
+    col(Delivery.inbox_url),
+    col(Delivery.host),
+    col(Delivery.attempts),
+)
+
+
+async def _lease_jobs(
+    session: AsyncSession, *, limit: int, lease: timedelta, extra: Any, probe: bool = False
+) -> list[Job]:
+    rows = await claim_columns(
+        session,
+        Delivery,
+        _JOB_COLUMNS,
+        ready_state=DeliveryState.PENDING,
+        limit=limit,
+        lease=lease,
+        extra=extra,
+    )
+    return [
+        Job(row_id, activity_id, inbox_url, host, attempts, probe)
+        for row_id, activity_id, inbox_url, host, attempts in rows
+    ]
 
 
 def is_postgres(session: AsyncSession) -> bool:
@@ -77,16 +100,18 @@ async def claim_jobs(
     lease: timedelta,
     room: Mapping[str, int],
     per_host: int,
-    scan: int = 1000,
+    scan: int | None = None,
     rounds: int = 3,
 ) -> list[Job]:
     """Lease up to ``limit`` due rows, at most ``room[host]`` (else ``per_host``) per host.
 
     Two steps: read candidate (id, host) pairs without locking, choose them
-    fairly across hosts, then lease the chosen ids with :func:`storage.jobs.claim`
-    (which re-checks that each is still free and, on PostgreSQL, skips rows
+    fairly across hosts, then lease the chosen ids (:func:`storage.jobs.claim_columns`,
+    which re-checks that each is still free and, on PostgreSQL, skips rows
     another worker is claiming). Hosts with no room and parked hosts are
-    filtered out in SQL, so one host's backlog cannot fill the scan.
+    filtered out in SQL, so one host's backlog can fill one scan at most: its
+    rows are taken up to its room, and the next claim passes over it. The scan
+    reads ``scan`` rows (by default four for each row wanted).
 
     Workers that read candidates at the same moment choose the same rows, and
     all but one lease none of them. A worker that lost rows that way chooses
@@ -103,7 +128,7 @@ async def claim_jobs(
             select(Delivery.id, Delivery.host)
             .where(_due(now), _not_parked())
             .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
-            .limit(max(scan, limit))
+            .limit(max(scan or 4 * limit, limit))
         )
         if full:
             candidates = candidates.where(col(Delivery.host).not_in(full))
@@ -121,18 +146,13 @@ async def claim_jobs(
                 break
         if not chosen:
             break
-        rows = await claim(
-            session,
-            Delivery,
-            ready_state=DeliveryState.PENDING,
-            limit=len(chosen),
-            lease=lease,
-            extra=col(Delivery.id).in_(chosen),
+        leased = await _lease_jobs(
+            session, limit=len(chosen), lease=lease, extra=col(Delivery.id).in_(chosen)
         )
-        for row in rows:
-            jobs.append(_job(row))
-            taken[row.host] = taken.get(row.host, 0) + 1
-        if len(rows) == len(chosen) or len(jobs) >= limit:
+        for job in leased:
+            taken[job.host] = taken.get(job.host, 0) + 1
+        jobs += leased
+        if len(leased) == len(chosen) or len(jobs) >= limit:
             break
         lost.update(set(chosen) - {job.id for job in jobs})
     return jobs
@@ -169,15 +189,10 @@ async def arm_probes(
     hosts = [row[0] for row in (await session.exec(stmt)).all()]
     jobs: list[Job] = []
     for host in hosts:
-        rows = await claim(
-            session,
-            Delivery,
-            ready_state=DeliveryState.PENDING,
-            limit=1,
-            lease=policy.probe_window,
-            extra=col(Delivery.host) == host,
+        on_host = col(Delivery.host) == host
+        jobs += await _lease_jobs(
+            session, limit=1, lease=policy.probe_window, extra=on_host, probe=True
         )
-        jobs.extend(_job(row, probe=True) for row in rows)
     return jobs
 
 

@@ -100,3 +100,20 @@ async def test_a_worker_gives_up_after_its_rounds(sessions: SessionMaker) -> Non
             jobs = await claim_jobs(session, limit=5, lease=LEASE, room={}, per_host=10, rounds=3)
         await session.commit()
     assert jobs == []
+
+
+async def test_one_hosts_backlog_holds_up_one_claim_at_most(sessions: SessionMaker) -> None:
+    """The oldest 100 rows are one host's: the next claim, with that host full, reaches the rest."""
+    async with sessions() as session:
+        author = await make_author(session, "http://127.0.0.1:9")
+        await queue_to(session, author, [f"https://busy.example/u{i}/inbox" for i in range(100)])
+        await queue_to(session, author, [f"https://h{h}.example/inbox" for h in range(5)])
+        await session.commit()
+    async with sessions() as session:
+        first = await claim_jobs(session, limit=10, lease=LEASE, room={}, per_host=4)
+        second = await claim_jobs(
+            session, limit=10, lease=LEASE, room={"busy.example": 0}, per_host=4
+        )
+        await session.commit()
+    assert [j.host for j in first] == ["busy.example"] * 4
+    assert sorted(j.host for j in second) == [f"h{h}.example" for h in range(5)]
