@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -272,7 +273,17 @@ async def _store_fetched(
         author = await actor_by_ap_id(session, fetched.author_ap_id)
     if author is None:
         return None
-    return await store_object(session, node, fetched.fields, author)
+    try:
+        # The post may reach our inbox while we fetch it (someone searches for
+        # a post of an account we follow): the inbox worker's row then wins,
+        # and only this savepoint, not the caller's transaction, is undone.
+        async with session.begin_nested():
+            return await store_object(session, node, fetched.fields, author)
+    except IntegrityError:
+        existing = await object_by_ap_id(session, fetched.fields["ap_id"])
+        if existing is None:
+            raise
+        return None if existing.deleted_at is not None else existing
 
 
 async def refresh_object(
