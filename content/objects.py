@@ -117,6 +117,13 @@ async def store_object(
     existing = await object_by_ap_id(session, fields["ap_id"])
     if existing is not None:
         return None if existing.deleted_at is not None else existing
+    return await insert_object(session, node, fields, author)
+
+
+async def insert_object(
+    session: AsyncSession, node: NodeContext, fields: dict[str, Any], author: Actor
+) -> ContentObject:
+    """:func:`store_object` without looking first: a known id is a unique violation."""
     assert author.id is not None
     obj = ContentObject(
         id=new_id(),
@@ -277,8 +284,11 @@ async def _store_fetched(
         # The post may reach our inbox while we fetch it (someone searches for
         # a post of an account we follow): the inbox worker's row then wins,
         # and only this savepoint, not the caller's transaction, is undone.
+        # The insert is the savepoint's first statement: on SQLite a read
+        # first would pin a snapshot that a concurrent commit makes stale,
+        # and the write after it would fail at once ("database is locked").
         async with session.begin_nested():
-            return await store_object(session, node, fetched.fields, author)
+            return await insert_object(session, node, fetched.fields, author)
     except IntegrityError:
         existing = await object_by_ap_id(session, fetched.fields["ap_id"])
         if existing is None:
