@@ -4,17 +4,23 @@ Proves: ``account_search("bob@host", resolve=True)`` finds an account on
 another node by WebFinger and it can be followed (the Accept comes back);
 a post is resolved by its URL; a profile edit reaches the other node; and
 search never reveals a followers-only post (or its hashtags) to anyone
-outside its audience, whether matched by text or looked up by URL.
+outside its audience, whether matched by text or looked up by URL; and a
+post stored by another transaction while we fetch it is taken, not a 500.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
 from mastodon import Mastodon
+from sqlalchemy import delete, event
+from sqlmodel import col
 
+from storage.models import ContentObject
 from tests.api.accounts_support import check_account, client, post
 from tests.support.node import Node, wait_until
 
@@ -151,3 +157,56 @@ def test_search_accounts_and_anonymous_rules(
     assert bad_type.status_code == 422
     following = api["alice"].account_search("b", following=True)
     assert all(x["acct"].startswith("bob@") for x in following)
+
+
+@contextmanager
+def listening(engine: Any, hook: Callable[..., None]) -> Iterator[None]:
+    event.listen(engine, "before_cursor_execute", hook)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", hook)
+
+
+def test_a_post_stored_meanwhile_is_taken_not_a_500(nodes: tuple[Node, Node]) -> None:
+    """Another transaction stores the post between our last look and our insert.
+
+    A search resolves a post whose delivery reaches our inbox at the same
+    moment: the inbox worker's row must win, not a unique violation. The first
+    fetch records the INSERT it makes, then the post is deleted; the second
+    replays that INSERT on its own connection just before it stores (before
+    its savepoint, or its INSERT), exactly as a commit by the inbox worker
+    would look to it.
+    """
+    from content.objects import fetch_object
+
+    a, b = nodes
+    url = f"{b.base_url}/users/bob/statuses/{post(b, 'bob', 'Who has the lab key?')}"
+    recorded: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("INSERT INTO objects"):
+            recorded.append((statement, parameters))
+
+    def replay(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if recorded and statement.startswith(("SAVEPOINT", "INSERT INTO objects")):
+            cursor.execute(*recorded.pop())
+
+    async def fetch_twice(_session: Any, ctx: Any) -> tuple[int | None, int | None]:
+        engine = ctx.sessions.kw["bind"].sync_engine
+        async with ctx.sessions() as session:
+            with listening(engine, record):
+                first = await fetch_object(session, ctx, url)
+            assert first is not None and len(recorded) == 1
+            # Keep the author it stored, forget the post: as if never fetched.
+            await session.exec(delete(ContentObject).where(col(ContentObject.id) == first.id))
+            await session.commit()
+        async with ctx.sessions() as session:
+            with listening(engine, replay):
+                second = await fetch_object(session, ctx, url)
+            await session.commit()
+        assert not recorded, "the other transaction's insert never ran"
+        return first.id, None if second is None else second.id
+
+    first_id, second_id = a.with_node(fetch_twice)
+    assert second_id == first_id  # the row the "other transaction" stored
