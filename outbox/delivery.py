@@ -127,7 +127,9 @@ class DeliveryWorker:
         self.tasks: set[asyncio.Task[None]] = set()
         self.payloads: OrderedDict[int, queue.Payload] = OrderedDict()
         self.signers: OrderedDict[tuple[str, str], HttpSignatureAuth] = OrderedDict()
-        self.wake = asyncio.Event()
+        #: Set when a send finishes (a slot is free) or stop is asked; ends a pause.
+        self._woken = False
+        self._waiter: asyncio.Future[None] | None = None
         self.sent = 0
         self._first_result_at = 0.0
         self._hosts_were_full = False
@@ -141,6 +143,8 @@ class DeliveryWorker:
         next_claim = next_heartbeat = loop.time()
         next_expire = loop.time() + cfg.expire_every
         heartbeat = cfg.lease.total_seconds() / 3
+        stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(lambda _: self._wake())
         try:
             while not stop.is_set():
                 now = loop.time()
@@ -172,23 +176,40 @@ class DeliveryWorker:
                     deadlines.append(next_claim)
                 if self.results:
                     deadlines.append(self._first_result_at + cfg.flush_every)
-                self.wake.clear()
+                self._woken = False
                 await self._pause(stop, min(deadlines))
-                if self.wake.is_set() and self._hosts_were_full:
+                if self._woken and self._hosts_were_full:
                     # A slot freed up on a host that had more rows than room.
                     next_claim = min(next_claim, loop.time() + _MIN_CLAIM_INTERVAL)
         finally:
+            stopping.cancel()
             await self._drain()
 
     async def _pause(self, stop: asyncio.Event, deadline: float) -> None:
-        """Wait for ``deadline``, a freed slot (``wake``), ``stop``, or new rows (the beacon)."""
+        """Wait for ``deadline``, a freed slot or ``stop`` (:meth:`_wake`), or new rows.
+
+        A busy fan-out pauses once per finished send or so: one future and
+        one timer each, rather than the tasks ``asyncio.wait_for`` would make.
+        """
         loop = asyncio.get_running_loop()
         if self.beacon is None or self.held or self.running:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(self.wake, stop), max(0.0, deadline - loop.time()))
+            if self._woken or stop.is_set():
+                return
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_at(deadline, _resolve, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
             return
-        # Idle: nothing in flight can set ``wake``; new rows stamp the beacon.
+        # Idle: nothing in flight can wake us; new rows stamp the beacon.
         await idle_until(self.beacon, self._beacon_seen, stop, deadline - loop.time())
+
+    def _wake(self) -> None:
+        self._woken = True
+        if self._waiter is not None:
+            _resolve(self._waiter)
 
     def _room(self) -> int:
         waiting = sum(len(q) for q in self.waiting.values())
@@ -310,7 +331,7 @@ class DeliveryWorker:
             else:
                 self.active.pop(job.host, None)
             self.dispatch()
-            self.wake.set()
+            self._wake()
 
     # -- bookkeeping -------------------------------------------------------
 
@@ -370,13 +391,9 @@ class DeliveryWorker:
             await self.flush()
 
 
-async def _first(*events: asyncio.Event) -> None:
-    waiters = [asyncio.ensure_future(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 async def run_forever(
