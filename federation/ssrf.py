@@ -183,13 +183,6 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return seen
 
 
-def _literal_address(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
 def check_literal(
     host: str, *, allow_private_addresses: bool, is_forbidden: AddressPredicate
 ) -> bool:
@@ -198,8 +191,9 @@ def check_literal(
     A literal needs no lookup, so the connect-time guard judges it here, at
     no cost, and a name goes on to :func:`resolve_checked`.
     """
-    literal = _literal_address(host)
-    if literal is None:
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
         return False
     if not allow_private_addresses and is_forbidden(literal):
         raise UnsafeURLError(f"host {host} resolves to a non-public address")
@@ -222,14 +216,14 @@ async def resolve_checked(
     addresses.
     """
     # A literal address needs no lookup (and a test resolver may not know it).
-    literal = _literal_address(host)
-    if literal is not None:
-        raw: Sequence[str] = [host]
-    else:
-        try:
-            raw = await resolver(host, port)
-        except (socket.gaierror, UnicodeError):
-            raise FetchError(f"could not resolve host {host}") from None
+    if check_literal(
+        host, allow_private_addresses=allow_private_addresses, is_forbidden=is_forbidden
+    ):
+        return [ipaddress.ip_address(host)]
+    try:
+        raw: Sequence[str] = await resolver(host, port)
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(f"could not resolve host {host}") from None
     if not raw:
         raise FetchError(f"could not resolve host {host}")
     addresses: list[IPAddress] = []
