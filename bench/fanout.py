@@ -15,9 +15,18 @@ What it does, per run:
    rows: one per shared inbox) and waits until every healthy host's row is
    sent, or the time limit.
 
-It prints deliveries/s as the sink saw them (first to last arrival), as our
-database saw them (publish commit to the last healthy row recorded sent),
-and their ratio to the sign rate. The default is two runs: a clean one, then
+It prints three deliveries/s figures and their ratios to the sign rate:
+
+* **arrival** (the headline): from the publish commit until the sink has
+  received every request (the sink's count, polled every 10 ms);
+* **end-to-end**: from the publish commit until our database records the
+  last healthy row sent (outcomes are written in batches, so this adds up to
+  one flush interval and whatever delays the worker's bookkeeping);
+* **sink burst**: the sink's own first-to-last arrival span. Not a
+  throughput: a worker that signs hundreds of requests before the first one
+  leaves makes them arrive together, and this figure climbs (over 2x the sign
+  rate with 512 in flight) while the time to deliver does not move. Shown
+  because earlier notes quoted it. The default is two runs: a clean one, then
 one where ``--slow-hosts`` answer after ``--slow-ms`` and ``--error-hosts``
 answer 500, to show the healthy hosts' rate does not drop.
 
@@ -313,15 +322,19 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         deadline = t0 + args.time_limit
         sent = 0
         times: list[datetime] = []
+        arrived: float | None = None
         # Poll the sink (cheap) until every host was hit once; only then read
         # our database, so the bench itself does not compete for the CPU.
         while time.perf_counter() < deadline:
-            if sink.stats().get("total", 0) >= args.hosts:
-                sent, _total, times = progress(node, healthy)
-                if len(times) >= len(healthy):
-                    break
-                time.sleep(0.2)
-            time.sleep(0.05)
+            if arrived is None:
+                if sink.stats().get("total", 0) < args.hosts:
+                    time.sleep(0.01)
+                    continue
+                arrived = time.perf_counter()
+            sent, _total, times = progress(node, healthy)
+            if len(times) >= len(healthy):
+                break
+            time.sleep(0.2)
         elapsed = time.perf_counter() - t0
         cpu = {name: round(cpu_seconds(tree) - cpu0[name], 2) for name, tree in pids.items()}
         time.sleep(0.5)  # let the sink count the last arrivals
@@ -331,8 +344,12 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         report = sink.stop()
         node.close()
     last = max(times) if times else None
+    offsets = sorted((t - wall0).total_seconds() for t in times)
+    timeline = {f"p{q}": round(offsets[min(len(offsets) - 1, len(offsets) * q // 100)] * 1000)
+                for q in (0, 10, 50, 90, 100)} if offsets else {}  # fmt: skip
     e2e = len(times) / (last - wall0).total_seconds() if last else 0.0
     sink_rate = report.get("deliveries_per_s") or live.get("deliveries_per_s") or 0.0
+    arrival = args.hosts / (arrived - t0) if arrived else 0.0
     return {
         "run": tag,
         "backend": args.backend,
@@ -347,12 +364,15 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         "complete": len(times) == len(healthy),
         "wait_s": round(elapsed, 2),
         "cpu_s": cpu,
+        "recorded_ms": timeline,
         "sink": report or live,
         "load_average": os.getloadavg(),
         "ceiling": ceil,
         "sign_rate_per_s": round(signs, 1),
+        "arrival_per_s": round(arrival, 1),
         "sink_deliveries_per_s": sink_rate,
         "healthy_e2e_per_s": round(e2e, 1),
+        "ratio_arrival_to_sign": round(arrival / signs, 3) if signs else None,
         "ratio_sink_to_sign": round(sink_rate / signs, 3) if signs else None,
         "ratio_e2e_to_sign": round(e2e / signs, 3) if signs else None,
     }
@@ -375,19 +395,25 @@ def show(result: dict[str, Any]) -> None:
         f"(all sent {result['all_sent']}) in {result['wait_s']} s; "
         f"CPU seconds meanwhile: {result['cpu_s']}"
     )
+    print(f"   rows recorded sent, ms after the publish commit: {result['recorded_ms']}")
     print(
-        f"   deliveries/s: sink {result['sink_deliveries_per_s']}, "
-        f"healthy end-to-end {result['healthy_e2e_per_s']}; "
-        f"RSA-2048 signs/s on one core {result['sign_rate_per_s']}; "
-        f"ratio {result['ratio_sink_to_sign']} (sink) / {result['ratio_e2e_to_sign']} (e2e)"
+        f"   deliveries/s: arrival {result['arrival_per_s']}, "
+        f"healthy end-to-end {result['healthy_e2e_per_s']}, "
+        f"sink burst {result['sink_deliveries_per_s']}; "
+        f"RSA-2048 signs/s on one core {result['sign_rate_per_s']}"
+    )
+    print(
+        f"   ratio to the sign rate: {result['ratio_arrival_to_sign']} (arrival, target >= 0.5) "
+        f"/ {result['ratio_e2e_to_sign']} (end-to-end) "
+        f"/ {result['ratio_sink_to_sign']} (sink burst)"
     )
     if result["ceiling"]:
         c = result["ceiling"]
         print(
-            f"   sink ceiling (pre-signed raw POSTs, no client work): {c['sink_deliveries_per_s']}"
-            f"/s {c['results']} = {c['sink_deliveries_per_s'] / result['sign_rate_per_s']:.3f} x "
-            f"sign rate; ours is {result['sink_deliveries_per_s'] / c['sink_deliveries_per_s']:.2f}"
-            " of the ceiling"
+            f"   sink ceiling (pre-signed raw POSTs, no client work, first send to last answer): "
+            f"{c['client_per_s']}/s {c['results']} = "
+            f"{c['client_per_s'] / result['sign_rate_per_s']:.3f} x sign rate; our arrival rate "
+            f"is {result['arrival_per_s'] / c['client_per_s']:.2f} of the ceiling"
         )
     print(f"   load average at the end: {result['load_average']}")
 
@@ -436,10 +462,10 @@ def main() -> None:
             return mean_degraded / max(mean_clean, 1e-9)
 
         print(
-            f"\n   degraded/clean (means): healthy end-to-end rate "
-            f"{ratio('healthy_e2e_per_s'):.2f}, sink rate {ratio('sink_deliveries_per_s'):.2f}; "
+            f"\n   degraded/clean (means): arrival rate {ratio('arrival_per_s'):.2f}, "
+            f"healthy end-to-end rate {ratio('healthy_e2e_per_s'):.2f}; "
             f"normalized by each run's sign rate (the machine's load changes): "
-            f"{ratio('ratio_e2e_to_sign'):.2f}, {ratio('ratio_sink_to_sign'):.2f}"
+            f"{ratio('ratio_arrival_to_sign'):.2f}, {ratio('ratio_e2e_to_sign'):.2f}"
         )
     out = WORK / f"fanout-{int(time.time())}.json"
     out.write_text(json.dumps(runs, indent=2, default=str) + "\n")
