@@ -21,7 +21,7 @@ transaction, for apps connected to the streaming API.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -147,13 +147,20 @@ async def _local_actors(session: AsyncSession, ap_ids: Iterable[str]) -> list[Ac
     return list(rows.all())
 
 
-async def notify_mentions(session: AsyncSession, obj: ContentObject) -> list[Notification]:
-    """A new post: a ``mention`` for each of our actors it mentions or addresses by name."""
+async def notify_mentions(
+    session: AsyncSession, obj: ContentObject, is_local: Callable[[str], bool]
+) -> list[Notification]:
+    """A new post: a ``mention`` for each of our actors it mentions or addresses by name.
+
+    ``is_local`` (``NodeConfig.is_local``) spares the lookup when the post names
+    none of our ids, as most posts from elsewhere do.
+    """
     author = await session.get(Actor, obj.author_id)
     if author is None or obj.deleted_at is not None:
         return []
     made = []
-    for recipient in await _local_actors(session, _addressed(obj)):
+    ours = [ap_id for ap_id in _addressed(obj) if is_local(ap_id)]
+    for recipient in await _local_actors(session, ours):
         row = await notify(session, recipient, MENTION, author, obj)
         if row is not None:
             made.append(row)

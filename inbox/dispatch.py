@@ -138,7 +138,7 @@ def handler_for(activity_type: str, *, local: bool = False) -> Handler:
 async def dispatch(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
     """Run the item's handler, then file it in the inbox of every local actor it reached."""
     await handler_for(item.activity_type, local=is_local_item(item))(session, node, item)
-    await record_mailbox(session, item)
+    await record_mailbox(session, item, node.config.is_local)
 
 
 def describe(activity: dict[str, Any]) -> str:

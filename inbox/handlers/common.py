@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +18,8 @@ from storage.models import Actor, InboxItem
 #: the inbox may not import the outbox, so the value is repeated here).
 LOCAL_KEY_ID = "local"
 
+_KNOWN_ACTORS = "inbox.known_actors"
+
 
 class Refused(Exception):
     """The activity is authentic but its actor may not do this (an Update of
@@ -27,6 +30,29 @@ class Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+async def known_actor(session: AsyncSession, ap_id: str) -> Actor | None:
+    """The actor row with this id, looked up once per session.
+
+    Handling one activity needs its sender more than once (the handler, then
+    the mailbox); a second SELECT would hand back the same identity-mapped
+    object after a round trip. The session's identity map holds rows only
+    weakly, so the session keeps the ones found here in ``session.info``.
+    """
+    found: dict[str, Actor] = session.info.setdefault(_KNOWN_ACTORS, {})
+    actor = found.get(ap_id)
+    if actor is not None:
+        state = inspect(actor)
+        # After a rollback (or a savepoint's) its attributes are expired, and
+        # reading one would be lazy IO: ask the database again.
+        if state.expired_attributes or not state.persistent:
+            actor = None
+    if actor is None:
+        actor = await actor_by_ap_id(session, ap_id)
+        if actor is not None:
+            found[ap_id] = actor
+    return actor
 
 
 def is_local_item(item: InboxItem) -> bool:
@@ -60,7 +86,7 @@ async def sender(
     (the row was pruned meanwhile). An actor that deleted itself sends nothing
     more, except the redelivered Delete itself (``allow_gone``).
     """
-    actor = await actor_by_ap_id(session, item.actor_ap_id)
+    actor = await known_actor(session, item.actor_ap_id)
     if actor is None and not is_local_item(item) and not node.config.is_local(item.actor_ap_id):
         try:
             await node.remote.get(item.actor_ap_id)

@@ -29,8 +29,8 @@ from content.notifications import notify_mentions
 from content.objects import (
     REPLY_FETCH_DEPTH,
     fetch_object,
+    insert_object,
     object_by_ap_id,
-    store_object,
 )
 from content.polls import receive_vote
 from federation.vocab import ids_of
@@ -49,7 +49,7 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     except InvalidObjectError as exc:
         raise Refused(exc.reason) from exc
     if await object_by_ap_id(session, fields["ap_id"]) is not None:
-        return
+        return  # stored already, or a tombstone
     if not fields["to"] and not fields["cc"]:
         # Some servers address only the activity.
         fields["to"], fields["cc"] = ids_of(item.body.get("to")), ids_of(item.body.get("cc"))
@@ -66,9 +66,10 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
         return  # a poll vote
     if parent_id and parent is None and not node.config.is_local(parent_id):
         await fetch_object(session, node, parent_id, limit=REPLY_FETCH_DEPTH)
-    obj = await store_object(session, node, fields, author)
-    if obj is not None:
-        await notify_mentions(session, obj)
+    # Not stored a moment ago; a parent fetch above stores ancestors, not this
+    # id, and a racing insert elsewhere is a unique violation the retry resolves.
+    obj = await insert_object(session, node, fields, author)
+    await notify_mentions(session, obj, node.config.is_local)
 
 
 async def by_reference(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
@@ -76,11 +77,11 @@ async def by_reference(session: AsyncSession, node: NodeContext, item: InboxItem
     if ap_id is not None:
         obj = await fetch_object(session, node, ap_id, limit=REPLY_FETCH_DEPTH)
         if obj is not None:
-            await notify_mentions(session, obj)
+            await notify_mentions(session, obj, node.config.is_local)
 
 
-async def local(session: AsyncSession, _node: NodeContext, item: InboxItem) -> None:
+async def local(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
     """Our own actor's post: :func:`content.posts.create_post` stored it; only notify."""
     obj = await object_by_ap_id(session, object_id(item) or "")
     if obj is not None:
-        await notify_mentions(session, obj)
+        await notify_mentions(session, obj, node.config.is_local)
