@@ -10,19 +10,19 @@ post stored by another transaction while we fetch it is taken, not a 500.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from mastodon import Mastodon
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 from sqlmodel import col
 
 from storage.models import ContentObject
 from tests.api.accounts_support import check_account, client, post
 from tests.support.node import Node, wait_until
+from tests.support.statements import before_each_statement
 
 
 @pytest.fixture(scope="module")
@@ -159,15 +159,6 @@ def test_search_accounts_and_anonymous_rules(
     assert all(x["acct"].startswith("bob@") for x in following)
 
 
-@contextmanager
-def listening(engine: Any, hook: Callable[..., None]) -> Iterator[None]:
-    event.listen(engine, "before_cursor_execute", hook)
-    try:
-        yield
-    finally:
-        event.remove(engine, "before_cursor_execute", hook)
-
-
 def test_a_post_stored_meanwhile_is_taken_not_a_500(nodes: tuple[Node, Node]) -> None:
     """Another transaction stores the post between our last look and our insert.
 
@@ -197,14 +188,14 @@ def test_a_post_stored_meanwhile_is_taken_not_a_500(nodes: tuple[Node, Node]) ->
     async def fetch_twice(_session: Any, ctx: Any) -> tuple[int | None, int | None]:
         engine = ctx.sessions.kw["bind"].sync_engine
         async with ctx.sessions() as session:
-            with listening(engine, record):
+            with before_each_statement(engine, record):
                 first = await fetch_object(session, ctx, url)
             assert first is not None and len(recorded) == 1
             # Keep the author it stored, forget the post: as if never fetched.
             await session.exec(delete(ContentObject).where(col(ContentObject.id) == first.id))
             await session.commit()
         async with ctx.sessions() as session:
-            with listening(engine, replay):
+            with before_each_statement(engine, replay):
                 second = await fetch_object(session, ctx, url)
             await session.commit()
         assert not recorded, "the other transaction's insert never ran"

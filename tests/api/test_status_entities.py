@@ -13,8 +13,6 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import event
-
 from actors.config import NodeConfig
 from actors.local import create_person
 from api.entities.poll import poll_entity
@@ -32,6 +30,7 @@ from storage.models import (
     Visibility,
 )
 from tests.api.statuses_support import check_status
+from tests.support.statements import before_each_statement
 
 CONFIG = NodeConfig(
     domain="school.example",
@@ -85,13 +84,10 @@ async def _render_counting(
     async with sessions() as session:
         engine = session.get_bind()
         counter = Counter()
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
+        with before_each_statement(engine, counter):
             fresh = [await session.merge(item) for item in items]
             counter.count = 0
             entities = await status_entities(session, NODE, fresh, viewer)
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
         return entities, counter.count
 
 

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -16,6 +15,7 @@ from storage.engine import SessionMaker
 from storage.models import Delivery
 from storage.types import utcnow
 from tests.support.outbox import make_author, queue_to
+from tests.support.statements import before_each_statement
 
 LEASE = timedelta(seconds=30)
 
@@ -54,11 +54,8 @@ def competitor_leases_first(session: AsyncSession, count: int) -> Iterator[list[
         lease = table.update().where(table.c.id.in_(stolen))
         conn.execute(lease.values(locked_until=utcnow() + LEASE))
 
-    event.listen(sync_engine, "before_cursor_execute", before)
-    try:
+    with before_each_statement(sync_engine, before):
         yield stolen
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", before)
 
 
 async def test_claim_takes_at_most_the_room_per_host(sessions: SessionMaker) -> None:

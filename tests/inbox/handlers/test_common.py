@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
 from actors.context import NodeContext
 from inbox.handlers.common import known_actor
 from tests.inbox.handlers.conftest import Harness
+from tests.support.statements import before_each_statement
 
 
 @contextmanager
@@ -24,11 +23,8 @@ def actor_selects(node: NodeContext) -> Iterator[list[str]]:
         if statement.lstrip().upper().startswith("SELECT") and "FROM actors" in statement:
             seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with before_each_statement(engine, record):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_the_sender_is_read_once_per_session(world: Harness) -> None:

@@ -1,0 +1,20 @@
+"""Watching the SQL a piece of code runs: for tests that count queries or stage races."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+
+@contextmanager
+def before_each_statement(engine: Any, hook: Callable[..., None]) -> Iterator[None]:
+    """Call ``hook(conn, cursor, statement, parameters, context, executemany)`` before
+    every statement ``engine`` (a sync engine, or a connection's) runs meanwhile."""
+    event.listen(engine, "before_cursor_execute", hook)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", hook)
