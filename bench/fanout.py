@@ -26,9 +26,11 @@ It prints three deliveries/s figures and their ratios to the sign rate:
   throughput: a worker that signs hundreds of requests before the first one
   leaves makes them arrive together, and this figure climbs (over 2x the sign
   rate with 512 in flight) while the time to deliver does not move. Shown
-  because earlier notes quoted it. The default is two runs: a clean one, then
-one where ``--slow-hosts`` answer after ``--slow-ms`` and ``--error-hosts``
-answer 500, to show the healthy hosts' rate does not drop.
+  because earlier notes quoted it.
+
+The default is two runs: a clean one, then one where ``--slow-hosts``
+answer after ``--slow-ms`` and ``--error-hosts`` answer 500, to show the
+healthy hosts' rate does not drop.
 
     .venv/bin/python -m bench.fanout [--hosts 1000] [--followers 10000]
         [--backend sqlite|postgres] [--worker-processes N] [--runs clean,degraded,...]
