@@ -12,6 +12,8 @@ import logging
 import random
 from datetime import timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from actors.context import NodeContext
 from inbox.dispatch import Refused, dispatch
 from storage.jobs import claim
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 50
 IDLE_POLL_SECONDS = 0.5
+#: A claimed row whose lease has at least this long to run is still ours.
+LEASE_MARGIN = timedelta(seconds=5)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -32,10 +36,25 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.75, 1.25))
 
 
+async def _take(session: AsyncSession, item: InboxItem) -> InboxItem | None:
+    """``item`` in ``session``, if it still waits to be handled.
+
+    A row we leased moments ago is ours until the lease ends: no other worker
+    can have touched it, so it is taken as claimed, without a second read.
+    Later in a slow batch the lease may have lapsed and another worker may
+    have handled the row meanwhile: then it is read again.
+    """
+    lease = item.locked_until
+    if lease is not None and lease - utcnow() > LEASE_MARGIN:
+        return await session.merge(item, load=False)
+    row = await session.get(InboxItem, item.id)
+    return row if row is not None and row.state == InboxState.RECEIVED else None
+
+
 async def process_item(node: NodeContext, item: InboxItem) -> None:
     async with node.sessions() as session:
-        row = await session.get(InboxItem, item.id)
-        if row is None or row.state != InboxState.RECEIVED:
+        row = await _take(session, item)
+        if row is None:
             return
         try:
             await dispatch(session, node, row)
