@@ -27,7 +27,7 @@ from actors.context import NodeContext
 from api.account_queries import is_listed, search_accounts, split_acct
 from content.formatting import MentionRef
 from content.mentions import actor_for_id, resolve_mention
-from content.objects import fetch_object, object_by_ap_id
+from content.objects import fetch_object, object_by_ap_id, unless_tombstone
 from content.visibility import OPEN_VISIBILITIES, may_read
 from storage.models import Actor, ContentObject
 
@@ -80,7 +80,7 @@ async def resolve_url(node: NodeContext, url: str) -> Actor | ContentObject | No
     async with node.sessions() as session:
         obj = await _object_by_url(session, url)
         if obj is not None:
-            return None if obj.deleted_at is not None else obj
+            return unless_tombstone(obj)
         actor = await _actor_by_url(session, url)
         if actor is not None:
             return actor if is_listed(actor) else None

@@ -55,6 +55,11 @@ async def object_by_ap_id(session: AsyncSession, ap_id: str) -> ContentObject | 
     return (await session.exec(select(ContentObject).where(ContentObject.ap_id == ap_id))).first()
 
 
+def unless_tombstone(obj: ContentObject) -> ContentObject | None:
+    """``obj``, or None when it is a tombstone: a deleted post is not handed out again."""
+    return None if obj.deleted_at is not None else obj
+
+
 async def author_of(session: AsyncSession, obj: ContentObject) -> Actor | None:
     return await session.get(Actor, obj.author_id)
 
@@ -116,7 +121,7 @@ async def store_object(
     """
     existing = await object_by_ap_id(session, fields["ap_id"])
     if existing is not None:
-        return None if existing.deleted_at is not None else existing
+        return unless_tombstone(existing)
     return await insert_object(session, node, fields, author)
 
 
@@ -203,7 +208,7 @@ async def fetch_object(
     """
     existing = await object_by_ap_id(session, ap_id)
     if existing is not None:
-        return None if existing.deleted_at is not None else existing
+        return unless_tombstone(existing)
     if node.config.is_local(ap_id):
         return None
     chain = await _fetch_chain(session, node, ap_id, limit)
@@ -293,7 +298,7 @@ async def _store_fetched(
         existing = await object_by_ap_id(session, fetched.fields["ap_id"])
         if existing is None:
             raise
-        return None if existing.deleted_at is not None else existing
+        return unless_tombstone(existing)
 
 
 async def refresh_object(
