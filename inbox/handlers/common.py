@@ -92,7 +92,7 @@ async def sender(
             await node.remote.get(item.actor_ap_id)
         except FederationError as exc:
             raise RuntimeError(f"cannot load the sender: {exc.reason}") from exc
-        actor = await actor_by_ap_id(session, item.actor_ap_id)
+        actor = await known_actor(session, item.actor_ap_id)
     if actor is None:
         raise Refused("the sender is unknown")
     if actor.gone and not allow_gone:
