@@ -10,6 +10,19 @@ from sqlalchemy import event
 
 
 @contextmanager
+def selects_from(engine: Any, table: str) -> Iterator[list[str]]:
+    """The SELECTs reading ``table`` that ``engine`` runs meanwhile, collected."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and f"FROM {table}" in statement:
+            seen.append(statement)
+
+    with before_each_statement(engine, record):
+        yield seen
+
+
+@contextmanager
 def before_each_statement(engine: Any, hook: Callable[..., None]) -> Iterator[None]:
     """Call ``hook(conn, cursor, statement, parameters, context, executemany)`` before
     every statement ``engine`` (a sync engine, or a connection's) runs meanwhile."""

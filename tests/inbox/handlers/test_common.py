@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
 from actors.context import NodeContext
 from inbox.handlers.common import known_actor
 from tests.inbox.handlers.conftest import Harness
-from tests.support.statements import before_each_statement
+from tests.support.statements import selects_from
 
 
-@contextmanager
-def actor_selects(node: NodeContext) -> Iterator[list[str]]:
+def actor_selects(node: NodeContext) -> AbstractContextManager[list[str]]:
     """The SELECTs of the actors table run meanwhile."""
-    engine = node.sessions.kw["bind"].sync_engine
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        statement = args[2]
-        if statement.lstrip().upper().startswith("SELECT") and "FROM actors" in statement:
-            seen.append(statement)
-
-    with before_each_statement(engine, record):
-        yield seen
+    return selects_from(node.sessions.kw["bind"].sync_engine, "actors")
 
 
 async def test_the_sender_is_read_once_per_session(world: Harness) -> None:

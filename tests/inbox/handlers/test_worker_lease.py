@@ -13,7 +13,7 @@ from storage.models import InboxItem, InboxState
 from storage.models.inbox import LEASE_SECONDS
 from storage.types import utcnow
 from tests.inbox.handlers.conftest import Harness
-from tests.support.statements import before_each_statement
+from tests.support.statements import selects_from
 
 
 async def waiting_like(world: Harness) -> str:
@@ -63,13 +63,7 @@ async def test_a_freshly_leased_row_is_handled_without_reading_it_again(
     handled = counting_handler(monkeypatch)
     activity_id = await waiting_like(world)
     item = await leased(world)
-    reads: list[str] = []
-
-    def record(*args: Any) -> None:
-        if args[2].lstrip().startswith("SELECT") and "FROM inbox_items" in args[2]:
-            reads.append(args[2])
-
-    with before_each_statement(world.node.sessions.kw["bind"].sync_engine, record):
+    with selects_from(world.node.sessions.kw["bind"].sync_engine, "inbox_items") as reads:
         await worker.process_item(world.node, item)
     assert handled == [activity_id] and reads == []
     done = await world.row(InboxItem, activity_id=activity_id)
