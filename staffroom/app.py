@@ -23,7 +23,7 @@ import api.v1.conversations
 import api.v1.notifications
 import content.routes
 import web.oauth
-from actors.config import NodeConfig
+from actors.config import MaterialConfig, NodeConfig
 from actors.context import NodeContext
 from actors.keys import KeyStore
 from actors.local import ensure_instance_actor
@@ -62,6 +62,14 @@ def node_config(settings: Settings) -> NodeConfig:
         login_rate_limit=settings.login_rate_limit,
         app_registration_rate_limit=settings.app_registration_rate_limit,
         media_dir=settings.media_dir or settings.data_dir / "media",
+        materials=MaterialConfig(
+            max_file_bytes=settings.material_max_file_bytes,
+            max_files=settings.material_max_files,
+            max_unpacked_bytes=settings.material_max_unpacked_bytes,
+            max_zip_ratio=settings.material_max_zip_ratio,
+            mirror_remote=settings.material_mirror_remote,
+            rating_debounce_seconds=settings.material_rating_debounce_seconds,
+        ),
     )
 
 
