@@ -38,12 +38,13 @@ from inbox.handlers import (
     announce,
     block,
     create,
-    delete,
     flag,
     follow,
     like,
+    material,
     reject,
     remove,
+    review,
     undo,
     update,
 )
@@ -76,8 +77,8 @@ def by_object_type(table: Mapping[str, Handler], *, untyped: Handler) -> Handler
 
 
 CREATE: dict[str, Handler] = {
-    "Note": create.handle,
-    "Article": create.handle,
+    "Note": review.create,  # a Note with a rating replying to a material; else create.handle
+    "Article": material.create,  # an Article with our materialType; else create.handle
     "Page": create.handle,
     "Question": create.handle,
     "Event": create.handle,
@@ -85,8 +86,8 @@ CREATE: dict[str, Handler] = {
 }
 
 UPDATE: dict[str, Handler] = {
-    "Note": update.edit,
-    "Article": update.edit,
+    "Note": review.update,  # a review's new rating; else update.edit
+    "Article": material.update,  # a material's new rows; else update.edit
     "Page": update.edit,
     "Question": update.edit,
     "Event": update.edit,
@@ -111,7 +112,7 @@ HANDLERS: dict[str, Handler] = {
     "Announce": announce.handle,
     "Block": block.handle,
     "Create": by_object_type(CREATE, untyped=create.by_reference),
-    "Delete": delete.handle,
+    "Delete": material.delete,  # delete.handle, then the rows of a material or review
     "Flag": flag.handle,
     "Follow": follow.handle,
     "Like": like.handle,

@@ -6,8 +6,8 @@ refuses to start on a database that is behind, naming the command to run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -21,7 +21,7 @@ from storage.models.materials import SEARCH_TABLE
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def include_name(name: str | None, type_: str, _parent: Mapping[str, str | None]) -> bool:
+def include_name(name: str | None, type_: str, _parent: Any) -> bool:
     """Leave out of model comparisons what the models cannot describe.
 
     The materials' full-text table is an FTS5 virtual table on SQLite (with its

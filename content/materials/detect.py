@@ -57,8 +57,10 @@ MP4 = FileType("video/mp4", "mp4", "MP4 video", "video")
 MOV = FileType("video/quicktime", "mov", "QuickTime video", "video")
 WEBM = FileType("video/webm", "webm", "WebM video", "video")
 
-ALL_TYPES = (PDF, DOCX, PPTX, XLSX, ODT, ODP, ODS, JPEG, PNG, GIF, WEBP)
-ALL_TYPES += (MP3, OGG_AUDIO, OGG_VIDEO, WAV, FLAC, M4A, MP4, MOV, WEBM)
+ALL_TYPES = (
+    *(PDF, DOCX, PPTX, XLSX, ODT, ODP, ODS, JPEG, PNG, GIF, WEBP),
+    *(MP3, OGG_AUDIO, OGG_VIDEO, WAV, FLAC, M4A, MP4, MOV, WEBM),
+)
 BY_MEDIA_TYPE = {t.media_type: t for t in ALL_TYPES}
 
 _OOXML_MAIN = {
