@@ -24,6 +24,9 @@ from actors.profile import publish_actor_update
 from content.as2 import object_from_as2
 from content.formatting import looks_like_html, text_to_html
 from content.interactions import InteractionError, announce, like, unannounce, unlike
+from content.materials.as2 import is_material
+from content.materials.c2s import create_from_c2s
+from content.materials.publishing import MaterialError
 from content.mentions import actor_for_id
 from content.objects import fetch_object
 from content.posts import POST_TYPES, InvalidPostError, create_post, delete_post, update_post
@@ -133,6 +136,13 @@ async def _create(
         raise C2SError("bto and bcc are not supported; address recipients in to or cc")
     to = [*ids_of(doc.get("to")), *ids_of(obj.get("to"))]
     cc = [*ids_of(doc.get("cc")), *ids_of(obj.get("cc"))]
+    if is_material(obj):
+        vis = visibility_from_addressing(to, cc, actor.followers_url)
+        try:
+            created = await create_from_c2s(session, node, actor, obj, _extra(obj), vis)
+        except MaterialError as exc:
+            raise C2SError(str(exc)) from None
+        return await _latest(session, actor, "Create", created)
     content = text_of(obj.get("content")) or text_of(obj.get("contentMap"))
     source = obj.get("source")
     if not content and isinstance(source, dict):

@@ -33,17 +33,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors.context import NodeContext
 from federation.vocab import type_of
 from inbox.handlers import (
-    accept,
-    add,
     announce,
     block,
+    collection,
     create,
     flag,
     follow,
     like,
     material,
     reject,
-    remove,
     review,
     undo,
     update,
@@ -100,24 +98,24 @@ UPDATE: dict[str, Handler] = {
 }
 
 UNDO: dict[str, Handler] = {
-    "Follow": undo.follow,
+    "Follow": collection.undo_follow,  # of one of our collections; else undo.follow
     "Like": undo.like,
     "Announce": undo.announce,
     "Block": undo.block,
 }
 
 HANDLERS: dict[str, Handler] = {
-    "Accept": accept.handle,
-    "Add": add.handle,
+    "Accept": collection.accept,  # of our Follow of a collection; else accept.handle
+    "Add": collection.add,  # to a remote collection we hold; else add.handle
     "Announce": announce.handle,
     "Block": block.handle,
     "Create": by_object_type(CREATE, untyped=create.by_reference),
     "Delete": material.delete,  # delete.handle, then the rows of a material or review
     "Flag": flag.handle,
-    "Follow": follow.handle,
+    "Follow": collection.follow,  # of one of our collections; else follow.handle
     "Like": like.handle,
     "Reject": reject.handle,
-    "Remove": remove.handle,
+    "Remove": collection.remove,  # from a remote collection we hold; else remove.handle
     "Undo": by_object_type(UNDO, untyped=undo.by_reference),
     "Update": by_object_type(UPDATE, untyped=update.by_reference),
 }

@@ -16,11 +16,13 @@ from starlette.responses import JSONResponse, Response
 import actors.routes
 import api.account_routes
 import api.errors
+import api.materials
 import api.oauth
 import api.status_routes
 import api.streaming
 import api.v1.conversations
 import api.v1.notifications
+import content.materials.routes
 import content.routes
 import web.oauth
 from actors.config import MaterialConfig, NodeConfig
@@ -30,6 +32,7 @@ from actors.local import ensure_instance_actor
 from actors.remote import RemoteActors
 from api.cors import ApiCorsMiddleware
 from api.ratelimit import ApiRateLimitMiddleware
+from content.materials import worker as materials_worker
 from federation.auth import HttpSignatureAuth
 from federation.client import ClientConfig, SafeClient
 from federation.errors import FederationError
@@ -135,6 +138,7 @@ def create_app(settings: Settings) -> InboxEndpoints:
                 tasks.append(
                     asyncio.create_task(delivery.run_forever(node, stop, delivery_config(settings)))
                 )
+                tasks.append(asyncio.create_task(materials_worker.run_forever(node, stop)))
             try:
                 yield
             finally:
@@ -145,6 +149,8 @@ def create_app(settings: Settings) -> InboxEndpoints:
         routes=[
             *actors.routes.routes,
             *content.routes.routes,
+            *content.materials.routes.routes,
+            *api.materials.routes,
             *api.oauth.routes,
             *api.v1.notifications.routes,
             *api.v1.conversations.routes,

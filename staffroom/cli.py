@@ -109,6 +109,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
     import uvloop
 
+    from content.materials import worker as materials_worker
     from inbox import worker as inbox_worker
     from outbox import delivery
 
@@ -125,6 +126,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
             await asyncio.gather(
                 inbox_worker.run_forever(node, stop),
                 delivery.run_forever(node, stop, delivery_config(settings)),
+                materials_worker.run_forever(node, stop),
             )
 
     uvloop.run(run())

@@ -53,7 +53,9 @@ def safe_name(name: str, file_type: FileType) -> str:
     """The name shown and offered on download: no path, no control characters,
     and an extension that says what the file really is."""
     base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    base = _UNSAFE.sub("_", base).strip(" .")[:MAX_NAME] or "file"
+    base = _UNSAFE.sub("_", base).strip(" .")[:MAX_NAME]
+    if not base.strip("_"):
+        base = "file"
     _stem, dot, extension = base.rpartition(".")
     allowed = _EXTENSION_ALIASES.get(file_type.extension, {file_type.extension})
     if dot and extension.lower() in allowed:
