@@ -49,7 +49,9 @@ def pdf(text: str = "Photosynthesis") -> bytes:
     return out.getvalue()
 
 
-def ooxml(kind: str = "docx", *, main_type: str | None = None, extra: dict[str, bytes] | None = None) -> bytes:
+def ooxml(
+    kind: str = "docx", *, main_type: str | None = None, extra: dict[str, bytes] | None = None
+) -> bytes:
     """A minimal Office Open XML package of ``kind`` (docx, pptx or xlsx)."""
     part, suffix = _OOXML[kind]
     content_type = main_type or f"application/vnd.openxmlformats-officedocument.{suffix}"
@@ -57,7 +59,8 @@ def ooxml(kind: str = "docx", *, main_type: str | None = None, extra: dict[str, 
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         f'<Override PartName="/{part}" ContentType="{content_type}"/>'
         "</Types>"
     )
@@ -80,9 +83,7 @@ def pptx() -> bytes:
 
 
 def macro_docx() -> bytes:
-    return ooxml(
-        "docx", main_type="application/vnd.ms-word.document.macroEnabled.main+xml"
-    )
+    return ooxml("docx", main_type="application/vnd.ms-word.document.macroEnabled.main+xml")
 
 
 def odt() -> bytes:
