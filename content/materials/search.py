@@ -21,7 +21,7 @@ can never be found.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import snowballstemmer
@@ -45,7 +45,9 @@ def words(value: str) -> list[str]:
     return _WORD.findall(value.lower().replace("ё", "е"))  # noqa: RUF001
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
+    """One word's stem (cached: a library's vocabulary repeats, and Snowball in Python is slow)."""
     if _CYRILLIC.search(word):
         return str(_stemmer("russian").stemWord(word))
     if word.isascii() and word.isalpha():

@@ -55,7 +55,8 @@ def _material_fk(*, primary_key: bool = False) -> Any:
 class Material(SQLModel, table=True):
     __tablename__ = "materials"
     __table_args__ = (
-        Index("ix_materials_visibility_published", "visibility", "published"),
+        # The library's newest-first pages walk this index and stop at the page's end.
+        Index("ix_materials_visibility_object_id", "visibility", "object_id"),
         Index("ix_materials_visibility_rating", "visibility", "rating_average", "rating_count"),
         Index("ix_materials_visibility_downloads", "visibility", "downloads_count"),
     )

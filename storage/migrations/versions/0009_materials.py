@@ -152,7 +152,7 @@ def upgrade() -> None:
             "ix_materials_visibility_downloads", ["visibility", "downloads_count"], unique=False
         )
         batch_op.create_index(
-            "ix_materials_visibility_published", ["visibility", "published"], unique=False
+            "ix_materials_visibility_object_id", ["visibility", "object_id"], unique=False
         )
         batch_op.create_index(
             "ix_materials_visibility_rating",
@@ -281,7 +281,7 @@ def downgrade() -> None:
     op.drop_table("material_downloads")
     with op.batch_alter_table("materials", schema=None) as batch_op:
         batch_op.drop_index("ix_materials_visibility_rating")
-        batch_op.drop_index("ix_materials_visibility_published")
+        batch_op.drop_index("ix_materials_visibility_object_id")
         batch_op.drop_index("ix_materials_visibility_downloads")
         batch_op.drop_index(batch_op.f("ix_materials_rating_update_due_at"))
         batch_op.drop_index(batch_op.f("ix_materials_material_type"))
