@@ -193,3 +193,75 @@ async def test_a_reply_without_a_rating_is_a_comment(world: Harness, teacher: Re
     assert item.state == InboxState.PROCESSED
     assert (await world.obj(comment["id"])) is not None
     assert await world.rows(MaterialReview) == []
+
+
+@pytest.fixture
+def file_server() -> Any:
+    """A loopback server for raw file bytes (the remote server answers JSON only)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    served: dict[str, bytes] = {}
+
+    class Files(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = served.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", served
+    server.shutdown()
+    server.server_close()
+
+
+async def test_a_mirroring_node_copies_remote_files_and_checks_them(
+    world: Harness, teacher: RemoteActor, file_server: Any
+) -> None:
+    from dataclasses import replace
+
+    from content.materials.files import digest_of, stored_path
+    from content.materials.mirror import mirror_due
+    from storage.types import utcnow
+    from tests.support import material_files
+
+    base, served = file_server
+    good, bad = material_files.pdf(), material_files.elf()
+    served["/good.pdf"], served["/bad.pdf"] = good, bad
+    node = replace(
+        world.node,
+        config=replace(
+            world.node.config, materials=replace(world.node.config.materials, mirror_remote=True)
+        ),
+    )
+    world.node = node
+    await world.known(teacher)
+    doc = article(
+        teacher,
+        [
+            {**pdf_at(f"{base}/good.pdf"), "size": len(good), "digest": digest_of(good)},
+            {
+                **pdf_at(f"{base}/bad.pdf"),
+                "name": "bad.pdf",
+                "size": len(bad),
+                "digest": digest_of(bad),
+            },
+        ],
+    )
+    item = await world.receive(world.remote.activity(teacher, "Create", doc))
+    assert item.state == InboxState.PROCESSED, item.error
+    assert {f.mirror_state for f in await world.rows(MaterialFile)} == {"pending"}
+    assert await mirror_due(node, utcnow()) == 2
+    rows = {f.name: f for f in await world.rows(MaterialFile)}
+    assert rows["mitosis.pdf"].mirror_state == "mirrored"
+    path = stored_path(node.config, rows["mitosis.pdf"].file_name or "")
+    assert path is not None and path.read_bytes() == good
+    assert rows["bad.pdf"].mirror_state == "pending" and rows["bad.pdf"].file_name is None
+    assert "executable" in (rows["bad.pdf"].mirror_error or "")  # retried later, then failed
