@@ -34,7 +34,7 @@ from api.routing import api_routes
 from api.search import is_url, resolve_url
 from api.status_support import NOT_FOUND, node_of, path_id, refused
 from content.materials import library
-from content.materials.files import remove_files, staged_files
+from content.materials.files import staged_files
 from content.materials.model import MaterialView, load_view
 from content.materials.publishing import (
     MaterialError,
@@ -143,11 +143,10 @@ async def update(request: Request) -> Response:
         if view.material.author_id != user.actor.id:
             raise ApiError(403, "This action is not allowed")
         try:
-            fresh, dropped = await update_material(session, node, user.actor, view, edit, stage)
+            fresh, _dropped = await update_material(session, node, user.actor, view, edit, stage)
         except MaterialError as exc:
             raise refused(exc) from None
         await session.commit()
-        await remove_files(node.config, dropped)
         return JSONResponse(await render_one(session, node, fresh, user.actor))
 
 
@@ -159,9 +158,8 @@ async def destroy(request: Request) -> Response:
         if view.material.author_id != user.actor.id:
             raise ApiError(403, "This action is not allowed")
         entity = (await render_views(session, node, [view], user.actor))[0]
-        names = await delete_material(session, node, user.actor, view)
+        await delete_material(session, node, user.actor, view)
         await session.commit()
-    await remove_files(node.config, names)
     return JSONResponse(entity)
 
 

@@ -13,8 +13,8 @@ A write happens inside a transaction that may still fail (a refusal found
 after the first file, a commit that loses a race): :class:`StagedFiles`
 remembers what it wrote, and :func:`staged_files` deletes all of it when the
 block raises, so a refused material leaves no orphan file. Deleting is the
-other way round: rows go first, files only after the commit
-(:func:`remove_files`), so a rollback never leaves a row without its file.
+other way round: rows go first, files only once the commit happened
+(:func:`remove_after_commit`), so a rollback never leaves a row without its file.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ import secrets
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+from sqlalchemy import event
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.config import NodeConfig
 
@@ -71,6 +74,26 @@ async def staged_files(config: NodeConfig) -> AsyncIterator[StagedFiles]:
     except BaseException:
         await stage.discard()
         raise
+
+
+def remove_after_commit(session: AsyncSession, config: NodeConfig, names: Iterable[str]) -> None:
+    """Delete these stored files once ``session`` commits (never if it rolls back), so
+    whatever path deletes a material's rows, no row is left without its file and no
+    file without its row."""
+    paths = [config.media_dir / name for name in names if name]
+    if not paths:
+        return
+    pending = [True]  # a rollback first (a refused inbox item) cancels the removal
+
+    def unlink(_session: object) -> None:
+        if pending and pending.pop():
+            _unlink(paths)
+
+    def cancel(_session: object) -> None:
+        pending.clear()
+
+    event.listen(session.sync_session, "after_commit", unlink, once=True)
+    event.listen(session.sync_session, "after_rollback", cancel, once=True)
 
 
 async def remove_files(config: NodeConfig, names: Iterable[str]) -> None:

@@ -5,7 +5,7 @@ One transaction per action, committed by the caller: the ``objects`` row
 and the activity with its deliveries. Files are written through a
 :class:`~content.materials.files.StagedFiles` the caller opened, so a refusal
 or a failed commit removes them again; files an edit or a deletion drops are
-returned, to be removed only after the commit.
+removed when the commit has happened.
 
 Everything the client sent is checked before the first write (codes,
 lengths, links, every file's real type), so a refused material leaves
@@ -26,7 +26,13 @@ from content.as2 import iso
 from content.edits import record_version
 from content.materials import search
 from content.materials.as2 import material_object_fields, material_to_as2
-from content.materials.files import FILES_DIR, PREVIEWS_DIR, StagedFiles, new_key
+from content.materials.files import (
+    FILES_DIR,
+    PREVIEWS_DIR,
+    StagedFiles,
+    new_key,
+    remove_after_commit,
+)
 from content.materials.markdown import MAX_DESCRIPTION_CHARS, render_description, summary_of
 from content.materials.model import FILE, LINK, MaterialView, load_view
 from content.materials.rules import MaterialError, check_links, check_metadata, check_title
@@ -313,7 +319,7 @@ async def update_material(
     stage: StagedFiles,
 ) -> tuple[MaterialView, list[str]]:
     """Edit ``author``'s material and publish ``Update``; returns the view and the
-    stored files the edit dropped (to remove after the commit)."""
+    stored files the edit dropped (removed when the session commits)."""
     own_material(view, author)
     material = view.material
     obj = await session.get(ContentObject, material.object_id)
@@ -362,6 +368,7 @@ async def update_material(
     fresh = await load_view(session, material.object_id)
     assert fresh is not None
     await publish_update(session, node, author, obj, fresh)
+    remove_after_commit(session, node.config, dropped)
     return fresh, dropped
 
 
@@ -369,7 +376,7 @@ async def delete_material(
     session: AsyncSession, node: NodeContext, author: Actor, view: MaterialView
 ) -> list[str]:
     """Delete ``author``'s material (its object becomes a tombstone, ``Delete`` is sent);
-    returns its stored files, to remove after the commit."""
+    returns its stored files, removed when the session commits."""
     own_material(view, author)
     obj = await session.get(ContentObject, view.material.object_id)
     if obj is None or obj.deleted_at is not None:
@@ -379,6 +386,7 @@ async def delete_material(
         names.append(view.material.preview_name)
     await delete_post(session, node, author, obj)
     await forget(session, view.material.object_id)
+    remove_after_commit(session, node.config, names)
     return names
 
 

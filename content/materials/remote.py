@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors.config import NodeConfig
 from content.materials import search
 from content.materials.as2 import MaterialFields
-from content.materials.files import remove_files
+from content.materials.files import remove_after_commit
 from content.materials.model import FILE
 from content.materials.publishing import forget
 from content.sanitize import plain_text
@@ -186,8 +186,7 @@ async def store_remote(
     await session.flush()
     dropped = await _set_rows(session, material, fields, config)
     await search.index(session, material, plain_text(material.description_html) or "")
-    if dropped:
-        await remove_files(config, dropped)
+    remove_after_commit(session, config, dropped)
     return material
 
 
@@ -201,4 +200,4 @@ async def forget_remote(session: AsyncSession, config: NodeConfig, material_id: 
         )
     ).all()
     await forget(session, material_id)
-    await remove_files(config, [n for n in names if n])
+    remove_after_commit(session, config, [n for n in names if n])

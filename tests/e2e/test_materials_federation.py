@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mastodon import Mastodon
+from mastodon import Mastodon, MastodonAPIError
 from sqlmodel import func, select
 
 from staffroom.settings import load_settings
@@ -435,6 +435,14 @@ def test_the_c2s_outbox_takes_a_bare_article(world: World) -> None:
     assert [(m["title"], m["license"], m["links"][0]["url"]) for m in listed] == [
         ("Leaf model links", "CC-BY-SA-4.0", "https://example.org/model")
     ]
+    # Through the Mastodon API a material is a status: not edited there, but deleted whole.
+    alice = Mastodon(access_token=world.tokens["alice"], api_base_url=world.a.base_url)
+    with pytest.raises(MastodonAPIError, match="edited through /api/v1/staffroom/materials"):
+        alice.status_update(listed[0]["id"], "new text")
+    alice.status_delete(listed[0]["id"])
+    with world.http(world.a, "alice") as http:
+        assert http.get(API, params={"grade": "7"}).json() == []
+        assert http.get(f"{API}/{listed[0]['id']}").status_code == 404
 
 
 def test_an_edit_and_a_delete_travel(world: World) -> None:
