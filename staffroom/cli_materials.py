@@ -20,10 +20,8 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import Progress
 from sqlmodel import col, select
 
 from actors.local import account_by_name
@@ -36,6 +34,9 @@ from content.sanitize import plain_text
 from staffroom.app import node_context
 from staffroom.settings import Settings
 from storage.models import Material, Visibility
+
+if TYPE_CHECKING:  # rich is imported when a command runs: `serve` need not load it
+    from rich.progress import Progress
 
 VISIBILITIES = {
     "public": Visibility.PUBLIC,
@@ -152,12 +153,18 @@ async def reindex(settings: Settings, progress: Progress) -> int:
 
 
 def cmd_reindex(settings: Settings, _args: argparse.Namespace) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
     with Progress(console=Console(stderr=True)) as progress:
         count = asyncio.run(reindex(settings, progress))
     print(f"reindexed {count} materials")
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
     folder = Path(args.dir)
     sheet = Path(args.csv) if args.csv else folder / "metadata.csv"
     if not sheet.is_file():

@@ -127,8 +127,3 @@ def first_entry_name(data: bytes) -> str | None:
     with _open(data) as archive:
         infos = archive.infolist()
         return infos[0].filename if infos else None
-
-
-def entry_names(data: bytes) -> list[str]:
-    with _open(data) as archive:
-        return archive.namelist()

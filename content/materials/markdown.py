@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from markdown_it.utils import OptionsDict
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from content.sanitize import plain_text, sanitize_html
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from markdown_it.utils import OptionsDict
 
 MAX_DESCRIPTION_CHARS = 50_000
 SUMMARY_CHARS = 400
@@ -48,7 +50,10 @@ def _image(_self: Any, tokens: Sequence[Token], idx: int, _o: OptionsDict, _env:
     return f'<a href="{html.escape(src)}">{html.escape(alt)}</a>'
 
 
+@cache
 def _renderer() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # loaded by the first description, not at start
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.add_render_rule("heading_open", _heading_open)
     md.add_render_rule("heading_close", _heading_close)
@@ -57,14 +62,11 @@ def _renderer() -> MarkdownIt:
     return md
 
 
-_MD = _renderer()
-
-
 def render_description(source: str) -> str:
     """Sanitized HTML for a Markdown description (empty for an empty one)."""
     if not source.strip():
         return ""
-    return sanitize_html(_MD.render(source[:MAX_DESCRIPTION_CHARS]))
+    return sanitize_html(_renderer().render(source[:MAX_DESCRIPTION_CHARS]))
 
 
 def summary_of(description_html: str) -> str:

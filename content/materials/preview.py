@@ -17,7 +17,6 @@ import io
 import threading
 from dataclasses import dataclass
 
-import pypdfium2
 from PIL import Image
 
 MAX_SIDE = 800
@@ -37,21 +36,10 @@ class Preview:
     height: int
 
 
-def pdf_page_count(data: bytes) -> int:
-    """How many pages the PDF has; :class:`PreviewError` if PDFium cannot open it."""
-    with _PDFIUM:
-        try:
-            document = pypdfium2.PdfDocument(data)
-        except pypdfium2.PdfiumError:
-            raise PreviewError("the PDF is damaged or protected by a password") from None
-        try:
-            return len(document)
-        finally:
-            document.close()
-
-
 def pdf_first_page(data: bytes) -> Preview | None:
     """The first page as a JPEG, or None for a PDF without pages."""
+    import pypdfium2  # a native library: loaded by the first PDF, not by every process
+
     with _PDFIUM:
         try:
             document = pypdfium2.PdfDocument(data)

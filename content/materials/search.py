@@ -24,7 +24,6 @@ import re
 from functools import cache, lru_cache
 from typing import Any
 
-import snowballstemmer
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,6 +37,8 @@ CONFIG = "russian"
 
 @cache
 def _stemmer(language: str) -> Any:
+    import snowballstemmer  # loaded by the first search or index, not at start
+
     return snowballstemmer.stemmer(language)
 
 
