@@ -15,11 +15,18 @@ direct ones.
 Sorts: ``newest`` (by the material's id, which is time-sortable: when it
 reached this node; paged by ``max_id``/``min_id`` like every Mastodon list),
 ``rating`` (average, then count) and ``downloads`` (paged by ``offset``).
+
+Words and newest on SQLite: a common word matches a large part of the
+library, and an ``IN (matching ids)`` would build that whole set for every
+page. FTS5 reads its matches newest first by itself, so :func:`_fts_walk`
+takes them a slice at a time and keeps those that pass the other
+conditions, stopping when the page is full (after :data:`WALK_SLICES`
+slices it lets the one-query form finish the page).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import and_, false, or_, text
@@ -40,6 +47,15 @@ from storage.models import (
 )
 
 SORTS = ("newest", "rating", "downloads")
+WALK_SLICE = 500
+WALK_SLICES = 20
+_SLICE = (
+    "SELECT rowid FROM material_search WHERE material_search MATCH :q ORDER BY rowid DESC LIMIT :n"
+)
+_SLICE_BELOW = (
+    "SELECT rowid FROM material_search WHERE material_search MATCH :q AND rowid < :upper "
+    "ORDER BY rowid DESC LIMIT :n"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,10 @@ def visible_to(viewer: Actor | None) -> Any:
     )
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 def _filtered(session: AsyncSession, viewer: Actor | None, query: LibraryQuery) -> Any:
     statement = select(Material).where(visible_to(viewer))
     if query.subject:
@@ -110,10 +130,58 @@ def _filtered(session: AsyncSession, viewer: Actor | None, query: LibraryQuery) 
     return statement
 
 
+@dataclass(frozen=True)
+class _Below:
+    """The window below an id (the rest of a page the walk could not fill)."""
+
+    max_id: int | None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = 20
+    ascending: bool = False
+
+
+async def _fts_walk(
+    session: AsyncSession, viewer: Actor | None, query: LibraryQuery, page: Paging
+) -> list[Material]:
+    match = search.fts5_query(query.q or "")
+    if match is None:
+        return []
+    others = _filtered(session, viewer, replace(query, q=None))
+    connection = await session.connection()
+    found: list[Material] = []
+    upper = page.max_id
+    for _ in range(WALK_SLICES):
+        rows = await connection.execute(
+            text(_SLICE if upper is None else _SLICE_BELOW),
+            {"q": match, "upper": upper, "n": WALK_SLICE},
+        )
+        ids = [int(r[0]) for r in rows.all()]
+        if not ids:
+            return found
+        hits = await session.exec(
+            others.where(col(Material.object_id).in_(ids))
+            .order_by(col(Material.object_id).desc())
+            .limit(page.limit - len(found))
+        )
+        found.extend(hits.all())
+        if len(found) >= page.limit or len(ids) < WALK_SLICE:
+            return found
+        upper = ids[-1]
+    rest = _Below(max_id=upper, limit=page.limit - len(found))
+    rows_left = await session.exec(
+        bounded(_filtered(session, viewer, query), Material.object_id, rest, rest.limit)
+    )
+    return found + list(rows_left.all())
+
+
 async def find(
     session: AsyncSession, viewer: Actor | None, query: LibraryQuery, page: Paging, offset: int = 0
 ) -> list[Material]:
     """One page of the library, in the query's sort order."""
+    walkable = page.min_id is None and page.since_id is None and not page.ascending
+    if query.q and query.sort == "newest" and walkable and _dialect(session) == "sqlite":
+        return await _fts_walk(session, viewer, query, page)
     statement = _filtered(session, viewer, query)
     if query.sort == "newest":
         rows = await session.exec(bounded(statement, Material.object_id, page, page.limit))

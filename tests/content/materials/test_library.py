@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.materials import library, search
@@ -160,6 +161,33 @@ async def test_what_a_viewer_may_find(sessions: SessionMaker) -> None:
         assert await _titles(session, alice) == ["Direct", "Followers", "Quiet", "Open"]
         assert await _titles(session, carol) == []  # alice blocks carol
         assert await _titles(session, None, q="followers") == []
+
+
+async def test_word_pages_walk_the_index_newest_first(
+    sessions: SessionMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(library, "WALK_SLICE", 2)
+    monkeypatch.setattr(library, "WALK_SLICES", 2)  # then the one-query form finishes
+    async with sessions() as session:
+        alice = _actor("alice")
+        session.add(alice)
+        await session.flush()
+        for n in range(9):
+            await _material(
+                session,
+                alice,
+                f"m{n}",
+                "fractions",
+                subjects=("algebra",) if n % 3 == 0 else ("geometry",),
+            )
+        await session.commit()
+        assert await _titles(session, None, q="fractions", subject="algebra") == ["m6", "m3", "m0"]
+        first = await library.find(session, None, LibraryQuery(q="fraction"), Page(limit=4))
+        assert [m.title for m in first] == ["m8", "m7", "m6", "m5"]
+        rest = await library.find(
+            session, None, LibraryQuery(q="fraction"), Page(max_id=first[-1].object_id, limit=4)
+        )
+        assert [m.title for m in rest] == ["m4", "m3", "m2", "m1"]
 
 
 def test_rating_rules() -> None:
