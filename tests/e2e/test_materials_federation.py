@@ -271,6 +271,9 @@ def test_downloads_are_counted_once_per_viewer_per_day(world: World) -> None:
         assert http.get(f"{API}/{material['id']}").json()["downloads"] == 2
         by_downloads = http.get(API, params={"sort": "downloads"}).json()
         assert by_downloads[0]["id"] == material["id"]
+        context = http.get("/ns")  # our JSON-LD terms, at a stable URL on every node
+        assert context.headers["content-type"].startswith("application/ld+json")
+        assert context.json()["@context"]["materialType"] == "staffroom:materialType"
 
 
 def test_bad_uploads_are_refused_and_leave_nothing(world: World) -> None:
