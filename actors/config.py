@@ -13,6 +13,21 @@ from urllib.parse import quote
 
 
 @dataclass(frozen=True)
+class MaterialConfig:
+    """Limits and choices for teaching materials (``STAFFROOM_MATERIAL_*``)."""
+
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_files: int = 10
+    # An office document (a zip) may unpack to at most this, at most this ratio per entry.
+    max_unpacked_bytes: int = 256 * 1024 * 1024
+    max_zip_ratio: int = 100
+    # Copy remote materials' files here (through the SSRF guard, within the limits).
+    mirror_remote: bool = False
+    # Rating changes gather this long before one Update of the material goes out.
+    rating_debounce_seconds: int = 30
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     domain: str
     scheme: str
@@ -30,6 +45,7 @@ class NodeConfig:
     app_registration_rate_limit: int = 30
     # Where uploaded files (media, avatars, headers) are stored.
     media_dir: Path = Path("data/media")
+    materials: MaterialConfig = field(default_factory=MaterialConfig)
 
     @property
     def base_url(self) -> str:
@@ -46,6 +62,17 @@ class NodeConfig:
 
     def activity_url(self, username: str, activity_id: int) -> str:
         return f"{self.actor_url(username)}/activities/{activity_id}"
+
+    def material_page_url(self, object_id: int) -> str:
+        """The material's page for people (served by the web layer), its AS2 ``url``."""
+        return f"{self.base_url}/materials/{object_id}"
+
+    def material_file_url(self, key: str, name: str) -> str:
+        """Where a material's file is downloaded; ``key`` is the file's unguessable part."""
+        return f"{self.base_url}/files/materials/{key}/{quote(name)}"
+
+    def collection_url(self, username: str, collection_id: int) -> str:
+        return f"{self.actor_url(username)}/material-collections/{collection_id}"
 
     @property
     def instance_actor_url(self) -> str:

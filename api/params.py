@@ -115,8 +115,12 @@ class Params:
             raise ApiError(422, f"Validation failed: {name} must be an integer") from None
 
     def file(self, name: str) -> UploadFile | None:
-        files = [v for v in self._values.get(name, []) if isinstance(v, UploadFile)]
+        files = self.files(name)
         return files[-1] if files else None
+
+    def files(self, name: str) -> list[UploadFile]:
+        """Every file sent as ``name`` (or ``name[]``), in order."""
+        return [v for v in self._values.get(name, []) if isinstance(v, UploadFile)]
 
     async def aclose(self) -> None:
         """Close every uploaded file (their spooled temporary files)."""

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors.context import NodeContext
 from api.account_queries import is_listed, search_accounts, split_acct
 from content.formatting import MentionRef
+from content.materials.lookup import ensure_material
 from content.mentions import actor_for_id, resolve_mention
 from content.objects import fetch_object, object_by_ap_id, unless_tombstone
 from content.visibility import OPEN_VISIBILITIES, may_read
@@ -88,8 +89,10 @@ async def resolve_url(node: NodeContext, url: str) -> Actor | ContentObject | No
             return None
         fetched = await fetch_object(session, node, url)
         await session.commit()
-        if fetched is not None:
-            return fetched
+    if fetched is not None:
+        if fetched.type == "Article" and await ensure_material(node, fetched) is None:
+            return None if fetched.extra.get("materialType") else fetched
+        return fetched
     async with node.sessions() as session:
         remote = await actor_for_id(session, node, url)
         await session.commit()

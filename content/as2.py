@@ -22,7 +22,13 @@ What the columns hold, whoever wrote the object:
     ``maximumAttendeeCapacity``, ``timezone``, ``category``...).
   - Document: ``"mediaType"``.
   - Any type: our teaching-material terms ``schoolSubject``, ``grade``,
-    ``materialType``, ``license`` (strings or lists of strings).
+    ``materialType``, ``license`` (strings or lists of strings), the rating
+    figures ``ratingAverage`` and ``ratingCount`` (numbers), a review's
+    ``rating`` (1-5), and AS2's ``image`` (``{"type": "Image", "url",
+    "mediaType"?}``) and ``source`` (``{"content", "mediaType"}``), which a
+    material carries for its preview and its Markdown.
+* An attachment's ``size`` (bytes) and ``digest`` (``SHA-256=...``), ours
+  for a material's files, are kept with it.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ OBJECT_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Docum
 ATTACHMENT_TYPES = frozenset({"Document", "Image", "Video", "Audio", "Link"})
 TAG_TYPES = frozenset({"Mention", "Hashtag", "Emoji"})
 MATERIAL_TERMS = ("schoolSubject", "grade", "materialType", "license")
+MAX_SOURCE = 100_000
 # Mobilizon's event terms that are plain scalars; kept as sent and sent back.
 EVENT_SCALARS = (
     "joinMode",
@@ -179,6 +186,11 @@ def _attachments(doc: dict[str, Any]) -> list[dict[str, Any]]:
         for key in ("width", "height"):
             if isinstance(item.get(key), int):
                 entry[key] = item[key]
+        size = item.get("size")
+        if isinstance(size, int) and not isinstance(size, bool) and size >= 0:
+            entry["size"] = size
+        if isinstance(item.get("digest"), str):
+            entry["digest"] = item["digest"][:100]
         focal = item.get("focalPoint")
         if isinstance(focal, list) and len(focal) == 2:
             entry["focalPoint"] = [float(v) for v in focal if isinstance(v, int | float)]
@@ -258,6 +270,39 @@ def _extra(kind: str, doc: dict[str, Any]) -> dict[str, Any]:
             extra[term] = value[:MAX_TEXT]
         elif isinstance(value, list):
             extra[term] = [v[:MAX_TEXT] for v in value if isinstance(v, str)][:20]
+    extra.update(_material_extras(doc))
+    return extra
+
+
+def _number(value: Any) -> int | float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _material_extras(doc: dict[str, Any]) -> dict[str, Any]:
+    """Rating figures, a review's rating, the preview ``image`` and the Markdown ``source``."""
+    extra: dict[str, Any] = {}
+    average, count, rating = (
+        _number(doc.get(k)) for k in ("ratingAverage", "ratingCount", "rating")
+    )
+    if average is not None and 0 <= average <= 5:
+        extra["ratingAverage"] = round(float(average), 2)
+    if isinstance(count, int) and count >= 0:
+        extra["ratingCount"] = count
+    if isinstance(rating, int) and 1 <= rating <= 5:
+        extra["rating"] = rating
+    image = doc.get("image")
+    image_url = url_of(image.get("url") if isinstance(image, dict) else image)
+    if _is_web_url(image_url):
+        extra["image"] = {"type": "Image", "url": image_url}
+        if isinstance(image, dict) and isinstance(image.get("mediaType"), str):
+            extra["image"]["mediaType"] = image["mediaType"][:255]
+    source = doc.get("source")
+    if isinstance(source, dict) and isinstance(source.get("content"), str):
+        media_type = source.get("mediaType")
+        extra["source"] = {
+            "content": source["content"][:MAX_SOURCE],
+            "mediaType": media_type[:255] if isinstance(media_type, str) else "text/plain",
+        }
     return extra
 
 
@@ -326,6 +371,13 @@ def _extra_to_as2(kind: str, extra: dict[str, Any]) -> dict[str, Any]:
     else:
         doc = {}
     doc.update({t: extra[t] for t in MATERIAL_TERMS if extra.get(t)})
+    doc.update(
+        {
+            t: extra[t]
+            for t in ("ratingAverage", "ratingCount", "rating", "image", "source")
+            if extra.get(t) is not None
+        }
+    )
     return doc
 
 

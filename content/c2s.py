@@ -24,6 +24,10 @@ from actors.profile import publish_actor_update
 from content.as2 import object_from_as2
 from content.formatting import looks_like_html, text_to_html
 from content.interactions import InteractionError, announce, like, unannounce, unlike
+from content.materials.as2 import is_material
+from content.materials.c2s import create_from_c2s
+from content.materials.model import load_view
+from content.materials.publishing import MaterialError, delete_material
 from content.mentions import actor_for_id
 from content.objects import fetch_object
 from content.posts import POST_TYPES, InvalidPostError, create_post, delete_post, update_post
@@ -133,6 +137,13 @@ async def _create(
         raise C2SError("bto and bcc are not supported; address recipients in to or cc")
     to = [*ids_of(doc.get("to")), *ids_of(obj.get("to"))]
     cc = [*ids_of(doc.get("cc")), *ids_of(obj.get("cc"))]
+    if is_material(obj):
+        vis = visibility_from_addressing(to, cc, actor.followers_url)
+        try:
+            created = await create_from_c2s(session, node, actor, obj, _extra(obj), vis)
+        except MaterialError as exc:
+            raise C2SError(str(exc)) from None
+        return await _latest(session, actor, "Create", created)
     content = text_of(obj.get("content")) or text_of(obj.get("contentMap"))
     source = obj.get("source")
     if not content and isinstance(source, dict):
@@ -245,6 +256,8 @@ async def _update(
             session, node, actor, name=_field(obj, "name"), summary=_field(obj, "summary")
         )
     post = await _own_object(session, actor, object_id)
+    if post.id is not None and await load_view(session, post.id) is not None:
+        raise C2SError("a material is edited through /api/v1/staffroom/materials")
     sensitive = obj.get("sensitive")
     await update_post(
         session,
@@ -266,7 +279,11 @@ async def _delete(
     if object_id == actor.ap_id:
         raise C2SError("deleting an account is not supported here")
     post = await _own_object(session, actor, object_id)
-    await delete_post(session, node, actor, post)
+    view = await load_view(session, post.id) if post.id is not None else None
+    if view is not None:
+        await delete_material(session, node, actor, view)
+    else:
+        await delete_post(session, node, actor, post)
     return await _latest(session, actor, "Delete", post.ap_id)
 
 

@@ -24,6 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.edits import record_version, save_source
+from content.materials.model import load_view
+from content.materials.publishing import delete_material
 from content.media import (
     MediaLimits,
     as2_attachment,
@@ -223,6 +225,8 @@ async def edit_status(
     limits: ComposeLimits,
 ) -> ContentObject:
     """Edit ``actor``'s post ``obj``, keeping the version it replaces in its history."""
+    if obj.id is not None and await load_view(session, obj.id) is not None:
+        raise ComposeError("a material is edited through /api/v1/staffroom/materials")
     spoiler = edit.spoiler_text if edit.spoiler_text is not None else obj.summary
     _check_length(edit.text, spoiler, limits)
     uploads = (
@@ -267,6 +271,11 @@ async def delete_status(
     *,
     delete_media: bool = False,
 ) -> None:
-    """Delete ``actor``'s post; its uploads stay for a redraft unless ``delete_media``."""
+    """Delete ``actor``'s post; its uploads stay for a redraft unless ``delete_media``.
+    A material goes whole (its rows, search entry and files)."""
+    view = await load_view(session, obj.id) if obj.id is not None else None
+    if view is not None:
+        await delete_material(session, node, actor, view)
+        return
     await delete_post(session, node, actor, obj)
     await release_uploads(session, node.config, obj, delete_files=delete_media)

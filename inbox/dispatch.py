@@ -33,17 +33,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors.context import NodeContext
 from federation.vocab import type_of
 from inbox.handlers import (
-    accept,
-    add,
     announce,
     block,
+    collection,
     create,
-    delete,
     flag,
     follow,
     like,
+    material,
     reject,
-    remove,
+    review,
     undo,
     update,
 )
@@ -76,8 +75,8 @@ def by_object_type(table: Mapping[str, Handler], *, untyped: Handler) -> Handler
 
 
 CREATE: dict[str, Handler] = {
-    "Note": create.handle,
-    "Article": create.handle,
+    "Note": review.create,  # a Note with a rating replying to a material; else create.handle
+    "Article": material.create,  # an Article with our materialType; else create.handle
     "Page": create.handle,
     "Question": create.handle,
     "Event": create.handle,
@@ -85,8 +84,8 @@ CREATE: dict[str, Handler] = {
 }
 
 UPDATE: dict[str, Handler] = {
-    "Note": update.edit,
-    "Article": update.edit,
+    "Note": review.update,  # a review's new rating; else update.edit
+    "Article": material.update,  # a material's new rows; else update.edit
     "Page": update.edit,
     "Question": update.edit,
     "Event": update.edit,
@@ -99,24 +98,24 @@ UPDATE: dict[str, Handler] = {
 }
 
 UNDO: dict[str, Handler] = {
-    "Follow": undo.follow,
+    "Follow": collection.undo_follow,  # of one of our collections; else undo.follow
     "Like": undo.like,
     "Announce": undo.announce,
     "Block": undo.block,
 }
 
 HANDLERS: dict[str, Handler] = {
-    "Accept": accept.handle,
-    "Add": add.handle,
+    "Accept": collection.accept,  # of our Follow of a collection; else accept.handle
+    "Add": collection.add,  # to a remote collection we hold; else add.handle
     "Announce": announce.handle,
     "Block": block.handle,
     "Create": by_object_type(CREATE, untyped=create.by_reference),
-    "Delete": delete.handle,
+    "Delete": material.delete,  # delete.handle, then the rows of a material or review
     "Flag": flag.handle,
-    "Follow": follow.handle,
+    "Follow": collection.follow,  # of one of our collections; else follow.handle
     "Like": like.handle,
     "Reject": reject.handle,
-    "Remove": remove.handle,
+    "Remove": collection.remove,  # from a remote collection we hold; else remove.handle
     "Undo": by_object_type(UNDO, untyped=undo.by_reference),
     "Update": by_object_type(UPDATE, untyped=update.by_reference),
 }

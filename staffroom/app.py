@@ -16,20 +16,23 @@ from starlette.responses import JSONResponse, Response
 import actors.routes
 import api.account_routes
 import api.errors
+import api.materials
 import api.oauth
 import api.status_routes
 import api.streaming
 import api.v1.conversations
 import api.v1.notifications
+import content.materials.routes
 import content.routes
 import web.oauth
-from actors.config import NodeConfig
+from actors.config import MaterialConfig, NodeConfig
 from actors.context import NodeContext
 from actors.keys import KeyStore
 from actors.local import ensure_instance_actor
 from actors.remote import RemoteActors
 from api.cors import ApiCorsMiddleware
 from api.ratelimit import ApiRateLimitMiddleware
+from content.materials import worker as materials_worker
 from federation.auth import HttpSignatureAuth
 from federation.client import ClientConfig, SafeClient
 from federation.errors import FederationError
@@ -62,6 +65,14 @@ def node_config(settings: Settings) -> NodeConfig:
         login_rate_limit=settings.login_rate_limit,
         app_registration_rate_limit=settings.app_registration_rate_limit,
         media_dir=settings.media_dir or settings.data_dir / "media",
+        materials=MaterialConfig(
+            max_file_bytes=settings.material_max_file_bytes,
+            max_files=settings.material_max_files,
+            max_unpacked_bytes=settings.material_max_unpacked_bytes,
+            max_zip_ratio=settings.material_max_zip_ratio,
+            mirror_remote=settings.material_mirror_remote,
+            rating_debounce_seconds=settings.material_rating_debounce_seconds,
+        ),
     )
 
 
@@ -127,6 +138,7 @@ def create_app(settings: Settings) -> InboxEndpoints:
                 tasks.append(
                     asyncio.create_task(delivery.run_forever(node, stop, delivery_config(settings)))
                 )
+                tasks.append(asyncio.create_task(materials_worker.run_forever(node, stop)))
             try:
                 yield
             finally:
@@ -137,6 +149,8 @@ def create_app(settings: Settings) -> InboxEndpoints:
         routes=[
             *actors.routes.routes,
             *content.routes.routes,
+            *content.materials.routes.routes,
+            *api.materials.routes,
             *api.oauth.routes,
             *api.v1.notifications.routes,
             *api.v1.conversations.routes,

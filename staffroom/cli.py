@@ -1,4 +1,4 @@
-"""The ``staffroom`` command: serve, worker, migrate, users."""
+"""The ``staffroom`` command: serve, worker, migrate, users, materials."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from actors.local import account_by_name, count_admins, create_person, list_acco
 from actors.passwords import generate_password
 from actors.roles import parse_role
 from actors.tokens import issue_token, parse_scopes
+from staffroom import cli_materials
 from staffroom.app import create_app, delivery_config, node_config, node_context
 from staffroom.gc_tuning import tune_for_serving
 from staffroom.processes import serve_many, worker_processes, workers_apart
@@ -109,6 +110,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
     import uvloop
 
+    from content.materials import worker as materials_worker
     from inbox import worker as inbox_worker
     from outbox import delivery
 
@@ -125,6 +127,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
             await asyncio.gather(
                 inbox_worker.run_forever(node, stop),
                 delivery.run_forever(node, stop, delivery_config(settings)),
+                materials_worker.run_forever(node, stop),
             )
 
     uvloop.run(run())
@@ -315,7 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--name", default="admin")
     admin.set_defaults(func=cmd_users_ensure_admin)
 
-    for leaf in (serve, sub.choices["worker"], sub.choices["migrate"], *users.choices.values()):
+    material_commands = cli_materials.register(sub)
+    leaves = (serve, sub.choices["worker"], sub.choices["migrate"], *users.choices.values())
+    for leaf in (*leaves, *material_commands):
         _add_setting_flags(leaf)
     return parser
 
@@ -333,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"staffroom: invalid setting: {exc}", file=sys.stderr)
         return 2
-    except (CommandError, ValueError) as exc:
+    except (CommandError, cli_materials.ImportRefused, ValueError) as exc:
         print(f"staffroom: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

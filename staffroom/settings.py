@@ -56,6 +56,16 @@ class Settings:
     #: run apart from the web processes. A fan-out is CPU-bound (a signature
     #: and a connection per inbox), so a second one uses a second core.
     worker_processes: int = 1
+    #: Teaching materials: the largest file, files per material, what an office
+    #: document may unpack to and its compression ratio (zip bombs), whether
+    #: remote materials' files are copied here, and how long rating changes
+    #: gather before one Update tells the other nodes.
+    material_max_file_bytes: int = 50 * 1024 * 1024
+    material_max_files: int = 10
+    material_max_unpacked_bytes: int = 256 * 1024 * 1024
+    material_max_zip_ratio: int = 100
+    material_mirror_remote: bool = False
+    material_rating_debounce_seconds: int = 30
 
     @property
     def scheme(self) -> str:
@@ -69,6 +79,16 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+# Numeric material settings and their smallest sensible values.
+_MATERIAL_NUMBERS = {
+    "MATERIAL_MAX_FILE_BYTES": 1024,
+    "MATERIAL_MAX_FILES": 1,
+    "MATERIAL_MAX_UNPACKED_BYTES": 1024,
+    "MATERIAL_MAX_ZIP_RATIO": 2,
+    "MATERIAL_RATING_DEBOUNCE_SECONDS": 0,
+}
 
 
 def _parse_bool(name: str, raw: str) -> bool:
@@ -149,7 +169,13 @@ def load_settings(
         values["media_dir"] = Path(raw)
     if (raw := get("SECRET_KEY")) is not None:
         values["secret_key"] = raw
-    for name in ("ALLOW_HTTP", "ALLOW_PRIVATE_ADDRESSES", "OPEN_REGISTRATIONS", "WORKERS"):
+    for name in (
+        "ALLOW_HTTP",
+        "ALLOW_PRIVATE_ADDRESSES",
+        "OPEN_REGISTRATIONS",
+        "WORKERS",
+        "MATERIAL_MIRROR_REMOTE",
+    ):
         if (raw := get(name)) is not None:
             values[name.lower()] = _parse_bool(name, raw)
     if (raw := get("NODE_NAME")) is not None:
@@ -166,6 +192,9 @@ def load_settings(
     for name in ("LOGIN_RATE_LIMIT", "APP_REGISTRATION_RATE_LIMIT", "API_RATE_LIMIT"):
         if (raw := get(name)) is not None:
             values[name.lower()] = _parse_int(name, raw, minimum=1)
+    for name, minimum in _MATERIAL_NUMBERS.items():
+        if (raw := get(name)) is not None:
+            values[name.lower()] = _parse_int(name, raw, minimum=minimum)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
 
     settings = Settings(**values)

@@ -22,6 +22,7 @@ READ = (
     "read:filters",
     "read:follows",
     "read:lists",
+    "read:materials",  # Staffroom's teaching materials and collections
     "read:mutes",
     "read:notifications",
     "read:search",
@@ -36,6 +37,7 @@ WRITE = (
     "write:filters",
     "write:follows",
     "write:lists",
+    "write:materials",  # publish, edit and review materials; curate collections
     "write:media",
     "write:mutes",
     "write:notifications",

@@ -29,6 +29,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from api.entities.account import account_entities, acct_of
+from api.entities.material_status import (
+    is_material_object,
+    status_attachments,
+    status_content,
+)
 from api.entities.media import attachment_entities, media_entity
 from api.entities.poll import poll_entity
 from api.entities.time import iso_ms, iso_ms_or_none
@@ -225,6 +230,8 @@ async def _load(
 
 
 def _content(obj: ContentObject) -> str:
+    if is_material_object(obj):
+        return status_content(obj)
     if obj.name and obj.type in _TITLED:
         return f"<p><strong>{html.escape(obj.name, quote=False)}</strong></p>{obj.content}"
     return obj.content
@@ -282,6 +289,7 @@ def _post(
     assert obj.id is not None
     parent = page.parents.get(obj.in_reply_to) if obj.in_reply_to else None
     own = viewer is not None and viewer.id == obj.author_id
+    material = is_material_object(obj)
     return {
         "id": str(obj.id),
         "uri": obj.ap_id,
@@ -290,14 +298,16 @@ def _post(
         "edited_at": iso_ms_or_none(obj.updated_at),
         "account": page.accounts[obj.author_id],
         "content": _content(obj),
-        "spoiler_text": obj.summary or "",
+        "spoiler_text": "" if material else (obj.summary or ""),
         "sensitive": obj.sensitive,
         "visibility": visibility_name(obj.visibility),
         "language": obj.language,
         "in_reply_to_id": str(parent[0]) if parent else None,
         "in_reply_to_account_id": str(parent[1]) if parent else None,
         "reblog": None,
-        "media_attachments": attachment_entities(node.config, obj, page.uploads.get(obj.id, [])),
+        "media_attachments": status_attachments(obj)
+        if material
+        else attachment_entities(node.config, obj, page.uploads.get(obj.id, [])),
         "mentions": _mentions(obj, page),
         "tags": _tags(node, obj),
         "emojis": _emojis(obj),

@@ -6,6 +6,19 @@ from storage.models.conversations import ConversationMark
 from storage.models.graph import Block, Follow, FollowState
 from storage.models.inbox import InboxItem, InboxState
 from storage.models.interactions import Announce, Featured, Like, Report
+from storage.models.material_collections import (
+    MaterialCollection,
+    MaterialCollectionFollow,
+    MaterialCollectionItem,
+)
+from storage.models.materials import (
+    Material,
+    MaterialDownload,
+    MaterialFile,
+    MaterialGrade,
+    MaterialReview,
+    MaterialSubject,
+)
 from storage.models.media import MediaAttachment
 from storage.models.notifications import Notification
 from storage.models.oauth import OAuthApp, OAuthCode
@@ -46,6 +59,15 @@ __all__ = [
     "ListMember",
     "MailboxEntry",
     "Marker",
+    "Material",
+    "MaterialCollection",
+    "MaterialCollectionFollow",
+    "MaterialCollectionItem",
+    "MaterialDownload",
+    "MaterialFile",
+    "MaterialGrade",
+    "MaterialReview",
+    "MaterialSubject",
     "MediaAttachment",
     "Mute",
     "Notification",

@@ -63,3 +63,21 @@ def test_invalid_values_are_named_in_the_error(
 ) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env={"STAFFROOM_DATA_DIR": str(tmp_path), f"STAFFROOM_{name}": value})
+
+
+def test_material_settings_are_read_and_checked(tmp_path: Path) -> None:
+    env = {
+        "STAFFROOM_DATA_DIR": str(tmp_path),
+        "STAFFROOM_MATERIAL_MAX_FILE_BYTES": "1048576",
+        "STAFFROOM_MATERIAL_MAX_FILES": "3",
+        "STAFFROOM_MATERIAL_MIRROR_REMOTE": "yes",
+        "STAFFROOM_MATERIAL_RATING_DEBOUNCE_SECONDS": "0",
+    }
+    settings = load_settings(env=env)
+    assert (settings.material_max_file_bytes, settings.material_max_files) == (1048576, 3)
+    assert settings.material_mirror_remote is True
+    assert settings.material_rating_debounce_seconds == 0
+    assert settings.material_max_zip_ratio == 100  # the default
+    for name, value in (("MAX_FILES", "0"), ("MAX_ZIP_RATIO", "1"), ("MAX_FILE_BYTES", "ten")):
+        with pytest.raises(SettingsError, match=f"STAFFROOM_MATERIAL_{name}"):
+            load_settings(env={**env, f"STAFFROOM_MATERIAL_{name}": value})

@@ -29,7 +29,9 @@ async def test_migrated_schema_equals_the_models(empty_database_url: str) -> Non
         async with engine.connect() as conn:
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}),
+                    MigrationContext.configure(
+                        sync, opts={"compare_type": True, "include_name": migrate.include_name}
+                    ),
                     SQLModel.metadata,
                 )
             )

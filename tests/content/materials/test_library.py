@@ -1,0 +1,205 @@
+"""content.materials.library and .search on both backends, and the rating rules.
+
+The library finds by stemmed words (Russian and English), filters by codes
+and node, sorts three ways, and never shows a stranger a followers-only or
+unlisted material, nor anything by an author who blocks them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from content.materials import library, search
+from content.materials.library import LibraryQuery
+from content.materials.ratings import RatingError, average, check_rating, next_due
+from storage.engine import SessionMaker
+from storage.ids import new_id
+from storage.models import (
+    Actor,
+    Block,
+    ContentObject,
+    Follow,
+    FollowState,
+    Material,
+    MaterialGrade,
+    MaterialSubject,
+    Visibility,
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = 20
+    ascending: bool = False
+
+
+def _actor(name: str, domain: str = "school.example") -> Actor:
+    return Actor(
+        id=new_id(),
+        ap_id=f"https://{domain}/users/{name}",
+        username=name,
+        domain=domain,
+        inbox_url=f"https://{domain}/users/{name}/inbox",
+        local=domain == "school.example",
+    )
+
+
+async def _material(
+    session: AsyncSession,
+    author: Actor,
+    title: str,
+    text: str,
+    *,
+    visibility: Visibility = Visibility.PUBLIC,
+    subjects: tuple[str, ...] = (),
+    grades: tuple[str, ...] = (),
+    rating: float | None = None,
+    downloads: int = 0,
+) -> Material:
+    assert author.id is not None
+    object_id = new_id()
+    session.add(
+        ContentObject(
+            id=object_id, ap_id=f"{author.ap_id}/statuses/{object_id}", author_id=author.id
+        )
+    )
+    await session.flush()
+    material = Material(
+        object_id=object_id, author_id=author.id, local=author.local, domain=author.domain,
+        visibility=visibility, title=title, summary=text, material_type="lesson_plan",
+        license="CC-BY-4.0", rating_average=rating, downloads_count=downloads,
+    )  # fmt: skip
+    session.add(material)
+    session.add_all(MaterialSubject(material_id=object_id, code=c) for c in subjects)
+    session.add_all(MaterialGrade(material_id=object_id, code=c) for c in grades)
+    await session.flush()
+    await search.index(session, material, text)
+    return material
+
+
+async def _titles(session: AsyncSession, viewer: Actor | None, **query: object) -> list[str]:
+    found = await library.find(session, viewer, LibraryQuery(**query), Page())  # type: ignore[arg-type]
+    return [m.title for m in found]
+
+
+async def test_words_codes_sorts_and_nodes(sessions: SessionMaker) -> None:
+    async with sessions() as session:
+        alice, remote = _actor("alice"), _actor("ivan", "lyceum.example")
+        session.add_all([alice, remote])
+        await session.flush()
+        await _material(
+            session,
+            alice,
+            "Leaves",
+            "How chlorophyll catches light",
+            subjects=("biology",),
+            grades=("6",),
+            rating=4.0,
+            downloads=3,
+        )
+        await _material(
+            session,
+            remote,
+            "Листья",
+            "Урок о листьях и фотосинтезе",  # noqa: RUF001
+            subjects=("biology",),
+            grades=("7",),
+            rating=5.0,
+        )
+        await _material(
+            session,
+            alice,
+            "Acids",
+            "Titration lessons",
+            subjects=("chemistry",),
+            grades=("8",),
+            downloads=9,
+        )
+        await session.commit()
+        assert await _titles(session, None, q="catching") == ["Leaves"]
+        assert await _titles(session, None, q="лист") == ["Листья"]
+        assert await _titles(session, None, q="листья фотосинтез") == ["Листья"]
+        assert await _titles(session, None, q="lesson titrations") == ["Acids"]
+        assert await _titles(session, None, q="chlorophyll titration") == []
+        assert await _titles(session, None, q="!!!") == []
+        assert await _titles(session, None, subject="biology") == ["Листья", "Leaves"]
+        assert await _titles(session, None, subject="biology", grade="6") == ["Leaves"]
+        assert await _titles(session, None, node="lyceum.example") == ["Листья"]
+        assert await _titles(session, None, sort="rating") == ["Листья", "Leaves", "Acids"]
+        assert await _titles(session, None, sort="downloads") == ["Acids", "Leaves", "Листья"]
+
+
+async def test_what_a_viewer_may_find(sessions: SessionMaker) -> None:
+    async with sessions() as session:
+        alice, bob, carol = _actor("alice"), _actor("bob"), _actor("carol")
+        session.add_all([alice, bob, carol])
+        await session.flush()
+        await _material(session, alice, "Open", "open")
+        await _material(session, alice, "Quiet", "quiet", visibility=Visibility.UNLISTED)
+        await _material(session, alice, "Followers", "followers", visibility=Visibility.FOLLOWERS)
+        await _material(session, alice, "Direct", "direct", visibility=Visibility.DIRECT)
+        assert bob.id is not None and alice.id is not None and carol.id is not None
+        session.add(
+            Follow(
+                follower_id=bob.id,
+                followee_id=alice.id,
+                activity_ap_id="f",
+                state=FollowState.ACCEPTED,
+            )
+        )
+        session.add(Block(actor_id=alice.id, target_id=carol.id, activity_ap_id="b"))
+        await session.commit()
+        assert await _titles(session, None) == ["Open"]
+        assert await _titles(session, bob) == ["Followers", "Open"]
+        assert await _titles(session, alice) == ["Direct", "Followers", "Quiet", "Open"]
+        assert await _titles(session, carol) == []  # alice blocks carol
+        assert await _titles(session, None, q="followers") == []
+
+
+async def test_word_pages_walk_the_index_newest_first(
+    sessions: SessionMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(library, "WALK_SLICE", 2)
+    monkeypatch.setattr(library, "WALK_SLICES", 2)  # then the one-query form finishes
+    async with sessions() as session:
+        alice = _actor("alice")
+        session.add(alice)
+        await session.flush()
+        for n in range(9):
+            await _material(
+                session,
+                alice,
+                f"m{n}",
+                "fractions",
+                subjects=("algebra",) if n % 3 == 0 else ("geometry",),
+            )
+        await session.commit()
+        assert await _titles(session, None, q="fractions", subject="algebra") == ["m6", "m3", "m0"]
+        first = await library.find(session, None, LibraryQuery(q="fraction"), Page(limit=4))
+        assert [m.title for m in first] == ["m8", "m7", "m6", "m5"]
+        rest = await library.find(
+            session, None, LibraryQuery(q="fraction"), Page(max_id=first[-1].object_id, limit=4)
+        )
+        assert [m.title for m in rest] == ["m4", "m3", "m2", "m1"]
+
+
+def test_rating_rules() -> None:
+    assert [check_rating(v) for v in (1, 5)] == [1, 5]
+    for bad in (0, 6, -1, 4.5, "4", True, None):
+        try:
+            check_rating(bad)
+        except RatingError:
+            continue
+        raise AssertionError(f"{bad!r} was accepted")
+    assert average(9, 2) == 4.5 and average(0, 0) is None
+    now, window = datetime(2026, 1, 1, tzinfo=UTC), timedelta(seconds=30)
+    first = next_due(None, now, window)
+    assert first == now + window
+    assert next_due(first, now + timedelta(seconds=20), window) == first  # a burst waits together
