@@ -9,7 +9,6 @@ wrongly signed requests, exactly as if it did not exist.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
@@ -31,8 +30,9 @@ from content.lookup import find_activity, find_object, may_read_activity
 from content.sanitize import sanitize_html
 from content.visibility import is_open, may_read
 from federation.errors import FederationError
-from federation.limits import read_limited
+from federation.limits import read_limited, require_activity_media_type
 from federation.signatures import verify_request
+from federation.strict_json import loads_object
 from storage.models import Actor, ContentObject
 
 PRIVATE = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization, Signature"}
@@ -125,6 +125,7 @@ async def _viewer(request: Request, node: NodeContext) -> Actor | None:
             None,
             node.keys.resolve,
             scheme=node.config.scheme,
+            authority=node.config.domain,
         )
     except (FederationError, ValueError):
         return None
@@ -158,24 +159,15 @@ async def outbox_post(request: Request) -> Response:
     try:
         async with node.sessions() as session:
             actor = await _owner(session, request, "write")
+            require_activity_media_type(request.headers.get("content-type"))
             body = await read_limited(
                 request.headers, request.stream(), node.config.max_inbox_bytes
             )
-            activity = await c2s.submit(session, node, actor, _parse_json(body))
+            activity = await c2s.submit(session, node, actor, loads_object(body))
             await session.commit()
     except FederationError as exc:
         return _error(exc.status, exc.reason)
     return ActivityResponse(activity.body, status_code=201, headers={"Location": activity.ap_id})
-
-
-def _parse_json(body: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise c2s.C2SError("the body is not valid JSON") from None
-    if not isinstance(doc, dict):
-        raise c2s.C2SError("the body is not a JSON object")
-    return doc
 
 
 async def inbox_get(request: Request) -> Response:

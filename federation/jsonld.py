@@ -65,6 +65,7 @@ from federation.jsonld_contexts import (
     lenient_loader,
 )
 from federation.jsonld_fastpath import context_prefixes, is_fast_path, is_plain_body
+from federation.jsonld_limits import ContextBudget
 from federation.jsonld_terms import (
     CANONICAL_PREFIXES,
     IRI_KEYS,
@@ -153,16 +154,22 @@ def normalize(doc: dict[str, Any], *, allow_unknown_contexts: bool = False) -> d
 
     An unknown remote context raises JsonLdError, unless
     ``allow_unknown_contexts`` (then it counts as empty: the terms it would
-    have defined keep the names the sender wrote).
+    have defined keep the names the sender wrote). So does a document past
+    the context limits of :mod:`federation.limits` (see
+    :mod:`federation.jsonld_limits`), before pyld sees it.
     """
     if not isinstance(doc, dict):
         raise JsonLdError("JSON-LD document must be an object")
     try:
         context = _with_as2(doc.get("@context", []))
+        budget = ContextBudget()
+        budget.context(context)
         body = {k: v for k, v in doc.items() if k != "@context"}
         fast, prefixes = _context_verdict(context)
         if fast and is_plain_body(body, prefixes):
             return doc
+        # Only pyld's cost depends on the contexts embedded deeper: count them first.
+        budget.document(body)
         source = {"@context": context, **body}
         return _normalize_slow(
             source, lenient_loader if allow_unknown_contexts else document_loader
