@@ -25,11 +25,13 @@ from actors.remote import actor_by_ap_id
 from actors.roles import INSTANCE_ACTOR_USERNAME
 from actors.tokens import account_for_token
 from content import c2s, collections
+from content.activity_view import ActivityView
 from content.as2 import object_to_as2, tombstone_to_as2
 from content.lookup import find_activity, find_object, may_read_activity
 from content.sanitize import sanitize_html
 from content.visibility import is_open, may_read
 from federation.errors import FederationError
+from federation.jsonld import canonical_context
 from federation.limits import read_limited, require_activity_media_type
 from federation.signatures import verify_request
 from federation.strict_json import loads_object
@@ -150,7 +152,7 @@ async def outbox_get(request: Request) -> Response:
         actor = await _named_actor(session, request)
         if actor is None:
             return _not_found()
-        doc = await collections.outbox(session, actor, _page_request(request))
+        doc = await collections.outbox(session, actor, _page_request(request), node.config)
     return ActivityResponse(doc)
 
 
@@ -175,7 +177,7 @@ async def inbox_get(request: Request) -> Response:
     try:
         async with node.sessions() as session:
             actor = await _owner(session, request, "read")
-            doc = await collections.inbox_page(session, actor, _page_request(request))
+            doc = await collections.inbox_page(session, actor, _page_request(request), node.config)
     except FederationError as exc:
         return _error(exc.status, exc.reason)
     return ActivityResponse(doc, headers=PRIVATE)
@@ -251,13 +253,16 @@ async def activity_get(request: Request) -> Response:
         return _not_found()
     activity, author = found
     headers = {"Vary": "Accept"}
+    viewer = None
     if not activity.public:
         viewer = await _viewer(request, node)
         async with node.sessions() as session:
             if not await may_read_activity(session, activity, author, viewer):
                 return _not_found()
         headers = PRIVATE
-    return ActivityResponse(activity.body, headers=headers)
+    async with node.sessions() as session:
+        (doc,) = await ActivityView(session, node.config, viewer).render_all([activity.body])
+    return ActivityResponse({"@context": canonical_context(), **doc}, headers=headers)
 
 
 def _object_html(obj: ContentObject, author: Actor) -> str:

@@ -22,6 +22,7 @@ import html
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func
@@ -94,6 +95,13 @@ def account_role_entity(role: str) -> dict[str, Any]:
     """The ``AccountRole`` badge (``Account.roles[]``): id, name, colour."""
     full = role_entity(role)
     return {"id": full["id"], "name": full["name"], "color": full["color"]}
+
+
+@lru_cache(maxsize=2048)
+def remote_note(summary: str | None) -> str:
+    """A remote actor's bio, sanitized as posts are: rows keep what the actor document
+    said (``actors`` sits below the sanitizer), so this is where it becomes safe HTML."""
+    return sanitize_html(summary or "")
 
 
 def _field_entity(field: dict[str, Any], *, local: bool) -> dict[str, Any]:
@@ -184,7 +192,7 @@ def _entity(node: NodeContext, actor: Actor, stats: _Stats) -> dict[str, Any]:
         "url": actor.url or actor.ap_id,
         "uri": actor.ap_id,
         "display_name": actor.display_name or "",
-        "note": actor.summary or "",
+        "note": (actor.summary or "") if actor.local else remote_note(actor.summary),
         "avatar": avatar,
         "avatar_static": avatar,
         "header": header,
