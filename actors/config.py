@@ -30,6 +30,8 @@ class NodeConfig:
     app_registration_rate_limit: int = 30
     # Where uploaded files (media, avatars, headers) are stored.
     media_dir: Path = Path("data/media")
+    # The node's own files: the rate-limit table every process maps lives here.
+    data_dir: Path = Path("data")
 
     @property
     def base_url(self) -> str:

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from api.errors import ApiError
 from federation.errors import FederationError
 from federation.limits import DEFAULT_MAX_BODY, BodyTooLargeError, read_limited
-from federation.strict_json import JsonError, loads
+from federation.strict_json import NOT_JSON, JsonError, loads
 
 MAX_BODY_BYTES = DEFAULT_MAX_BODY
 _TRUE = {"true", "1", "on", "yes", "t"}
@@ -178,7 +178,8 @@ async def read_params(
             try:
                 document = loads(raw)
             except JsonError as exc:
-                raise ApiError(400, f"Request body is not valid JSON: {exc.reason}") from None
+                detail = "" if exc.reason == NOT_JSON else f": {exc.reason}"
+                raise ApiError(400, f"Request body is not valid JSON{detail}") from None
             if not isinstance(document, dict):
                 raise ApiError(422, "Request body must be a JSON object")
             flat: dict[str, list[Any]] = {}

@@ -30,6 +30,8 @@ from federation.limits import MAX_JSON_DEPTH
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 _SUSPECT_ESCAPE_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+#: The reason given for a body that does not parse at all.
+NOT_JSON = "the body is not valid JSON"
 
 
 class JsonError(FederationError):
@@ -85,7 +87,7 @@ def loads(body: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     except RecursionError:
         raise JsonError(f"JSON nested deeper than {max_depth} levels") from None
     except (ValueError, TypeError):  # JSONDecodeError, UnicodeDecodeError, huge integers
-        raise JsonError("the body is not valid JSON") from None
+        raise JsonError(NOT_JSON) from None
     if isinstance(body, bytes):
         brackets = body.count(b"[") + body.count(b"{")
         suspect = _SUSPECT_ESCAPE.search(body) is not None

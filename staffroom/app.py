@@ -30,6 +30,8 @@ from actors.local import ensure_instance_actor
 from actors.remote import RemoteActors
 from api.cors import ApiCorsMiddleware
 from api.ratelimit import ApiRateLimitMiddleware
+from api.slashes import TrailingSlashMiddleware
+from content import media_cleanup
 from federation.auth import HttpSignatureAuth
 from federation.client import ClientConfig, SafeClient
 from federation.errors import FederationError
@@ -62,6 +64,7 @@ def node_config(settings: Settings) -> NodeConfig:
         login_rate_limit=settings.login_rate_limit,
         app_registration_rate_limit=settings.app_registration_rate_limit,
         media_dir=settings.media_dir or settings.data_dir / "media",
+        data_dir=settings.data_dir,
     )
 
 
@@ -71,6 +74,10 @@ def client_config(settings: Settings) -> ClientConfig:
         allow_private_addresses=settings.allow_private_addresses,
         user_agent=f"Staffroom/{__version__} (+{settings.base_url})",
     )
+
+
+def unattached_media_ttl(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.unattached_media_seconds)
 
 
 def delivery_config(settings: Settings) -> delivery.DeliveryConfig:
@@ -127,6 +134,11 @@ def create_app(settings: Settings) -> InboxEndpoints:
                 tasks.append(
                     asyncio.create_task(delivery.run_forever(node, stop, delivery_config(settings)))
                 )
+                tasks.append(
+                    asyncio.create_task(
+                        media_cleanup.run_forever(node, stop, unattached_media_ttl(settings))
+                    )
+                )
             try:
                 yield
             finally:
@@ -147,11 +159,13 @@ def create_app(settings: Settings) -> InboxEndpoints:
         ],
         lifespan=lifespan,
         middleware=[
+            Middleware(TrailingSlashMiddleware),
             Middleware(ApiCorsMiddleware),
             Middleware(ApiRateLimitMiddleware, limit=settings.api_rate_limit),
         ],
         exception_handlers={FederationError: federation_error, **api.errors.EXCEPTION_HANDLERS},
     )
+    site.router.redirect_slashes = False  # TrailingSlashMiddleware routes "/x/" as "/x"
     return InboxEndpoints(site, lambda: site.state.node)
 
 

@@ -17,7 +17,13 @@ from actors.local import account_by_name, count_admins, create_person, list_acco
 from actors.passwords import generate_password
 from actors.roles import parse_role
 from actors.tokens import issue_token, parse_scopes
-from staffroom.app import create_app, delivery_config, node_config, node_context
+from staffroom.app import (
+    create_app,
+    delivery_config,
+    node_config,
+    node_context,
+    unattached_media_ttl,
+)
 from staffroom.gc_tuning import tune_for_serving
 from staffroom.processes import serve_many, worker_processes, workers_apart
 from staffroom.settings import Settings, SettingsError, load_settings
@@ -109,6 +115,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
     import uvloop
 
+    from content import media_cleanup
     from inbox import worker as inbox_worker
     from outbox import delivery
 
@@ -125,6 +132,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
             await asyncio.gather(
                 inbox_worker.run_forever(node, stop),
                 delivery.run_forever(node, stop, delivery_config(settings)),
+                media_cleanup.run_forever(node, stop, unattached_media_ttl(settings)),
             )
 
     uvloop.run(run())
