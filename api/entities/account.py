@@ -104,8 +104,15 @@ def remote_note(summary: str | None) -> str:
     return sanitize_html(summary or "")
 
 
+@lru_cache(maxsize=2048)
+def remote_text(value: str | None) -> str:
+    """A remote actor's plain-text field (its name, a profile field's name): the
+    markup a stranger put there is dropped, entities decoded (the app escapes it)."""
+    return plain_text(value) or ""
+
+
 def _field_entity(field: dict[str, Any], *, local: bool) -> dict[str, Any]:
-    name = str(field.get("name", ""))
+    name = str(field.get("name", "")) if local else remote_text(str(field.get("name", "")))
     value = str(field.get("value", ""))
     # Ours are typed as plain text; remote ones arrive as HTML and are sanitized here.
     rendered = linkify_urls(html.escape(value, quote=False)) if local else sanitize_html(value)
@@ -191,7 +198,9 @@ def _entity(node: NodeContext, actor: Actor, stats: _Stats) -> dict[str, Any]:
         "acct": acct_of(actor),
         "url": actor.url or actor.ap_id,
         "uri": actor.ap_id,
-        "display_name": actor.display_name or "",
+        "display_name": (actor.display_name or "")
+        if actor.local
+        else remote_text(actor.display_name),
         "note": (actor.summary or "") if actor.local else remote_note(actor.summary),
         "avatar": avatar,
         "avatar_static": avatar,
