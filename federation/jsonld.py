@@ -165,11 +165,11 @@ def normalize(doc: dict[str, Any], *, allow_unknown_contexts: bool = False) -> d
         budget = ContextBudget()
         budget.context(context)
         body = {k: v for k, v in doc.items() if k != "@context"}
+        budget.document(body)
         fast, prefixes = _context_verdict(context)
         if fast and is_plain_body(body, prefixes):
             return doc
-        # Only pyld's cost depends on the contexts embedded deeper: count them first.
-        budget.document(body)
+        budget.values_of(body)  # pyld's cost grows with them
         source = {"@context": context, **body}
         return _normalize_slow(
             source, lenient_loader if allow_unknown_contexts else document_loader
