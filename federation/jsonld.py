@@ -194,6 +194,12 @@ def _normalize_slow(doc: dict[str, Any], loader: Callable[..., dict[str, Any]]) 
         )
     except _pyld.JsonLdError as exc:
         raise _our_error(exc) from None
+    except RecursionError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # pyld raises plain Python errors on some malformed contexts (a relative
+        # "@import", a non-string where it expects one): still the sender's fault.
+        raise JsonLdError(f"invalid JSON-LD ({type(exc).__name__})") from None
     if not isinstance(compacted, dict) or "@graph" in compacted:
         raise JsonLdError("JSON-LD document is not a single object")
     tidy: dict[str, Any] = _tidy(compacted, None)
