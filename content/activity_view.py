@@ -11,11 +11,12 @@ activity's id) therefore renders them here, from what the node stored:
   (``bto``/``bcc`` are never shown), ``target``/``origin`` as ids, and any
   ``content`` (sanitized), ``summary`` and ``name`` (plain text, inert);
   every other field the sender chose is dropped;
-* its object, when it is a post the node stored and the reader may read, is
-  the post as it is now (:func:`content.as2.object_to_as2`: edited, or a
-  Tombstone once deleted, so a Create replayed after a Delete shows nothing);
-  a post the node did not store (refused, attributed to someone else) or the
-  reader may not read is its id alone;
+* the object of a Create, Update or Delete, when it is the actor's own post,
+  stored here, that the reader may read, is the post as it is now
+  (:func:`content.as2.object_to_as2`: edited, or a Tombstone once deleted, so
+  a Create replayed after a Delete shows nothing); any other object (a post
+  we did not store, someone else's post that a Like or Announce names, one
+  the reader may not read) is its id alone;
 * an embedded activity (an Accept of a Follow, an Undo of a Like) is rendered
   by the same rules, one level deep; an actor is its id and type.
 """
@@ -41,8 +42,8 @@ ID_FIELDS = ("actor", "target", "origin", "inReplyTo")
 #: Addressing shown to the reader (``bto`` and ``bcc`` are blind by definition).
 ADDRESS_FIELDS = ("to", "cc", "audience")
 TIME_FIELDS = ("published", "updated", "startTime", "endTime")
-#: Authorship rule: a Create or Update shows the object only if it is the actor's own.
-AUTHORED = frozenset({"Create", "Update"})
+#: Activities whose object is shown (as it is now), when it is the actor's own post.
+AUTHORED = frozenset({"Create", "Update", "Delete"})
 MAX_TEXT = 5_000
 
 
@@ -134,8 +135,8 @@ class ActivityView:
         if stored is None:
             return ap_id
         obj, author = stored
-        if type_of(body) in AUTHORED and author.ap_id != id_of(body.get("actor")):
-            return ap_id
+        if type_of(body) not in AUTHORED or author.ap_id != id_of(body.get("actor")):
+            return ap_id  # a Like or Announce names someone's post: its id says enough
         if not await may_read(self._session, obj, author, self._viewer):
             return ap_id
         doc = object_to_as2(obj, author, self._config)
