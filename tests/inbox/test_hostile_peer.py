@@ -24,6 +24,7 @@ from sqlmodel import col, select
 from federation.constants import PUBLIC
 from federation.signatures import sign_cavage, sign_rfc9421
 from storage.models import Actor, Delivery, Follow, FollowState, InboxItem
+from tests.support.hostile_html import ENCODED_PAYLOAD, PAYLOADS, walk_as2
 from tests.support.node import Node, wait_until
 from tests.support.remote import RemoteActor, RemoteServer, remote_server
 
@@ -343,3 +344,54 @@ def test_stored_actors_with_an_inbox_elsewhere_get_no_delivery(node: Node) -> No
 
     wait_until(lambda: "http://legacy.example/users/legacy1/inbox" in deliveries(), timeout=20)
     assert not [url for url in deliveries() if "victim.example" in url]
+
+
+def test_the_owners_inbox_collection_serves_what_was_stored_not_what_was_sent(
+    node: Node, remote: RemoteServer, eve: RemoteActor
+) -> None:
+    """The C2S read side: sanitized objects in their current state, never the raw body."""
+    sent = []
+    for index, text in enumerate((*PAYLOADS, ENCODED_PAYLOAD)):
+        activity = create(remote, eve, node)
+        note = activity["object"]
+        note.update(
+            content=text, summary=text, name=text, contentMap={"en": text},
+            summaryMap={"en": text}, nameMap={"en": text},
+            attachment=[{"type": "Image", "url": f"{eve.id}/{index}.png", "name": text}],
+        )  # fmt: skip
+        activity["bcc"] = [f"{node.base_url}/users/bob"]
+        r = post(node.base_url + "/users/bob/inbox", eve, json.dumps(activity).encode())
+        assert r.status_code == 202, r.text
+        sent.append(note["id"])
+    deleted = create(remote, eve, node)
+    assert post(node.base_url + "/inbox", eve, json.dumps(deleted).encode()).status_code == 202
+    tombstone = remote.activity(eve, "Delete", deleted["object"]["id"], to=[PUBLIC])
+    assert post(node.base_url + "/inbox", eve, json.dumps(tombstone).encode()).status_code == 202
+    forged = create(remote, eve, node)
+    forged["object"] = {**deleted["object"], "content": "<p>forged</p><script>x()</script>"}
+    assert (
+        post(node.base_url + "/users/bob/inbox", eve, json.dumps(forged).encode()).status_code
+        == 202
+    )
+    token = node.token("bob")
+
+    def items() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        url: str | None = f"{node.base_url}/users/bob/inbox?page=true"
+        while url:
+            page = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=20).json()
+            found += page["orderedItems"]
+            url = page.get("next")
+        return found
+
+    def all_in() -> list[dict[str, Any]] | None:
+        found = items()
+        objects = {i["object"].get("id") for i in found if isinstance(i.get("object"), dict)}
+        return found if set(sent) <= objects and forged["id"] in {i["id"] for i in found} else None
+
+    found = wait_until(all_in, timeout=60, interval=0.5)
+    assert sum(walk_as2(item, item["id"]) for item in found) >= len(sent) * 3
+    assert all("bcc" not in item for item in found)
+    replay = next(i for i in found if i["id"] == forged["id"])
+    assert replay["object"]["type"] == "Tombstone"
+    assert "forged" not in json.dumps(found)
