@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 from urllib.parse import urlsplit
 
 from actors.config import NodeConfig
 from federation.errors import FederationError
+from federation.inert_text import inert_text
 from federation.jsonld import canonical_context
-from federation.origin import same_origin, strip_fragment
+from federation.origin import origin_of, same_origin, strip_fragment
 from federation.vocab import ACTOR_TYPES, as_list, id_of, text_of, type_of, url_of
 from storage.models import Actor, ActorType
 
@@ -27,7 +29,7 @@ def actor_to_as2(actor: Actor, node: NodeConfig) -> dict[str, Any]:
         "id": actor.ap_id,
         "type": actor.type,
         "preferredUsername": actor.username,
-        "name": actor.display_name,
+        "name": inert_text(actor.display_name) if actor.display_name else actor.display_name,
         "summary": actor.summary,
         "inbox": actor.inbox_url,
         "outbox": actor.outbox_url,
@@ -46,8 +48,14 @@ def actor_to_as2(actor: Actor, node: NodeConfig) -> dict[str, Any]:
         doc["followers"] = actor.followers_url
         doc["following"] = actor.following_url
         doc["featured"] = actor.featured_url
+        # Profile field values are HTML on the wire (Mastodon's); ours are typed as text.
         doc["attachment"] = [
-            {"type": "PropertyValue", "name": f["name"], "value": f["value"]} for f in actor.fields
+            {
+                "type": "PropertyValue",
+                "name": inert_text(str(f["name"])),
+                "value": html.escape(str(f["value"]), quote=False),
+            }
+            for f in actor.fields
         ]
     if actor.icon_url:
         doc["icon"] = {"type": "Image", "url": actor.icon_url}
@@ -58,6 +66,33 @@ def actor_to_as2(actor: Actor, node: NodeConfig) -> dict[str, Any]:
 
 class InvalidActorError(FederationError):
     status = 422
+
+
+#: An actor's own endpoints and collections: they must live on the actor's origin.
+OWN_ORIGIN_FIELDS = ("inbox", "outbox", "followers", "following", "featured")
+
+
+def _check_own_origin(doc: dict[str, Any], actor_id: str) -> None:
+    """Refuse an actor whose inbox, outbox, collections or endpoints live elsewhere.
+
+    Whoever serves the actor document could otherwise point its inbox (or
+    shared inbox) at any URL on any server, and we would deliver its
+    followers' posts there, signed by us: a relay of our traffic to a third
+    party, or a way to make us knock on a victim's door in bulk.
+    """
+    endpoints = doc.get("endpoints")
+    named = [(name, id_of(doc.get(name))) for name in OWN_ORIGIN_FIELDS]
+    if isinstance(endpoints, dict):
+        named += [
+            (f"endpoints.{name}", value)
+            for name, value in endpoints.items()
+            if isinstance(value, str) and value.lower().startswith(("https://", "http://"))
+        ]
+    for name, url in named:
+        if url and not same_origin(url, actor_id):
+            raise InvalidActorError(
+                f"the actor's {name} ({url[:200]}) is not on its own origin ({origin_of(actor_id)})"
+            )
 
 
 def _public_key(doc: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -78,6 +113,8 @@ def remote_actor_fields(doc: dict[str, Any], fetched_from: str) -> dict[str, Any
 
     Refuses a document whose id lives on another origin than the URL it was
     fetched from: otherwise any server could plant an actor for any other.
+    Refuses one whose inbox, shared inbox, outbox, collections or other
+    endpoints live on another origin than its id (see :func:`_check_own_origin`).
     """
     actor_id = doc.get("id")
     kind = type_of(doc)
@@ -89,6 +126,7 @@ def remote_actor_fields(doc: dict[str, Any], fetched_from: str) -> dict[str, Any
     username = text_of(doc.get("preferredUsername"))
     if not inbox or not username:
         raise InvalidActorError("the actor has no inbox or preferredUsername")
+    _check_own_origin(doc, actor_id)
     endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
     key_id, pem = _public_key(doc)
     fields = [

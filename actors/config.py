@@ -46,6 +46,8 @@ class NodeConfig:
     # Where uploaded files (media, avatars, headers) are stored.
     media_dir: Path = Path("data/media")
     materials: MaterialConfig = field(default_factory=MaterialConfig)
+    # The node's own files: the rate-limit table every process maps lives here.
+    data_dir: Path = Path("data")
 
     @property
     def base_url(self) -> str:

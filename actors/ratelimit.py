@@ -1,11 +1,12 @@
-"""Per-client rate limits: an in-memory token bucket per key (a client IP).
+"""Per-client rate limits: a token bucket per key (a client IP, a token's hash).
 
-Deliberately in-memory: correct for one ``staffroom serve`` process, which is
-what a school runs. With N processes behind a proxy each keeps its own
-buckets, so the effective limit is N times the configured one; a shared store
-can replace :class:`TokenBucket` behind the same ``hit`` call when that
-matters. Buckets that have refilled are dropped when the table grows, so
-memory stays bounded however many addresses knock.
+A running node keeps its buckets where every one of its processes sees them
+(:mod:`storage.rate_buckets`, a table in a file they all map), so
+``serve --processes N`` does not multiply each limit by N: :func:`bucket_for`
+hands out buckets on that table. A :class:`TokenBucket` without a shared
+table keeps its levels in memory (unit tests, tools); buckets that have
+refilled are dropped when that table grows, so memory stays bounded however
+many addresses knock.
 
 Answers carry Mastodon's headers (``X-RateLimit-Limit``, ``-Remaining``,
 ``-Reset`` as an ISO 8601 time) so clients such as Mastodon.py pace
@@ -19,7 +20,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from storage.rate_buckets import SharedBuckets, shared_buckets
 
 #: The window the node's configured limits are counted over (Mastodon's too).
 FIVE_MINUTES = 300.0
@@ -52,8 +56,19 @@ class Decision:
 
 
 class TokenBucket:
+    """``rate`` per key; levels in ``shared`` (every process of the node) or in memory.
+
+    ``name`` keeps buckets of different limits apart in a shared table.
+    """
+
     def __init__(
-        self, rate: Rate, *, clock: Callable[[], float] = time.time, max_keys: int = 10_000
+        self,
+        rate: Rate,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_keys: int = 10_000,
+        shared: SharedBuckets | None = None,
+        name: str = "",
     ) -> None:
         if rate.limit < 1 or rate.period <= 0:
             raise ValueError("a rate needs a positive limit and period")
@@ -62,6 +77,8 @@ class TokenBucket:
         self._max_keys = max_keys
         self._per_second = rate.limit / rate.period
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, updated)
+        self._shared = shared
+        self._name = name
 
     def _level(self, key: str, now: float) -> float:
         tokens, updated = self._buckets.get(key, (float(self.rate.limit), now))
@@ -70,13 +87,18 @@ class TokenBucket:
     def hit(self, key: str) -> Decision:
         """Take one token for ``key`` if there is one; say what happened."""
         now = self._clock()
-        tokens = self._level(key, now)
-        allowed = tokens >= 1.0
-        if allowed:
-            tokens -= 1.0
-        self._buckets[key] = (tokens, now)
-        if len(self._buckets) > self._max_keys:
-            self._prune(now)
+        if self._shared is not None:
+            allowed, tokens = self._shared.take(
+                f"{self._name}\0{key}", float(self.rate.limit), self._per_second, now
+            )
+        else:
+            tokens = self._level(key, now)
+            allowed = tokens >= 1.0
+            if allowed:
+                tokens -= 1.0
+            self._buckets[key] = (tokens, now)
+            if len(self._buckets) > self._max_keys:
+                self._prune(now)
         missing = self.rate.limit - tokens
         return Decision(
             allowed=allowed,
@@ -97,12 +119,17 @@ class TokenBucket:
 
 
 def bucket_for(holder: Any, name: str, rate: Rate) -> TokenBucket:
-    """The bucket called ``name`` kept on ``holder`` (an app's ``state``), made on first use."""
+    """The bucket called ``name`` for the app whose ``state`` is ``holder``, made on first use.
+
+    Its levels live in the node's shared table (under ``NodeConfig.data_dir``),
+    so all the node's processes count together.
+    """
     buckets: dict[str, TokenBucket] | None = getattr(holder, "rate_limit_buckets", None)
     if buckets is None:
         buckets = {}
         holder.rate_limit_buckets = buckets
     bucket = buckets.get(name)
     if bucket is None or bucket.rate != rate:
-        bucket = buckets[name] = TokenBucket(rate)
+        data_dir: Path = holder.node.config.data_dir
+        bucket = buckets[name] = TokenBucket(rate, shared=shared_buckets(data_dir), name=name)
     return bucket

@@ -20,7 +20,6 @@ anything is buffered or parsed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
@@ -30,9 +29,10 @@ from starlette.requests import Request
 
 from api.errors import ApiError
 from federation.errors import FederationError
-from federation.limits import BodyTooLargeError, read_limited
+from federation.limits import DEFAULT_MAX_BODY, BodyTooLargeError, read_limited
+from federation.strict_json import NOT_JSON, JsonError, loads
 
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = DEFAULT_MAX_BODY
 _TRUE = {"true", "1", "on", "yes", "t"}
 _FALSE = {"false", "0", "off", "no", "f", ""}
 
@@ -180,9 +180,10 @@ async def read_params(
         raw = await _limited_body(request, max_bytes)
         if raw.strip():
             try:
-                document = json.loads(raw)
-            except ValueError:
-                raise ApiError(400, "Request body is not valid JSON") from None
+                document = loads(raw)
+            except JsonError as exc:
+                detail = "" if exc.reason == NOT_JSON else f": {exc.reason}"
+                raise ApiError(400, f"Request body is not valid JSON{detail}") from None
             if not isinstance(document, dict):
                 raise ApiError(422, "Request body must be a JSON object")
             flat: dict[str, list[Any]] = {}

@@ -39,6 +39,7 @@ from typing import Any
 from actors.config import NodeConfig
 from content.sanitize import plain_text, sanitize_html
 from federation.errors import FederationError
+from federation.inert_text import inert_text
 from federation.jsonld import canonical_context
 from federation.vocab import as_list, id_of, ids_of, text_of, type_of, url_of
 from storage.models import Actor, ContentObject
@@ -349,7 +350,7 @@ def _question_to_as2(extra: dict[str, Any]) -> dict[str, Any]:
             doc[key] = [
                 {
                     "type": "Note",
-                    "name": option.get("name", ""),
+                    "name": inert_text(str(option.get("name", ""))),
                     "replies": {"type": "Collection", "totalItems": option.get("votes", 0)},
                 }
                 for option in extra[key]
@@ -381,6 +382,13 @@ def _extra_to_as2(kind: str, extra: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _attachment_to_as2(item: dict[str, Any]) -> dict[str, Any]:
+    doc = dict(item)
+    if isinstance(doc.get("name"), str):
+        doc["name"] = inert_text(doc["name"])
+    return doc
+
+
 def tombstone_to_as2(obj: ContentObject) -> dict[str, Any]:
     deleted = obj.deleted_at or datetime.now(UTC)
     return {
@@ -397,7 +405,10 @@ def object_to_as2(obj: ContentObject, author: Actor, node: NodeConfig) -> dict[s
 
     A deleted object is a Tombstone. ``summary`` is always present (null when
     there is no content warning), as Mastodon sends it. Readers must have been
-    checked by the caller (see :mod:`content.visibility`).
+    checked by the caller (see :mod:`content.visibility`). Every text field is
+    safe to read as HTML: ``content`` is sanitized, and the plain-text fields
+    (``summary``, ``name``, attachment and option names) go out inert
+    (:mod:`federation.inert_text`).
     """
     if obj.deleted_at is not None:
         return tombstone_to_as2(obj)
@@ -411,11 +422,11 @@ def object_to_as2(obj: ContentObject, author: Actor, node: NodeConfig) -> dict[s
         "to": list(obj.to),
         "cc": list(obj.cc),
         "inReplyTo": obj.in_reply_to,
-        "summary": obj.summary,
+        "summary": inert_text(obj.summary) if obj.summary else obj.summary,
         "sensitive": obj.sensitive,
         "content": obj.content,
         "tag": [dict(tag) for tag in obj.tags],
-        "attachment": [dict(item) for item in obj.attachments],
+        "attachment": [_attachment_to_as2(item) for item in obj.attachments],
     }
     for tag in doc["tag"]:
         if tag.get("type") == "Emoji" and "icon" in tag:
@@ -423,7 +434,7 @@ def object_to_as2(obj: ContentObject, author: Actor, node: NodeConfig) -> dict[s
     if obj.language:
         doc["contentMap"] = {obj.language: obj.content}
     if obj.name:
-        doc["name"] = obj.name
+        doc["name"] = inert_text(obj.name)
     if obj.conversation:
         doc["conversation"] = obj.conversation
     if obj.updated_at is not None:

@@ -8,12 +8,14 @@ new ones arrive; a keyset never does.
 What each collection may show is decided here, once: the outbox lists only
 public activities (``Activity.public``, which includes unlisted, as in
 Mastodon), featured lists only posts anyone may read, and the inbox is for
-its owner, which the route checks before calling :func:`inbox_page`.
+its owner, which the route checks before calling :func:`inbox_page`. The
+activities of the inbox and the outbox are rendered from the node's state,
+never served as their stored bodies (:mod:`content.activity_view`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.config import NodeConfig
+from content.activity_view import ActivityView
 from content.as2 import object_to_as2
 from content.visibility import OPEN_VISIBILITIES
 from federation.jsonld import canonical_context
@@ -83,7 +86,7 @@ async def _page(
     query: Any,
     key: Any,
     request: PageRequest,
-    render: Callable[[Any], Any],
+    render: Callable[[Sequence[Any]], Awaitable[list[Any]]],
     key_of: Callable[[Any], int],
 ) -> dict[str, Any]:
     """One keyset page of ``query`` (rows ordered by ``key``, newest first).
@@ -111,7 +114,7 @@ async def _page(
         "id": _url(base, **params),
         "type": "OrderedCollectionPage",
         "partOf": base,
-        "orderedItems": [render(row) for row in rows],
+        "orderedItems": await render(rows),
     }
     if rows and more_older:
         doc["next"] = _url(base, max_id=ids[-1])
@@ -124,23 +127,24 @@ async def _count(session: AsyncSession, query: Any) -> int:
     return int((await session.exec(select(func.count()).select_from(query.subquery()))).one())
 
 
-async def outbox(session: AsyncSession, actor: Actor, request: PageRequest) -> dict[str, Any]:
+async def outbox(
+    session: AsyncSession, actor: Actor, request: PageRequest, config: NodeConfig
+) -> dict[str, Any]:
     query = select(Activity).where(Activity.actor_id == actor.id, col(Activity.public))
     base = actor.outbox_url or f"{actor.ap_id}/outbox"
     if not request.page:
         return collection(base, await _count(session, query))
-    return await _page(
-        session,
-        base,
-        query,
-        col(Activity.id),
-        request,
-        lambda a: _without_context(a.body),
-        lambda a: int(a.id),
-    )
+    view = ActivityView(session, config, None)
+
+    async def render(rows: Sequence[Activity]) -> list[Any]:
+        return await view.render_all([a.body for a in rows])
+
+    return await _page(session, base, query, col(Activity.id), request, render, lambda a: int(a.id))
 
 
-async def inbox_page(session: AsyncSession, actor: Actor, request: PageRequest) -> dict[str, Any]:
+async def inbox_page(
+    session: AsyncSession, actor: Actor, request: PageRequest, config: NodeConfig
+) -> dict[str, Any]:
     """What ``actor`` received, newest first (its owner's view; never public)."""
     query = (
         select(MailboxEntry, InboxItem)
@@ -153,15 +157,18 @@ async def inbox_page(session: AsyncSession, actor: Actor, request: PageRequest) 
             base,
             await _count(session, select(MailboxEntry).where(MailboxEntry.owner_id == actor.id)),
         )
+    view = ActivityView(session, config, actor)
+
+    async def render(rows: Sequence[Any]) -> list[Any]:
+        return await view.render_all([row[1].body for row in rows])
+
     return await _page(
-        session,
-        base,
-        query,
-        col(MailboxEntry.id),
-        request,
-        lambda row: _without_context(row[1].body),
-        lambda row: int(row[0].id),
+        session, base, query, col(MailboxEntry.id), request, render, lambda row: int(row[0].id)
     )
+
+
+async def _ids(rows: Sequence[Any]) -> list[Any]:
+    return [row[1] for row in rows]
 
 
 async def _follow_collection(
@@ -176,9 +183,7 @@ async def _follow_collection(
     )
     if not request.page:
         return collection(base, await _count(session, query))
-    return await _page(
-        session, base, query, col(Follow.id), request, lambda row: row[1], lambda row: int(row[0])
-    )
+    return await _page(session, base, query, col(Follow.id), request, _ids, lambda row: int(row[0]))
 
 
 async def followers(session: AsyncSession, actor: Actor, request: PageRequest) -> dict[str, Any]:

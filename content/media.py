@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.config import NodeConfig
@@ -284,3 +285,34 @@ async def release_uploads(
     await session.flush()
     if delete_files:
         await asyncio.to_thread(_unlink, config.media_dir, names)
+
+
+async def delete_upload(session: AsyncSession, config: NodeConfig, row: MediaAttachment) -> None:
+    """Remove an unattached upload and its files (``DELETE /api/v1/media/:id``).
+
+    An attached one belongs to its post and is refused (:class:`MediaError`).
+    """
+    if row.object_id is not None:
+        raise MediaError("Media attachment is currently used by a status")
+    names = [n for n in (row.file_name, row.preview_name) if n]
+    await session.delete(row)
+    await session.flush()
+    await asyncio.to_thread(_unlink, config.media_dir, names)
+
+
+async def remove_unattached(session: AsyncSession, config: NodeConfig, before: datetime) -> int:
+    """Delete every upload made before ``before`` that no post attached; returns how many.
+
+    One DELETE ... RETURNING, so two workers sweeping at once each remove
+    (and unlink the files of) only the rows they deleted. Nothing is committed.
+    """
+    result = await session.exec(
+        delete(MediaAttachment)
+        .where(col(MediaAttachment.object_id).is_(None), col(MediaAttachment.created_at) < before)
+        .returning(col(MediaAttachment.file_name), col(MediaAttachment.preview_name))
+    )
+    rows = list(result.all())
+    names = [n for row in rows for n in row if n]
+    if names:
+        await asyncio.to_thread(_unlink, config.media_dir, names)
+    return len(rows)

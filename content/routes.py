@@ -9,7 +9,6 @@ wrongly signed requests, exactly as if it did not exist.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
@@ -26,13 +25,16 @@ from actors.remote import actor_by_ap_id
 from actors.roles import INSTANCE_ACTOR_USERNAME
 from actors.tokens import account_for_token
 from content import c2s, collections
+from content.activity_view import ActivityView
 from content.as2 import object_to_as2, tombstone_to_as2
 from content.lookup import find_activity, find_object, may_read_activity
 from content.sanitize import sanitize_html
 from content.visibility import is_open, may_read
 from federation.errors import FederationError
-from federation.limits import read_limited
+from federation.jsonld import canonical_context
+from federation.limits import read_limited, require_activity_media_type
 from federation.signatures import verify_request
+from federation.strict_json import loads_object
 from storage.models import Actor, ContentObject
 
 PRIVATE = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization, Signature"}
@@ -125,6 +127,7 @@ async def _viewer(request: Request, node: NodeContext) -> Actor | None:
             None,
             node.keys.resolve,
             scheme=node.config.scheme,
+            authority=node.config.domain,
         )
     except (FederationError, ValueError):
         return None
@@ -149,7 +152,7 @@ async def outbox_get(request: Request) -> Response:
         actor = await _named_actor(session, request)
         if actor is None:
             return _not_found()
-        doc = await collections.outbox(session, actor, _page_request(request))
+        doc = await collections.outbox(session, actor, _page_request(request), node.config)
     return ActivityResponse(doc)
 
 
@@ -158,24 +161,15 @@ async def outbox_post(request: Request) -> Response:
     try:
         async with node.sessions() as session:
             actor = await _owner(session, request, "write")
+            require_activity_media_type(request.headers.get("content-type"))
             body = await read_limited(
                 request.headers, request.stream(), node.config.max_inbox_bytes
             )
-            activity = await c2s.submit(session, node, actor, _parse_json(body))
+            activity = await c2s.submit(session, node, actor, loads_object(body))
             await session.commit()
     except FederationError as exc:
         return _error(exc.status, exc.reason)
     return ActivityResponse(activity.body, status_code=201, headers={"Location": activity.ap_id})
-
-
-def _parse_json(body: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise c2s.C2SError("the body is not valid JSON") from None
-    if not isinstance(doc, dict):
-        raise c2s.C2SError("the body is not a JSON object")
-    return doc
 
 
 async def inbox_get(request: Request) -> Response:
@@ -183,7 +177,7 @@ async def inbox_get(request: Request) -> Response:
     try:
         async with node.sessions() as session:
             actor = await _owner(session, request, "read")
-            doc = await collections.inbox_page(session, actor, _page_request(request))
+            doc = await collections.inbox_page(session, actor, _page_request(request), node.config)
     except FederationError as exc:
         return _error(exc.status, exc.reason)
     return ActivityResponse(doc, headers=PRIVATE)
@@ -259,13 +253,16 @@ async def activity_get(request: Request) -> Response:
         return _not_found()
     activity, author = found
     headers = {"Vary": "Accept"}
+    viewer = None
     if not activity.public:
         viewer = await _viewer(request, node)
         async with node.sessions() as session:
             if not await may_read_activity(session, activity, author, viewer):
                 return _not_found()
         headers = PRIVATE
-    return ActivityResponse(activity.body, headers=headers)
+    async with node.sessions() as session:
+        (doc,) = await ActivityView(session, node.config, viewer).render_all([activity.body])
+    return ActivityResponse({"@context": canonical_context(), **doc}, headers=headers)
 
 
 def _object_html(obj: ContentObject, author: Actor) -> str:

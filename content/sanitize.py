@@ -55,10 +55,31 @@ def _only_absolute_links(_element: str, attribute: str, value: str) -> str | Non
     return value
 
 
+#: Passes after which the output is taken as it is (two always sufficed under fuzzing).
+MAX_PASSES = 4
+
+
 def sanitize_html(value: str) -> str:
-    """``value`` with only the allowed tags, attributes, classes and URLs left."""
+    """``value`` with only the allowed tags, attributes, classes and URLs left.
+
+    The result is a fixed point: sanitizing it again changes nothing. One
+    pass is not always so: unwrapping a removed element can leave a tree no
+    HTML parser would build (``<p>`` inside ``<p>`` once an ``<object>``
+    between them is gone), which a reader parses differently from what we
+    checked. Cleaning the output again until it stops changing settles it.
+    """
     if not value:
         return ""
+    current = _clean(value)
+    for _ in range(MAX_PASSES):
+        again = _clean(current)
+        if again == current:
+            break
+        current = again
+    return current
+
+
+def _clean(value: str) -> str:
     return nh3.clean(
         value,
         tags=set(ALLOWED_TAGS),

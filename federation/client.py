@@ -34,7 +34,6 @@ reason that is safe to log and show.
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -44,6 +43,7 @@ from typing import Any
 
 import httpx
 
+from federation import strict_json
 from federation.auth import HttpSignatureAuth
 from federation.errors import FetchError, UnsafeURLError
 from federation.guarded_transport import GuardedTransport, is_refused
@@ -190,9 +190,9 @@ class SafeClient:
             before_body=_require_json_success,
         )
         try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            raise FetchError("invalid JSON in response") from None
+            data = strict_json.loads(body)
+        except strict_json.JsonError as exc:
+            raise FetchError(f"invalid JSON in response: {exc.reason}") from None
         if not isinstance(data, dict):
             raise FetchError("JSON response is not an object")
         return str(response.url), data

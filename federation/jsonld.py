@@ -65,6 +65,7 @@ from federation.jsonld_contexts import (
     lenient_loader,
 )
 from federation.jsonld_fastpath import context_prefixes, is_fast_path, is_plain_body
+from federation.jsonld_limits import ContextBudget
 from federation.jsonld_terms import (
     CANONICAL_PREFIXES,
     IRI_KEYS,
@@ -153,16 +154,22 @@ def normalize(doc: dict[str, Any], *, allow_unknown_contexts: bool = False) -> d
 
     An unknown remote context raises JsonLdError, unless
     ``allow_unknown_contexts`` (then it counts as empty: the terms it would
-    have defined keep the names the sender wrote).
+    have defined keep the names the sender wrote). So does a document past
+    the context limits of :mod:`federation.limits` (see
+    :mod:`federation.jsonld_limits`), before pyld sees it.
     """
     if not isinstance(doc, dict):
         raise JsonLdError("JSON-LD document must be an object")
     try:
         context = _with_as2(doc.get("@context", []))
+        budget = ContextBudget()
+        budget.context(context)
         body = {k: v for k, v in doc.items() if k != "@context"}
+        budget.document(body)
         fast, prefixes = _context_verdict(context)
         if fast and is_plain_body(body, prefixes):
             return doc
+        budget.values_of(body)  # pyld's cost grows with them
         source = {"@context": context, **body}
         return _normalize_slow(
             source, lenient_loader if allow_unknown_contexts else document_loader
@@ -187,6 +194,12 @@ def _normalize_slow(doc: dict[str, Any], loader: Callable[..., dict[str, Any]]) 
         )
     except _pyld.JsonLdError as exc:
         raise _our_error(exc) from None
+    except RecursionError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # pyld raises plain Python errors on some malformed contexts (a relative
+        # "@import", a non-string where it expects one): still the sender's fault.
+        raise JsonLdError(f"invalid JSON-LD ({type(exc).__name__})") from None
     if not isinstance(compacted, dict) or "@graph" in compacted:
         raise JsonLdError("JSON-LD document is not a single object")
     tidy: dict[str, Any] = _tidy(compacted, None)

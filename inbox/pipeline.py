@@ -1,4 +1,4 @@
-"""The receive path, in order: size → signature → JSON → JSON-LD → origin → store.
+"""The receive path, in order: media type → size → signature → JSON → JSON-LD → origin → store.
 
 It ends at a durable, idempotent insert: a 202 means the activity is in the
 database. What an activity *does* happens later, in the worker.
@@ -6,7 +6,6 @@ database. What an activity *does* happens later, in the worker.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,9 +13,10 @@ from typing import Any
 from actors.context import NodeContext
 from federation.errors import FederationError, SignatureError
 from federation.jsonld import normalize
-from federation.limits import read_limited
+from federation.limits import read_limited, require_activity_media_type
 from federation.origin import same_origin
 from federation.signatures import verify_request
+from federation.strict_json import loads_object
 from federation.vocab import ACTOR_TYPES, id_of, type_of
 
 # Activities whose embedded object must be the actor's own.
@@ -34,16 +34,6 @@ class Received:
     actor: str
     key_id: str
     stored: bool  # False when the id was already stored (a redelivery)
-
-
-def _parse(body: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadActivityError("the body is not valid JSON") from None
-    if not isinstance(doc, dict):
-        raise BadActivityError("the body is not a JSON object")
-    return doc
 
 
 def _check_origins(activity: dict[str, Any], signer: str) -> tuple[str, str, str]:
@@ -91,11 +81,20 @@ async def receive(
     stream: AsyncIterator[bytes],
     recipient_id: int | None,
 ) -> Received:
+    """Everything a refused request gets is a :class:`FederationError` (4xx), raised
+    before anything is stored; the limits are those of :mod:`federation.limits`."""
+    require_activity_media_type(headers.get("content-type"))
     body = await read_limited(headers, stream, node.config.max_inbox_bytes)
     verified = await verify_request(
-        method, target, headers, body, node.keys.resolve, scheme=node.config.scheme
+        method,
+        target,
+        headers,
+        body,
+        node.keys.resolve,
+        scheme=node.config.scheme,
+        authority=node.config.domain,
     )
-    activity = normalize(_parse(body))
+    activity = normalize(loads_object(body))
     activity_id, kind, actor = _check_origins(activity, verified.owner)
     stored = await node.inbox_writer.store(
         {

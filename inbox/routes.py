@@ -35,7 +35,12 @@ _INSTANCE = "/actor/inbox"
 
 
 def inbox_owner(path: str) -> str | None:
-    """Whose inbox ``path`` is: "" for the shared inbox, a username, or None (not an inbox)."""
+    """Whose inbox ``path`` is: "" for the shared inbox, a username, or None (not an inbox).
+
+    One trailing slash is tolerated, as everywhere on the node (``/inbox/``).
+    """
+    if path.endswith("/") and len(path) > 1:
+        path = path[:-1]
     if path == _SHARED:
         return ""
     if path == _INSTANCE:
@@ -60,7 +65,7 @@ class InboxEndpoints:
             await self._app(scope, receive_message, send)
             return
         if scope["method"] != "POST":
-            if scope["path"] != _SHARED and scope["path"] != _INSTANCE:  # C2S GET of an inbox
+            if owner and owner != INSTANCE_ACTOR_USERNAME:  # C2S GET of a personal inbox
                 await self._app(scope, receive_message, send)
             else:
                 await _answer(send, 405, {"error": "POST activities here"}, allow=b"POST")

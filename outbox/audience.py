@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.constants import is_public
+from federation.origin import same_origin
 from federation.vocab import ids_of
 from storage.models import Actor, Follow, FollowState
 
@@ -38,8 +39,17 @@ def addressed_ids(body: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _inbox_of(actor: Actor) -> str:
-    return actor.shared_inbox_url or actor.inbox_url
+def _inbox_of(actor: Actor) -> str | None:
+    """Where to deliver to ``actor``: its shared inbox, else its own, on its own origin only.
+
+    Actor documents with an inbox elsewhere are refused when fetched
+    (:func:`actors.as2.remote_actor_fields`); rows stored before that rule, or
+    written by any other path, are held to it here, where a URL becomes a delivery.
+    """
+    for url in (actor.shared_inbox_url, actor.inbox_url):
+        if url and same_origin(url, actor.ap_id):
+            return url
+    return None
 
 
 async def follower_actors(session: AsyncSession, followee_id: int) -> list[Actor]:
@@ -81,5 +91,5 @@ def _add(audience: Audience, actor: Actor) -> None:
     if actor.local:
         assert actor.id is not None
         audience.local_recipients.add(actor.id)
-    else:
-        audience.inboxes.add(_inbox_of(actor))
+    elif (inbox := _inbox_of(actor)) is not None:
+        audience.inboxes.add(inbox)

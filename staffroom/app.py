@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -32,17 +31,16 @@ from actors.local import ensure_instance_actor
 from actors.remote import RemoteActors
 from api.cors import ApiCorsMiddleware
 from api.ratelimit import ApiRateLimitMiddleware
-from content.materials import worker as materials_worker
+from api.slashes import TrailingSlashMiddleware
 from federation.auth import HttpSignatureAuth
 from federation.client import ClientConfig, SafeClient
 from federation.errors import FederationError
-from inbox import worker as inbox_worker
 from inbox.routes import InboxEndpoints
-from outbox import delivery
 from staffroom import __version__
 from staffroom.gc_tuning import tune_for_serving
 from staffroom.processes import exit_with_parent
 from staffroom.settings import Settings, load_settings
+from staffroom.workers import background_workers
 from storage.engine import create_engine, create_sessionmaker
 from storage.id_tags import claim_process_tag
 from storage.inbox_writer import InboxWriter
@@ -73,6 +71,7 @@ def node_config(settings: Settings) -> NodeConfig:
             mirror_remote=settings.material_mirror_remote,
             rating_debounce_seconds=settings.material_rating_debounce_seconds,
         ),
+        data_dir=settings.data_dir,
     )
 
 
@@ -82,10 +81,6 @@ def client_config(settings: Settings) -> ClientConfig:
         allow_private_addresses=settings.allow_private_addresses,
         user_agent=f"Staffroom/{__version__} (+{settings.base_url})",
     )
-
-
-def delivery_config(settings: Settings) -> delivery.DeliveryConfig:
-    return delivery.DeliveryConfig(lease=timedelta(seconds=settings.delivery_lease_seconds))
 
 
 async def federation_error(_request: Request, exc: Exception) -> Response:
@@ -134,11 +129,9 @@ def create_app(settings: Settings) -> InboxEndpoints:
             app.state.streams = api.streaming.StreamHub(node)
             tasks = [asyncio.create_task(app.state.streams.run(stop))]
             if settings.workers:
-                tasks.append(asyncio.create_task(inbox_worker.run_forever(node, stop)))
-                tasks.append(
-                    asyncio.create_task(delivery.run_forever(node, stop, delivery_config(settings)))
-                )
-                tasks.append(asyncio.create_task(materials_worker.run_forever(node, stop)))
+                tasks += [
+                    asyncio.create_task(work) for work in background_workers(node, stop, settings)
+                ]
             try:
                 yield
             finally:
@@ -161,11 +154,13 @@ def create_app(settings: Settings) -> InboxEndpoints:
         ],
         lifespan=lifespan,
         middleware=[
+            Middleware(TrailingSlashMiddleware),
             Middleware(ApiCorsMiddleware),
             Middleware(ApiRateLimitMiddleware, limit=settings.api_rate_limit),
         ],
         exception_handlers={FederationError: federation_error, **api.errors.EXCEPTION_HANDLERS},
     )
+    site.router.redirect_slashes = False  # TrailingSlashMiddleware routes "/x/" as "/x"
     return InboxEndpoints(site, lambda: site.state.node)
 
 

@@ -18,10 +18,11 @@ from actors.passwords import generate_password
 from actors.roles import parse_role
 from actors.tokens import issue_token, parse_scopes
 from staffroom import cli_materials
-from staffroom.app import create_app, delivery_config, node_config, node_context
+from staffroom.app import create_app, node_config, node_context
 from staffroom.gc_tuning import tune_for_serving
 from staffroom.processes import serve_many, worker_processes, workers_apart
 from staffroom.settings import Settings, SettingsError, load_settings
+from staffroom.workers import background_workers
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
 from storage.id_tags import claim_process_tag
@@ -110,10 +111,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
     import uvloop
 
-    from content.materials import worker as materials_worker
-    from inbox import worker as inbox_worker
-    from outbox import delivery
-
     async def run() -> None:
         await _ensure_migrated(settings)
         claim_process_tag(settings.data_dir)
@@ -124,11 +121,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> None:
         async with node_context(settings) as node:
             tune_for_serving()
             print(f"worker running for {settings.domain}", flush=True)
-            await asyncio.gather(
-                inbox_worker.run_forever(node, stop),
-                delivery.run_forever(node, stop, delivery_config(settings)),
-                materials_worker.run_forever(node, stop),
-            )
+            await asyncio.gather(*background_workers(node, stop, settings))
 
     uvloop.run(run())
 

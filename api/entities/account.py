@@ -22,6 +22,7 @@ import html
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func
@@ -96,8 +97,22 @@ def account_role_entity(role: str) -> dict[str, Any]:
     return {"id": full["id"], "name": full["name"], "color": full["color"]}
 
 
+@lru_cache(maxsize=2048)
+def remote_note(summary: str | None) -> str:
+    """A remote actor's bio, sanitized as posts are: rows keep what the actor document
+    said (``actors`` sits below the sanitizer), so this is where it becomes safe HTML."""
+    return sanitize_html(summary or "")
+
+
+@lru_cache(maxsize=2048)
+def remote_text(value: str | None) -> str:
+    """A remote actor's plain-text field (its name, a profile field's name): the
+    markup a stranger put there is dropped, entities decoded (the app escapes it)."""
+    return plain_text(value) or ""
+
+
 def _field_entity(field: dict[str, Any], *, local: bool) -> dict[str, Any]:
-    name = str(field.get("name", ""))
+    name = str(field.get("name", "")) if local else remote_text(str(field.get("name", "")))
     value = str(field.get("value", ""))
     # Ours are typed as plain text; remote ones arrive as HTML and are sanitized here.
     rendered = linkify_urls(html.escape(value, quote=False)) if local else sanitize_html(value)
@@ -183,8 +198,10 @@ def _entity(node: NodeContext, actor: Actor, stats: _Stats) -> dict[str, Any]:
         "acct": acct_of(actor),
         "url": actor.url or actor.ap_id,
         "uri": actor.ap_id,
-        "display_name": actor.display_name or "",
-        "note": actor.summary or "",
+        "display_name": (actor.display_name or "")
+        if actor.local
+        else remote_text(actor.display_name),
+        "note": (actor.summary or "") if actor.local else remote_note(actor.summary),
         "avatar": avatar,
         "avatar_static": avatar,
         "header": header,

@@ -33,6 +33,7 @@ from api.errors import ApiError
 from api.streaming.auth import StreamCredentials, authenticate
 from api.streaming.hub import StreamHub
 from api.streaming.streams import StreamError, Subscriber, scopes_for, subscription
+from federation import strict_json
 
 POLICY_VIOLATION = 1008
 ANY_READ = ("read", "read:statuses", "read:notifications")
@@ -83,8 +84,8 @@ async def _read(ws: WebSocket, subscriber: Subscriber, creds: StreamCredentials)
         except (WebSocketDisconnect, RuntimeError):
             return
         try:
-            message = json.loads(raw)
-        except ValueError:
+            message = strict_json.loads(raw)
+        except strict_json.JsonError:
             message = None
         if not isinstance(message, dict):
             await _send_error(ws, StreamError("Invalid JSON payload"))

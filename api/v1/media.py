@@ -1,4 +1,4 @@
-"""Media uploads: ``POST /api/v2/media`` (and ``/api/v1/media``); ``GET``/``PUT /api/v1/media/:id``.
+"""Media uploads: ``POST /api/v2/media`` (and v1); ``GET``, ``PUT``, ``DELETE /api/v1/media/:id``.
 
 An upload is processed while the request waits (images are small work), so
 both upload routes answer ``200`` with a complete ``MediaAttachment`` whose
@@ -7,6 +7,11 @@ Mastodon.py's ``synchronous`` mode does) gets the same at once. Until a post
 attaches it, the uploader may change its ``description`` (alt text) and
 ``focus``; after that the media answers ``404`` here, as in Mastodon, and
 changes only by editing the post.
+
+``DELETE`` removes an upload no post attached, with its files (Mastodon
+4.4's semantics: ``200 {}``; ``422`` once a post uses it; ``404`` for an
+upload that is not the caller's). Uploads nobody attaches are removed by a
+worker after a day (:mod:`content.media_cleanup`).
 
 Refusals: a body over the largest allowed file is ``413`` before it is read;
 an unsupported type, an image that does not decode or is too large, or a
@@ -101,9 +106,25 @@ async def update(request: Request) -> Response:
         return JSONResponse(media_entity(node.config, row))
 
 
+async def destroy(request: Request) -> Response:
+    user = await require_user(request, "write:media")
+    node = node_of(request)
+    async with node.sessions() as session:
+        row = await media.own_upload(session, user.actor, path_id(request), attached=True)
+        if row is None:
+            raise ApiError(404, NOT_FOUND)
+        try:
+            await media.delete_upload(session, node.config, row)
+        except MediaError as exc:
+            raise ApiError(422, str(exc)) from None
+        await session.commit()
+    return JSONResponse({})
+
+
 routes = api_routes(
     ("/api/v2/media", upload, ["POST"]),
     ("/api/v1/media", upload, ["POST"]),
     ("/api/v1/media/{id}", show, ["GET"]),
     ("/api/v1/media/{id}", update, ["PUT"]),
+    ("/api/v1/media/{id}", destroy, ["DELETE"]),
 )

@@ -11,6 +11,12 @@ remote may have rotated its key, so the resolver is asked once more with
 
 The caller still has to check that the returned ``owner`` is the activity's
 ``actor``: a valid signature only says who signed, not for whom.
+
+Replays to another server: a signature covers the ``Host`` header
+(draft-cavage ``host``; RFC 9421 ``@authority`` or ``@target-uri``, both
+derived from it), so a request captured on its way to one server verifies
+just as well at any other. Given our own ``authority``, the verifier refuses
+a request whose Host names anyone else before it fetches a key.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Literal
 from federation.errors import KeyNotFoundError, SignatureError
 from federation.signatures import cavage, rfc9421
 from federation.signatures.digest import verify_content_digest, verify_digest
-from federation.signatures.headers import normalize_headers
+from federation.signatures.headers import normalize_authority, normalize_headers
 from federation.signatures.keys import PublicKey, PublicKeyInfo, load_public_key
 
 KeyResolver = Callable[[str, bool], Awaitable[PublicKeyInfo]]
@@ -54,6 +60,7 @@ async def verify_request(
     scheme: str = "https",
     now: float | None = None,
     max_skew: int = 3600,
+    authority: str | None = None,
 ) -> VerifiedRequest:
     """Verify the HTTP signature of a received request, or raise :class:`SignatureError`.
 
@@ -63,9 +70,13 @@ async def verify_request(
     ``scheme`` is how the request reached us (``http`` on a plain-http node),
     used for RFC 9421 ``@target-uri``. Dates and ``created`` more than
     ``max_skew`` seconds away from ``now`` are refused in either direction.
+    ``authority`` is our own ``host[:port]``: a request whose Host header (which
+    every accepted signature covers) names another is refused.
     """
     current = time.time() if now is None else now
     normalized = normalize_headers(headers)
+    if authority is not None:
+        check_authority(normalized.get("host"), authority, scheme)
     if "signature-input" in normalized:
         return await _verify_rfc9421(
             method, target, normalized, body, resolve_key, scheme, current, max_skew
@@ -80,6 +91,22 @@ async def verify_request(
     return await _verify_cavage(
         method, target, normalized, body, value, resolve_key, current, max_skew
     )
+
+
+def check_authority(host: str | None, authority: str, scheme: str) -> None:
+    """Refuse a request addressed (and so signed) for another server than ``authority``.
+
+    Compared as RFC 9110 normalizes authorities: case-insensitive, the
+    scheme's default port dropped; any other port is part of the host
+    (``127.0.0.1:8001`` and ``127.0.0.1:8002`` are two servers).
+    """
+    if not host:
+        raise SignatureError("no Host header")
+    if normalize_authority(host, scheme) != normalize_authority(authority, scheme):
+        raise SignatureError(
+            f"the request is for {host.strip()[:100]!r}, not this server ({authority}): "
+            "a signature for another host is not accepted here"
+        )
 
 
 def _check_window(moment: float, now: float, max_skew: int, what: str) -> None:

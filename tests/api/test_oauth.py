@@ -534,10 +534,11 @@ def test_unknown_api_paths_answer_json(node: Node) -> None:
     wrong_method = httpx.delete(f"{node.base_url}/api/v1/apps")
     assert wrong_method.status_code == 405
     assert wrong_method.json() == {"error": "Method not allowed"}
-    # A trailing slash on a known path leads to it (Starlette's redirect).
+    # A trailing slash on a known path is that path (no redirect, as in Mastodon).
     slashed = httpx.get(f"{node.base_url}/api/v1/apps/verify_credentials/")
-    assert slashed.status_code == 307
-    assert slashed.headers["location"].endswith("/api/v1/apps/verify_credentials")
+    bare = httpx.get(f"{node.base_url}/api/v1/apps/verify_credentials")
+    assert slashed.status_code == bare.status_code == 401
+    assert slashed.json() == bare.json()
     # Pages for people keep plain answers.
     assert httpx.get(f"{node.base_url}/nothing-here").text == "Not Found"
 

@@ -18,8 +18,9 @@ from inbox.routes import inbox_owner
         ("/users//inbox", None),
         ("/users/bob/extra/inbox", None),
         ("/users/bob/outbox", None),
-        ("/users/bob/inbox/", None),
-        ("/inbox/", None),
+        ("/users/bob/inbox/", "bob"),  # one trailing slash is tolerated everywhere
+        ("/inbox/", ""),
+        ("/users/bob/inbox//", None),
         ("/api/v1/inbox", None),
         ("/", None),
     ],

@@ -33,6 +33,8 @@ class RemoteActor:
     public_pem: str
     # Set to serve a different owner in the key, for impersonation tests.
     owner_override: str | None = None
+    # Fields merged over the document (a hostile bio, an inbox on another host...).
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -58,6 +60,7 @@ class RemoteActor:
                 "owner": self.owner_override or self.id,
                 "publicKeyPem": self.public_pem,
             },
+            **self.overrides,
         }
 
     def rotate_key(self) -> None:
