@@ -20,6 +20,7 @@ from storage.models.materials import (
     MaterialSubject,
 )
 from storage.models.media import MediaAttachment
+from storage.models.node_settings import NodeSetting
 from storage.models.notifications import Notification
 from storage.models.oauth import OAuthApp, OAuthCode
 from storage.models.objects import ContentObject, Visibility
@@ -70,6 +71,7 @@ __all__ = [
     "MaterialSubject",
     "MediaAttachment",
     "Mute",
+    "NodeSetting",
     "Notification",
     "OAuthApp",
     "OAuthCode",
