@@ -23,6 +23,7 @@ goes on to theirs; an ``Accept`` of a Follow to the follow handlers).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -99,6 +100,12 @@ async def update(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     if organizer.id != editor.id and organizer.type != "Group":
         raise Refused("only the organizer may update an event")
     fields = _fields(doc)
+    incoming = fields.get("updated_at")
+    if isinstance(incoming, datetime) and obj.updated_at is not None and incoming < obj.updated_at:
+        return  # older than what we hold
+    # ``updated`` has whole seconds: a count Update and an edit in the same second
+    # must both apply, so only a strictly older one is stale here.
+    obj.updated_at = None
     before = edit_snapshot(obj)
     if await update_object(session, obj, fields):
         await sync_remote(session, obj)

@@ -251,6 +251,69 @@ def test_bob_leaves_and_the_count_drops_everywhere(world: World) -> None:
     assert len(states) == 1
 
 
+def test_an_edit_reaches_b_and_fred_and_the_participants_are_told(world: World) -> None:
+    event = world.seen["event"]
+    with world.http(world.a, "alice") as http:
+        response = http.patch(
+            f"{API}/{event['id']}", data={"title": "Exit tickets in grade 6", "start_time": ""}
+        )
+        assert response.status_code == 422  # an empty start is no time
+        response = http.patch(f"{API}/{event['id']}", data={"title": "Exit tickets in grade 6"})
+    assert response.status_code == 200, response.text
+    assert response.json()["title"] == "Exit tickets in grade 6"
+    uri = event["uri"]
+    wait_until(
+        lambda: _event_on(world, world.b, "dora", uri)["title"] == "Exit tickets in grade 6",
+        timeout=30,
+    )
+    world.fred.wait_for(
+        type="Update",
+        predicate=lambda u: u["activity"]["object"].get("name") == "Exit tickets in grade 6",
+        timeout=30,
+    )
+
+
+def test_a_cancellation_is_an_update_with_ical_status_cancelled(world: World) -> None:
+    with world.http(world.a, "alice") as http:
+        other = http.post(API, data={**SEMINAR, "title": "Cancelled later", "capacity": ""})
+        assert other.status_code == 200, other.text
+        created = other.json()
+        uri = created["uri"]
+        wait_until(lambda: _event_on(world, world.b, "bob", uri), timeout=30)
+        with world.http(world.b, "bob") as bob_http:
+            remote_id = _event_on(world, world.b, "bob", uri)["id"]
+            assert bob_http.post(f"{API}/{remote_id}/join").status_code == 200
+        wait_until(
+            lambda: _event_on(world, world.b, "bob", uri)["participation"] == "pending", timeout=30
+        )
+        cancelled = http.post(f"{API}/{created['id']}/cancel")
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        assert http.post(f"{API}/{created['id']}/cancel").status_code == 422
+    doc = httpx.get(uri, headers={"Accept": AS}, timeout=10).json()
+    assert doc["ical:status"] == "CANCELLED"
+    wait_until(lambda: _event_on(world, world.b, "bob", uri)["status"] == "cancelled", timeout=30)
+    bob = world.seen["bob_client"]
+    wait_until(
+        lambda: any(
+            n["type"] == "update" and n["status"]["uri"] == uri for n in bob.notifications()
+        ),
+        timeout=30,
+    )
+    with world.http(world.b, "dora") as http:
+        refused = http.post(f"{API}/{remote_id}/join")
+    assert refused.status_code == 422 and "cancelled" in refused.json()["error"]
+    world.seen["cancelled"] = created
+
+
+def test_a_deleted_event_goes_from_every_node(world: World) -> None:
+    created = world.seen["cancelled"]
+    with world.http(world.a, "alice") as http:
+        assert http.delete(f"{API}/{created['id']}").status_code == 200
+        assert http.get(f"{API}/{created['id']}").status_code == 404
+    wait_until(lambda: _event_on(world, world.b, "bob", created["uri"]) is None, timeout=30)
+    assert httpx.get(created["uri"], headers={"Accept": AS}, timeout=10).status_code == 410
+
+
 def test_calendars_parse_with_the_start_in_utc(world: World) -> None:
     event = world.seen["event"]
     with world.http(world.a) as http:
