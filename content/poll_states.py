@@ -51,6 +51,20 @@ async def track(session: AsyncSession, obj: ContentObject) -> None:
         await _state(session, obj)
 
 
+async def refresh_end(session: AsyncSession, obj: ContentObject) -> None:
+    """A watched remote poll was updated: its end is what its server now says."""
+    if obj.type != "Question" or obj.id is None:
+        return
+    state = await session.get(PollState, obj.id)
+    if state is None or state.ended_at is not None:
+        return
+    ends = parse_time(obj.extra.get("closed")) or parse_time(obj.extra.get("endTime"))
+    if ends != state.ends_at:
+        state.ends_at = ends
+        session.add(state)
+        await session.flush()
+
+
 async def mark_totals_due(session: AsyncSession, obj: ContentObject, window: timedelta) -> None:
     """New totals of our poll are owed to other nodes (debounced)."""
     if not obj.local:

@@ -106,8 +106,10 @@ def test_each_participant_is_reminded_exactly_once(node: Node) -> None:
     time.sleep(3)  # three more rounds of both workers: nothing more may go out
     assert _count(node, reminders) == len(PARTICIPANTS)
     for actor_id in ids:
-        sent = select(func.count()).select_from(StreamEvent).where(
-            StreamEvent.recipient_id == actor_id, StreamEvent.event == "notification"
+        sent = (
+            select(func.count())
+            .select_from(StreamEvent)
+            .where(StreamEvent.recipient_id == actor_id, StreamEvent.event == "notification")
         )
         assert _count(node, sent) == 1
     client = Mastodon(access_token=tokens["teacher0"], api_base_url=node.base_url)
