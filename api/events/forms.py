@@ -43,7 +43,8 @@ def _place(params: Params) -> Place | None:
 def _visibility(params: Params) -> Visibility:
     raw = params.get("visibility") or Visibility.PUBLIC.value
     try:
-        return Visibility(raw)
+        # Mastodon's names, as for statuses: "private" is followers-only.
+        return Visibility({"private": "followers"}.get(raw, raw))
     except ValueError:
         raise ApiError(422, f"Validation failed: unknown visibility {raw[:20]!r}") from None
 
