@@ -142,8 +142,9 @@ def object_fields(
     """The ``objects`` columns of our event (name, content, links, ``extra``)."""
     attachments: list[dict[str, Any]] = []
     if row.online_url:
+        # As Mobilizon sends an online address; Mastodon makes no media of a Link.
         attachments.append(
-            {"type": "Link", "href": row.online_url, "url": row.online_url, "name": "Website"}
+            {"type": "Link", "href": row.online_url, "mediaType": "text/html", "name": "Website"}
         )
     return {
         "name": row.title,

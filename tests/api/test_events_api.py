@@ -178,3 +178,19 @@ def test_the_c2s_outbox_takes_a_bare_event_and_join_and_leave(
     with _http(node, tokens["olga"]) as http:
         refused = http.post("/users/olga/outbox", json=bad, headers=headers)
     assert refused.status_code == 400 and "after the start" in refused.text
+
+
+def test_the_cli_lists_the_events_and_writes_the_calendar(node: Node, tmp_path: Any) -> None:
+    listed = node.staffroom("events", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "Olympiad training" in listed.stdout and "(Europe/Samara)" in listed.stdout
+    assert "Staff only" not in listed.stdout  # the node's open events only
+    out = tmp_path / "node.ics"
+    written = node.staffroom("events", "calendar", "--out", str(out))
+    assert written.returncode == 0, written.stderr
+    summaries = [
+        str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")
+    ]
+    assert "Olympiad training" in summaries and "Staff only" not in summaries
+    reminded = node.staffroom("events", "remind")
+    assert reminded.returncode == 0 and reminded.stdout.startswith("sent ")

@@ -132,3 +132,89 @@ def test_times_zones_and_reminder_offsets() -> None:
     assert due_offset(at, at - timedelta(hours=20), offsets) == 86400
     assert due_offset(at, at - timedelta(minutes=30), offsets) == 3600
     assert due_offset(at, at + timedelta(minutes=1), offsets) is None
+
+
+def _config() -> Any:
+    from actors.config import NodeConfig
+
+    return NodeConfig(
+        domain="school.example",
+        scheme="https",
+        node_name="n",
+        node_description="d",
+        open_registrations=False,
+        allow_http=False,
+        allow_private_addresses=False,
+        max_inbox_bytes=1 << 20,
+        software_version="t",
+    )
+
+
+def test_the_event_federation_md_shows_is_what_we_send() -> None:
+    start = datetime(2031, 3, 20, 7, 0, tzinfo=UTC)
+    row = EventRow(
+        object_id=117742550202515488,
+        organizer_id=1,
+        domain="school.example",
+        visibility="public",
+        kind="seminar",
+        title="Formative assessment in grade 6 maths",
+        start_at=start,
+        end_at=start + timedelta(minutes=90),
+        timezone="Europe/Moscow",
+        online_url="https://meet.example.org/formative",
+        place_name="School 57",
+        street="Bolshoy Znamensky 7",
+        locality="Moscow",
+        country="Russia",
+        latitude=55.7485,
+        longitude=37.6044,
+        capacity=30,
+        join_mode="restricted",
+    )
+    ap_id = "https://school.example/users/alice/statuses/117742550202515488"
+    obj = ContentObject(
+        id=row.object_id,
+        type="Event",
+        ap_id=ap_id,
+        url=ap_id,
+        author_id=1,
+        to=["https://www.w3.org/ns/activitystreams#Public"],
+        cc=["https://school.example/users/alice/followers"],
+        published=datetime(2031, 1, 10, 9, 0, tzinfo=UTC),
+    )
+    description = "<p>We try <strong>exit tickets</strong>.</p>"
+    for name, value in object_fields(row, ["mathematics"], ["6"], 12, description, obj).items():
+        setattr(obj, name, value)
+    author = Actor(
+        id=1,
+        ap_id="https://school.example/users/alice",
+        username="alice",
+        domain="school.example",
+        inbox_url="https://school.example/users/alice/inbox",
+    )
+    assert object_to_as2(obj, author, _config()) == _fixture("staffroom/event.json")
+
+
+def test_the_join_answer_federation_md_shows_is_what_we_send() -> None:
+    from content.events.participation import _answer_body, _join_body
+    from storage.models import EventParticipant
+
+    accept = _fixture("staffroom/event-accept.json")
+    join = _fixture("staffroom/event-join.json")
+    organizer = Actor(ap_id=accept["actor"], username="alice", domain="school.example")
+    bob = Actor(ap_id=join["actor"], username="bob", domain="lyceum.example")
+
+    class _Node:
+        config = _config()
+
+    entry = EventParticipant(event_id=1, actor_id=2, join_ap_id=join["id"])
+    body = _answer_body(_Node(), organizer, "Accept", join["object"], entry, bob)  # type: ignore[arg-type]
+    assert body["object"] == accept["object"] and body["to"] == accept["to"]
+    assert body["type"] == "Accept" and body["actor"] == accept["actor"]
+    event = ContentObject(ap_id=join["object"], author_id=1)
+    for kind in ("Join", "Leave"):
+        ours = _join_body(_Node(), bob, kind, event, organizer)  # type: ignore[arg-type]
+        shown = _fixture(f"staffroom/event-{kind.lower()}.json")
+        for key in ("type", "actor", "to", "object"):
+            assert ours[key] == shown[key], (kind, key)
