@@ -254,3 +254,36 @@ async def clear(session: AsyncSession, recipient: Actor) -> None:
         .values(dismissed=True)
         .execution_options(synchronize_session=False)
     )
+
+
+async def notify_subscribers(session: AsyncSession, obj: ContentObject) -> int:
+    """A new post: a ``status`` notification to each local follower who asked for one
+    (Mastodon's ``notify`` on a follow). Replies to others are not news of this kind;
+    :func:`notify` keeps out whoever may not read the post."""
+    if obj.deleted_at is not None or obj.id is None:
+        return 0
+    author = await session.get(Actor, obj.author_id)
+    if author is None:
+        return 0
+    if obj.in_reply_to:
+        parent = (
+            await session.exec(
+                select(ContentObject.author_id).where(ContentObject.ap_id == obj.in_reply_to)
+            )
+        ).first()
+        if parent != author.id:
+            return 0
+    rows = await session.exec(
+        select(Actor)
+        .join(Follow, col(Follow.follower_id) == Actor.id)
+        .where(
+            Follow.followee_id == author.id,
+            Follow.state == FollowState.ACCEPTED,
+            col(Follow.notify),
+            col(Actor.local),
+        )
+    )
+    sent = 0
+    for follower in rows.all():
+        sent += await notify(session, follower, STATUS, author, obj) is not None
+    return sent

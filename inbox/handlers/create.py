@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import InvalidObjectError, attributed_to, object_from_as2
-from content.notifications import notify_mentions
+from content.notifications import notify_mentions, notify_subscribers
 from content.objects import (
     REPLY_FETCH_DEPTH,
     fetch_object,
@@ -77,6 +77,7 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     # id, and a racing insert elsewhere is a unique violation the retry resolves.
     obj = await insert_object(session, node, fields, author)
     await notify_mentions(session, obj, node.config.is_local)
+    await notify_subscribers(session, obj)
 
 
 async def by_reference(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
@@ -92,3 +93,4 @@ async def local(session: AsyncSession, node: NodeContext, item: InboxItem) -> No
     obj = await object_by_ap_id(session, object_id(item) or "")
     if obj is not None:
         await notify_mentions(session, obj, node.config.is_local)
+        await notify_subscribers(session, obj)

@@ -35,7 +35,14 @@ from content.events.model import load_view
 from content.events.publishing import forget
 from content.events.remote import sync_remote
 from content.events.rules import EventError
-from content.notifications import UPDATE, edit_snapshot, notify, notify_edit, notify_mentions
+from content.notifications import (
+    UPDATE,
+    edit_snapshot,
+    notify,
+    notify_edit,
+    notify_mentions,
+    notify_subscribers,
+)
 from content.objects import insert_object, object_by_ap_id, update_object
 from federation.errors import FederationError
 from federation.origin import same_origin
@@ -85,6 +92,7 @@ async def create(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     obj = await insert_object(session, node, fields, organizer)
     await sync_remote(session, obj)
     await notify_mentions(session, obj, node.config.is_local)
+    await notify_subscribers(session, obj)
 
 
 async def update(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:

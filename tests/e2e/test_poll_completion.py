@@ -3,7 +3,8 @@ the end announced with Mastodon's ``poll`` notification, and votes after the end
 
 Node A (PostgreSQL when configured) with alice and carol, node B (SQLite)
 with bob and dora, fred on the Fedify peer. alice's poll gets votes from
-carol (A), bob (B) and fred; A recounts and, after the debounce, sends one
+carol (A), bob (B) and fred (dora and carol follow alice with ``notify`` first and
+get Mastodon's ``status`` notification for her new post, bob without it does not); A recounts and, after the debounce, sends one
 ``Update(Question)`` to its audience and the remote voters, so the totals
 agree on all three. Mastodon's shortest poll lasts five minutes: the test
 moves the poll's end into the past in A's database (time passing, nothing
@@ -71,6 +72,36 @@ def _remote_copy(client: Mastodon, uri: str) -> Any:
 
 def _totals(poll: Any) -> list[int]:
     return [option["votes_count"] for option in poll["options"]]
+
+
+def test_subscribers_get_a_status_notification(world: dict[str, Any]) -> None:
+    clients = world["clients"]
+    for name in ("dora", "carol"):
+        found = clients[name].search_v2(f"alice@{world['a'].domain}", resolve=True)["accounts"]
+        relation = clients[name].account_follow(found[0]["id"], notify=True)
+        wait_until(
+            lambda name=name, found=found: clients[name].account_relationships(found[0]["id"])[0][
+                "following"
+            ],
+            timeout=30,
+        )
+        assert clients[name].account_relationships(found[0]["id"])[0]["notifying"] is True
+        assert relation["notifying"] is True
+    bob = clients["bob"]
+    found = bob.search_v2(f"alice@{world['a'].domain}", resolve=True)["accounts"]
+    bob.account_follow(found[0]["id"])  # no notify: no status notifications
+    wait_until(lambda: bob.account_relationships(found[0]["id"])[0]["following"], timeout=30)
+    post = clients["alice"].status_post("New worksheets are up")
+    for name in ("dora", "carol"):
+        wait_until(
+            lambda name=name: any(
+                n["type"] == "status" and n["status"]["uri"] == post["uri"]
+                for n in clients[name].notifications()
+            ),
+            timeout=30,
+        )
+    # bob's copy arrived with dora's (one delivery to B's shared inbox)
+    assert not any(n["type"] == "status" for n in bob.notifications())
 
 
 def test_votes_from_b_and_fedify_agree_everywhere(world: dict[str, Any]) -> None:
