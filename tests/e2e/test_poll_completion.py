@@ -3,8 +3,9 @@ the end announced with Mastodon's ``poll`` notification, and votes after the end
 
 Node A (PostgreSQL when configured) with alice and carol, node B (SQLite)
 with bob and dora, fred on the Fedify peer. alice's poll gets votes from
-carol (A), bob (B) and fred (dora and carol follow alice with ``notify`` first and
-get Mastodon's ``status`` notification for her new post, bob without it does not); A recounts and, after the debounce, sends one
+carol (A), bob (B) and fred (dora and carol follow alice with ``notify``
+first and get Mastodon's ``status`` notification for her new post, bob
+without it does not); A recounts and, after the debounce, sends one
 ``Update(Question)`` to its audience and the remote voters, so the totals
 agree on all three. Mastodon's shortest poll lasts five minutes: the test
 moves the poll's end into the past in A's database (time passing, nothing
