@@ -36,6 +36,7 @@ from inbox.handlers import (
     announce,
     block,
     collection,
+    community,
     create,
     flag,
     follow,
@@ -107,12 +108,15 @@ UNDO: dict[str, Handler] = {
 HANDLERS: dict[str, Handler] = {
     "Accept": collection.accept,  # of our Follow of a collection; else accept.handle
     "Add": collection.add,  # to a remote collection we hold; else add.handle
-    "Announce": announce.handle,
+    "Announce": community.announce(announce.handle),  # by a remote Group; else announce.handle
     "Block": block.handle,
-    "Create": by_object_type(CREATE, untyped=create.by_reference),
-    "Delete": material.delete,  # delete.handle, then the rows of a material or review
+    # Then, a post to one of our communities is checked and announced (FEP-1b12).
+    "Create": community.create(by_object_type(CREATE, untyped=create.by_reference)),
+    # delete.handle, then the rows of a material or review, then the communities' Announce.
+    "Delete": community.delete(material.delete),
     "Flag": flag.handle,
-    "Follow": collection.follow,  # of one of our collections; else follow.handle
+    # A join of one of our communities; else of one of our collections; else follow.handle.
+    "Follow": community.follow(collection.follow),
     "Like": like.handle,
     "Reject": reject.handle,
     "Remove": collection.remove,  # from a remote collection we hold; else remove.handle
@@ -123,8 +127,8 @@ HANDLERS: dict[str, Handler] = {
 
 LOCAL_HANDLERS: dict[str, Handler] = {
     "Announce": announce.local,
-    "Create": create.local,
-    "Follow": follow.local,
+    "Create": community.create(create.local),
+    "Follow": community.follow_local(follow.local),
     "Like": like.local,
     "Update": update.local,
 }

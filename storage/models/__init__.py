@@ -2,6 +2,17 @@
 
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
+from storage.models.communities import (
+    Community,
+    CommunityBan,
+    CommunityInvitation,
+    CommunityMember,
+    CommunityPost,
+    CommunityRole,
+    CommunityVisibility,
+    JoinPolicy,
+    PostingPolicy,
+)
 from storage.models.conversations import ConversationMark
 from storage.models.graph import Block, Follow, FollowState
 from storage.models.inbox import InboxItem, InboxState
@@ -45,6 +56,13 @@ __all__ = [
     "Announce",
     "Block",
     "Bookmark",
+    "Community",
+    "CommunityBan",
+    "CommunityInvitation",
+    "CommunityMember",
+    "CommunityPost",
+    "CommunityRole",
+    "CommunityVisibility",
     "ContentObject",
     "ConversationMark",
     "Delivery",
@@ -56,6 +74,7 @@ __all__ = [
     "IdempotencyKey",
     "InboxItem",
     "InboxState",
+    "JoinPolicy",
     "Like",
     "ListMember",
     "MailboxEntry",
@@ -76,6 +95,7 @@ __all__ = [
     "OAuthApp",
     "OAuthCode",
     "PollVote",
+    "PostingPolicy",
     "Report",
     "Role",
     "StatusEdit",
