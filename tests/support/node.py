@@ -245,8 +245,10 @@ class Node:
                 raise RuntimeError(f"node exited early:\n{self.log()}")
             return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
 
+        # Generous: a loaded 2-core machine (a parallel suite, CI beside other
+        # work) takes well over the usual few seconds to start two processes.
         try:
-            wait_until(healthy, timeout=30)
+            wait_until(healthy, timeout=90)
         except AssertionError:
             raise RuntimeError(f"node did not start:\n{self.log()}") from None
         return self
