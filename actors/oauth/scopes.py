@@ -18,6 +18,7 @@ READ = (
     "read:accounts",
     "read:blocks",
     "read:bookmarks",
+    "read:communities",  # Staffroom's communities: directory, members, join requests
     "read:favourites",
     "read:filters",
     "read:follows",
@@ -32,6 +33,7 @@ WRITE = (
     "write:accounts",
     "write:blocks",
     "write:bookmarks",
+    "write:communities",  # create and moderate communities
     "write:conversations",
     "write:favourites",
     "write:filters",

@@ -30,9 +30,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import object_to_as2
-from content.communities.manage import CommunityError, community_of, is_moderator
+from content.communities.manage import CommunityError, is_moderator
 from content.communities.membership import is_banned, is_member
-from content.objects import object_by_ap_id, recount_interactions, tombstone
+from content.objects import object_by_ap_id, recount_interactions
 from federation.constants import PUBLIC
 from federation.jsonld import canonical_context
 from outbox.publish import publish
@@ -246,20 +246,6 @@ async def receive_post(
     return len(pairs)
 
 
-async def moderate_delete(
-    session: AsyncSession, node: NodeContext, community: Actor, moderator: Actor, obj: ContentObject
-) -> None:
-    """A moderator removes a post of the community: tombstoned here, ``Announce{Delete}``
-    to every member's node (which drop it because the community announced it)."""
-    if not await is_moderator(session, community, moderator):
-        raise CommunityError("only the community's moderators may do that")
-    settings = await community_of(session, community)
-    if settings is None or await post_in(session, community, obj) is None:
-        raise CommunityError("the post is not in this community")
-    await tombstone(session, obj)
-    await announce_delete(session, node, community, settings, obj, community.ap_id)
-
-
 async def announce_delete(
     session: AsyncSession,
     node: NodeContext,
@@ -293,16 +279,3 @@ async def communities_holding(
         .where(CommunityPost.object_id == obj.id)
     )
     return list(rows.all())
-
-
-async def set_locked(
-    session: AsyncSession, community: Actor, moderator: Actor, obj: ContentObject, locked: bool
-) -> None:
-    if not await is_moderator(session, community, moderator):
-        raise CommunityError("only the community's moderators may do that")
-    row = await post_in(session, community, obj)
-    if row is None:
-        raise CommunityError("the post is not in this community")
-    row.locked = locked
-    session.add(row)
-    await session.flush()

@@ -22,7 +22,7 @@ import pytest
 from mastodon import Mastodon
 from sqlmodel import col, select
 
-from content.communities import manage, membership, posting
+from content.communities import manage, membership, moderation, posting
 from content.communities.manage import CommunityDraft
 from content.objects import object_by_ap_id
 from storage.models import (
@@ -282,7 +282,7 @@ def test_a_moderators_removal_reaches_every_node_as_a_delete(world: World) -> No
         alice = (await _actor(session, f"{world.a.base_url}/users/alice")).one()
         obj = await object_by_ap_id(session, world.seen["reply"])
         assert obj is not None
-        await posting.moderate_delete(session, node, found[0], alice, obj)
+        await moderation.moderate_delete(session, node, found[0], alice, obj)
 
     _on_a(world, remove)
     world.fred.wait_for(
