@@ -109,10 +109,19 @@ async def receive(
     community: Actor,
     body: dict[str, Any],
     activity_id: str,
+    *,
+    vouched: dict[str, Any] | None = None,
 ) -> bool:
-    """An Announce by a remote ``community``; False when it is not one this module handles."""
+    """An Announce by a remote ``community``.
+
+    ``vouched`` is the ``Create`` the community embedded when it lives on
+    another origin (the inbox cut it back to its id in ``object``): used
+    only for a post no node can fetch, under the rule of the module's doc.
+    """
     obj_field = body.get("object")
     inner = obj_field if isinstance(obj_field, dict) else None
+    if inner is None and vouched is not None and id_of(vouched) == id_of(obj_field):
+        inner = vouched
     kind, target = announced(inner, id_of(obj_field))
     if target is None:
         return True

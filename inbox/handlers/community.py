@@ -36,6 +36,7 @@ from content.communities.posting import announce_delete, communities_holding, re
 from content.notifications import notify_follow
 from content.objects import object_by_ap_id
 from inbox.handlers.common import Refused, is_local_item, local_actor, object_id, sender
+from inbox.pipeline import VOUCHED_KEY
 from storage.models import Actor, ActorType, FollowState, InboxItem
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,15 @@ def announce(before: Handler) -> Handler:
             await before(session, node, item)
             return
         try:
-            await remote.receive(session, node, booster, item.body, item.activity_id)
+            vouched = item.body.get(VOUCHED_KEY)
+            await remote.receive(
+                session,
+                node,
+                booster,
+                item.body,
+                item.activity_id,
+                vouched=vouched if isinstance(vouched, dict) else None,
+            )
         except remote.AnnounceRefused as exc:
             raise Refused(str(exc)) from exc
 
