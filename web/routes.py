@@ -1,0 +1,20 @@
+"""Every route of the pages, in one list the app puts first (before the API's).
+
+Ours come first because some URLs are shared with ActivityPub documents
+(``/users/NAME``, ``/users/NAME/statuses/ID``): the page answers a browser
+and hands an ActivityPub client to the document's route.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from web import assets, library, oauth, public, signin
+
+routes: list[BaseRoute] = [
+    *assets.routes,
+    *signin.routes,
+    *oauth.routes,
+    *public.routes,
+    *library.routes,
+]
