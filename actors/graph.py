@@ -304,3 +304,14 @@ async def remove_actor_edges(session: AsyncSession, actor: Actor) -> None:
     await session.exec(
         delete(Block).where(or_(col(Block.actor_id) == actor.id, col(Block.target_id) == actor.id))
     )
+
+
+async def pending_requests(session: AsyncSession, followee: Actor) -> list[tuple[Follow, Actor]]:
+    """Follow requests waiting for ``followee``'s answer, oldest first, with the asker."""
+    rows = await session.exec(
+        select(Follow, Actor)
+        .join(Actor, col(Actor.id) == Follow.follower_id)
+        .where(Follow.followee_id == followee.id, Follow.state == FollowState.PENDING)
+        .order_by(col(Follow.id))
+    )
+    return [(follow, actor) for follow, actor in rows.all()]

@@ -240,3 +240,22 @@ async def clear(session: AsyncSession, recipient: Actor) -> None:
         .values(dismissed=True)
         .execution_options(synchronize_session=False)
     )
+
+
+async def recent(
+    session: AsyncSession, recipient: Actor, *, max_id: int | None = None, limit: int = 30
+) -> list[tuple[Notification, Actor, ContentObject | None]]:
+    """The recipient's notifications newest first, with who caused them and the post (pages)."""
+    query = select(Notification).where(
+        Notification.recipient_id == recipient.id, col(Notification.dismissed).is_(False)
+    )
+    if max_id is not None:
+        query = query.where(col(Notification.id) < max_id)
+    rows = (await session.exec(query.order_by(col(Notification.id).desc()).limit(limit))).all()
+    found = []
+    for row in rows:
+        sender = await session.get(Actor, row.from_actor_id)
+        obj = None if row.object_id is None else await session.get(ContentObject, row.object_id)
+        if sender is not None:
+            found.append((row, sender, obj))
+    return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from web import assets, library, oauth, public, signin
+from web import assets, interact, library, oauth, public, settings_pages, signin, teacher
 
 routes: list[BaseRoute] = [
     *assets.routes,
@@ -17,4 +17,7 @@ routes: list[BaseRoute] = [
     *oauth.routes,
     *public.routes,
     *library.routes,
+    *teacher.routes,
+    *interact.routes,
+    *settings_pages.routes,
 ]
