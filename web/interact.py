@@ -49,7 +49,8 @@ async def interact(request: Request, visitor: Visitor) -> Response:
     schemes = {"https", "http"} if visitor.node.config.allow_http else {"https"}
     if target is None or urlsplit(target).scheme not in schemes:
         message = _("Your server could not be found, or it does not offer this.")
-        raise PageError(422, f"{message} {_('Search there for:')} {uri}")
+        search_there = _("Search there for:")
+        raise PageError(422, f"{message} {search_there} {uri}")
     return redirect(target)
 
 

@@ -281,6 +281,133 @@ def test_interact_from_your_server(world: World) -> None:
     visitor.context.close()
 
 
+def _token(html: str) -> str:
+    found = re.search(r'name="authenticity_token" value="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def _client(node: Node) -> httpx.Client:
+    return httpx.Client(base_url=node.base_url, timeout=30, headers={"Accept-Language": "en"})
+
+
+def _signed_in_client(node: Node, who: str) -> httpx.Client:
+    client = _client(node)
+    token = _token(client.get("/login").text)
+    r = client.post(
+        "/login", data={"authenticity_token": token, "username": who, "password": PASSWORD}
+    )
+    assert r.status_code == 303, r.text
+    return client
+
+
+def _count_posts(node: Node) -> int:
+    from sqlmodel import func, select
+
+    from storage.models import ContentObject
+
+    async def count(session: Any) -> int:
+        return int((await session.exec(select(func.count()).select_from(ContentObject))).one())
+
+    return node.with_session(count)
+
+
+def test_forms_refuse_missing_stale_and_cross_site_tokens(world: World) -> None:
+    client = _signed_in_client(world.a, "carol")
+    token = _token(client.get("/compose").text)
+    before = _count_posts(world.a)
+    post = {"status": "should never be stored", "visibility": "public"}
+    missing = client.post("/compose", data=post)
+    assert missing.status_code == 403 and "expired" in missing.text
+    with _client(world.a) as other:
+        stale = _token(other.get("/login").text)  # a token for another browser's cookie
+    assert client.post("/compose", data={**post, "authenticity_token": stale}).status_code == 403
+    cross = client.post(
+        "/compose",
+        data={**post, "authenticity_token": token},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert cross.status_code == 403 and "did not come from this site" in cross.text
+    assert _count_posts(world.a) == before
+    # The same form with its token goes through.
+    ok = client.post("/compose", data={**post, "authenticity_token": token})
+    assert ok.status_code == 303
+    assert _count_posts(world.a) == before + 1
+    client.close()
+
+
+def test_oversized_uploads_are_refused_and_nothing_is_kept(world: World) -> None:
+    client = _signed_in_client(world.a, "carol")
+    before = _count_posts(world.a)
+    # Over the whole form's limit (an image's limit): refused before the body is read.
+    token = _token(client.get("/compose").text)
+    huge = b"\x89PNG\r\n\x1a\n" + b"0" * (17 * 1024 * 1024)
+    r = client.post(
+        "/compose",
+        data={"authenticity_token": token, "status": "big picture"},
+        files={"image": ("big.png", huge, "image/png")},
+    )
+    assert r.status_code == 413 and "larger than this node accepts" in r.text
+    # A material file over its own limit: the domain's clear refusal, on the form again.
+    token = _token(client.get("/materials/new").text)
+    big = b"%PDF-1.4\n" + b"0" * (51 * 1024 * 1024)
+    r = client.post(
+        "/materials/new",
+        data={"authenticity_token": token, "title": "Too big"},
+        files={"files": ("big.pdf", big, "application/pdf")},
+    )
+    assert r.status_code == 422 and 'id="form-error"' in r.text
+    assert 'value="Too big"' in r.text  # what was typed is kept on the form
+    assert _count_posts(world.a) == before
+    client.close()
+
+
+def test_next_never_leads_off_the_site(world: World) -> None:
+    client = _client(world.a)
+    token = _token(client.get("/login").text)
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        r = client.post(
+            "/login",
+            data={
+                "authenticity_token": token,
+                "username": "carol",
+                "password": PASSWORD,
+                "next": target,
+            },
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/", target
+        client.cookies.delete("staffroom_session")
+        token = _token(client.get("/login").text)
+    client.close()
+
+
+def test_markup_in_fields_is_shown_as_text(world: World) -> None:
+    client = _signed_in_client(world.a, "carol")
+    token = _token(client.get("/settings").text)
+    name = '<img src=x onerror=alert(1)>"Carol"'
+    r = client.post(
+        "/settings",
+        data={
+            "authenticity_token": token,
+            "display_name": name,
+            "language": "",
+            "time_zone": "",
+            "default_visibility": "public",
+        },
+    )
+    assert r.status_code == 303
+    with _client(world.a) as visitor:
+        page = visitor.get("/@carol").text
+    assert "&lt;img src=x onerror=alert(1)&gt;&#34;Carol&#34;" in page
+    assert "<img src=x" not in page
+    bad = client.post(
+        "/settings",
+        data={"authenticity_token": token, "display_name": "x", "time_zone": "../../etc/passwd"},
+    )
+    assert bad.status_code == 422
+    client.close()
+
+
 def test_sign_out(world: World) -> None:
     for who, page in list(world.pages.items()):
         page.click("#logout button")
