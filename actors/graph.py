@@ -315,3 +315,15 @@ async def pending_requests(session: AsyncSession, followee: Actor) -> list[tuple
         .order_by(col(Follow.id))
     )
     return [(follow, actor) for follow, actor in rows.all()]
+
+
+async def set_notify(session: AsyncSession, follower: Actor, followee: Actor, notify: bool) -> bool:
+    """Mastodon's ``notify``: a ``status`` notification for each new post of ``followee``.
+    Kept on the follow (pending or accepted); False when there is no follow."""
+    row = await find_follow(session, follower.id, followee.id)
+    if row is None:
+        return False
+    row.notify = notify
+    session.add(row)
+    await session.flush()
+    return True

@@ -4,6 +4,13 @@ from storage.models.account_settings import AccountSettings
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
 from storage.models.conversations import ConversationMark
+from storage.models.events import (
+    EventCode,
+    EventParticipant,
+    EventReminder,
+    EventRow,
+    PollState,
+)
 from storage.models.graph import Block, Follow, FollowState
 from storage.models.inbox import InboxItem, InboxState
 from storage.models.interactions import Announce, Featured, Like, Report
@@ -51,6 +58,10 @@ __all__ = [
     "ConversationMark",
     "Delivery",
     "DeliveryState",
+    "EventCode",
+    "EventParticipant",
+    "EventReminder",
+    "EventRow",
     "Featured",
     "Follow",
     "FollowState",
@@ -77,6 +88,7 @@ __all__ = [
     "Notification",
     "OAuthApp",
     "OAuthCode",
+    "PollState",
     "PollVote",
     "Report",
     "Role",
