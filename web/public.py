@@ -28,6 +28,7 @@ from actors.local import account_by_name
 from actors.roles import INSTANCE_ACTOR_USERNAME
 from content import threads, timelines
 from content.account_posts import StatusFilters, account_statuses
+from content.events import queries as event_queries
 from content.lookup import find_object
 from content.materials import library
 from content.materials.model import load_views
@@ -40,6 +41,7 @@ from web.views import is_material, paging, post_view, post_views
 
 FRONT_MATERIALS = 6
 FRONT_POSTS = 10
+FRONT_EVENTS = 5
 
 
 async def front(request: Request, visitor: Visitor) -> Response:
@@ -53,9 +55,13 @@ async def front(request: Request, visitor: Visitor) -> Response:
             session, visitor.actor, paging(None, FRONT_POSTS), local=True
         )
         posts = await post_views(session, [e.item for e in entries], visitor.actor)
+        events = await event_queries.find(
+            session, visitor.actor, event_queries.EventQuery(limit=FRONT_EVENTS)
+        )
     return render(
         visitor,
         "front.html",
+        events=events,
         description=str(visitor.settings.get("node.description") or node.config.node_description),
         rules=str(visitor.settings.get("node.rules") or ""),
         materials=material_views,
@@ -158,6 +164,8 @@ async def local_post(request: Request, visitor: Visitor) -> Response:
     obj, author = found
     if is_material(obj):
         return redirect(f"/materials/{obj.id}")
+    if obj.type == "Event":
+        return redirect(f"/events/{obj.id}")
     return await _thread_page(visitor, obj, author)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from web import assets, interact, library, oauth, public, settings_pages, signin, teacher
+from web import assets, events, interact, library, oauth, public, settings_pages, signin, teacher
 
 routes: list[BaseRoute] = [
     *assets.routes,
@@ -17,6 +17,7 @@ routes: list[BaseRoute] = [
     *oauth.routes,
     *public.routes,
     *library.routes,
+    *events.routes,
     *teacher.routes,
     *interact.routes,
     *settings_pages.routes,

@@ -9,10 +9,11 @@ arguments); filters format dates and numbers for the viewer.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.templating import Jinja2Templates
 
@@ -61,6 +62,12 @@ def formatters(language: str, time_zone: str) -> dict[str, Any]:
     def number(value: float) -> str:
         return i18n.number(value, language)
 
+    def month_name(value: date) -> str:
+        return format_date(value, "LLLL y", locale=i18n.locale(language)).capitalize()
+
+    def weekday_name(value: date) -> str:
+        return format_date(value, "EEE", locale=i18n.locale(language))
+
     def labeller(table: dict[str, Label]) -> Any:
         def label(code: str | None) -> str:
             found = table.get(code or "")
@@ -74,6 +81,8 @@ def formatters(language: str, time_zone: str) -> dict[str, Any]:
         "when": when,
         "day": day,
         "number": number,
+        "month_name": month_name,
+        "weekday_name": weekday_name,
         "subject_label": labeller(SUBJECTS),
         "grade_label": labeller(GRADES),
         "type_label": labeller(MATERIAL_TYPES),

@@ -52,6 +52,8 @@ def page_url(obj: ContentObject, author: Actor) -> str:
     if obj.local and obj.id is not None:
         if is_material(obj):
             return f"/materials/{obj.id}"
+        if obj.type == "Event":
+            return f"/events/{obj.id}"
         return f"/@{author.username}/{obj.id}"
     return f"/statuses/{obj.id}"
 

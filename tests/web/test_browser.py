@@ -265,6 +265,45 @@ def test_a_followers_only_post_is_absent_for_visitors_and_non_followers(world: W
     visitor.context.close()
 
 
+def test_join_an_event_and_download_its_ics(world: World) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(hour=9, minute=0, second=0)
+    made = httpx.post(
+        f"{world.a.base_url}/api/v1/staffroom/events",
+        data={
+            "title": "Open lesson: photosynthesis",
+            "description": "Bring a leaf.",
+            "start_time": start.strftime("%Y-%m-%dT%H:%M"),
+            "end_time": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "timezone": "Europe/Moscow",
+            "place[name]": "School 12, room 3",
+        },
+        headers={"Authorization": f"Bearer {world.a.token('alice')}"},
+        timeout=30,
+    )
+    assert made.status_code == 200, made.text
+    carol = world.page("carol")
+    carol.goto(f"{world.a.base_url}/events")
+    world.check(carol, "events")
+    assert "Open lesson: photosynthesis" in carol.inner_text("#calendar") or (
+        "Open lesson: photosynthesis" in carol.inner_text("#upcoming")
+    )
+    carol.click("#upcoming a")
+    carol.wait_for_url(re.compile(r"/events/\d+$"))
+    head = carol.content().split("</head>", 1)[0]
+    assert 'rel="alternate" type="application/activity+json"' in head
+    carol.click("form#join button")
+    carol.wait_for_selector("#participation")
+    assert "You take part" in carol.inner_text("#participation")
+    assert carol.inner_text("#participants").startswith("1 person")
+    world.check(carol, "event")
+    with carol.expect_download() as download:
+        carol.click("#ics")
+    body = Path(download.value.path()).read_text()
+    assert "BEGIN:VCALENDAR" in body and "Open lesson: photosynthesis" in body
+
+
 def test_interact_from_your_server(world: World) -> None:
     visitor = world.browser.new_context(locale="en-US").new_page()
     visitor.goto(world.seen["post"])
