@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from tests.support import material_files as files
+from tests.support.databases import postgres_admin_url
 from tests.support.node import Node, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,11 +80,12 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(module_db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     from playwright.sync_api import sync_playwright
 
+    # Once per run (a browser story is minutes): A on PostgreSQL when configured.
     base = tmp_path_factory.mktemp("browser")
-    a, b = Node(base / "a", module_db_kind), Node(base / "b")
+    a, b = Node(base / "a", "postgres" if postgres_admin_url() else "sqlite"), Node(base / "b")
     try:
         for node in (a, b):
             node.migrate()
@@ -302,6 +304,10 @@ def test_join_an_event_and_download_its_ics(world: World) -> None:
         carol.click("#ics")
     body = Path(download.value.path()).read_text()
     assert "BEGIN:VCALENDAR" in body and "Open lesson: photosynthesis" in body
+    # The front page now has a material, an event and posts: the README's picture.
+    carol.goto(f"{world.a.base_url}/")
+    assert "Open lesson: photosynthesis" in carol.inner_text("main")
+    world.check(carol, "front-full")
 
 
 def test_interact_from_your_server(world: World) -> None:
