@@ -13,7 +13,7 @@ run: export STAFFROOM_ALLOW_HTTP ?= true
 FEDIFY_SRC  := ../shared/fedify-peer
 FEDIFY_COPY := build/fedify-peer
 
-.PHONY: run test lint typecheck pytest fedify-peer clean
+.PHONY: run test lint typecheck pytest fedify-peer clean messages chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,30 @@ fedify-peer:
 	  fi; \
 	else echo "no $(FEDIFY_SRC): Fedify interop tests will be skipped"; fi
 
+# The pages' translations: extract every string, update the ru and en catalogs
+# (translate the new entries in web/locale/*/LC_MESSAGES/messages.po), compile
+# the .mo files. A node compiles a catalog in memory when no fresh .mo exists,
+# so a clean checkout works without this step.
+LOCALES := web/locale
+messages: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --sort-output -o $(LOCALES)/messages.pot .
+	for lang in ru en; do \
+	  if [ -f $(LOCALES)/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update --no-fuzzy-matching -i $(LOCALES)/messages.pot -d $(LOCALES) -l $$lang; \
+	  else \
+	    $(BIN)/pybabel init -i $(LOCALES)/messages.pot -d $(LOCALES) -l $$lang; \
+	  fi; \
+	done
+	$(BIN)/python tools/fill_catalog.py
+	$(BIN)/pybabel compile -d $(LOCALES)
+
+# The browser tests drive Debian's chromium (Playwright's own download is not
+# reachable): install it when missing. Needs root, as CI and the dev machines are.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -53,7 +77,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy federation storage actors inbox outbox content api web staffroom bench
 
-pytest: $(VENV)/.installed-dev fedify-peer
+pytest: $(VENV)/.installed-dev fedify-peer chromium
 	$(BIN)/pytest -q -n 4 --dist loadfile
 
 test: lint typecheck pytest

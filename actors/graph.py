@@ -306,6 +306,17 @@ async def remove_actor_edges(session: AsyncSession, actor: Actor) -> None:
     )
 
 
+async def pending_requests(session: AsyncSession, followee: Actor) -> list[tuple[Follow, Actor]]:
+    """Follow requests waiting for ``followee``'s answer, oldest first, with the asker."""
+    rows = await session.exec(
+        select(Follow, Actor)
+        .join(Actor, col(Actor.id) == Follow.follower_id)
+        .where(Follow.followee_id == followee.id, Follow.state == FollowState.PENDING)
+        .order_by(col(Follow.id))
+    )
+    return [(follow, actor) for follow, actor in rows.all()]
+
+
 async def set_notify(session: AsyncSession, follower: Actor, followee: Actor, notify: bool) -> bool:
     """Mastodon's ``notify``: a ``status`` notification for each new post of ``followee``.
     Kept on the follow (pending or accepted); False when there is no follow."""

@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "node.name": "",
     "node.description": "",
     "node.default_language": "ru",
+    # The web pages: the rules shown on the front page, and the time zone for
+    # visitors and for people who chose none (an IANA name).
+    "node.rules": "",
+    "node.time_zone": "UTC",
 }
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actors.as2 import actor_to_as2, group_to_as2
 from actors.context import NodeContext
-from actors.http import ActivityResponse, error, wants_activity_json
+from actors.http import ActivityResponse, error
 from actors.local import local_actor_by_name
 from actors.remote import actor_by_ap_id
 from actors.roles import INSTANCE_ACTOR_USERNAME
@@ -53,7 +51,11 @@ async def webfinger_endpoint(request: Request) -> Response:
         return JSONResponse({"error": "no such account"}, status_code=404, headers=CORS)
     aliases = [actor.ap_id] + ([actor.url] if actor.url else [])
     body = webfinger.jrd(
-        f"acct:{actor.username}@{node.config.domain}", actor.ap_id, actor.url, aliases
+        f"acct:{actor.username}@{node.config.domain}",
+        actor.ap_id,
+        actor.url,
+        aliases,
+        f"{node.config.base_url}/authorize_interaction?uri={{uri}}",
     )
     return JSONResponse(body, media_type=JRD_JSON, headers=CORS)
 
@@ -88,30 +90,11 @@ async def nodeinfo_document(request: Request) -> Response:
     return JSONResponse(body, media_type=media, headers=CORS)
 
 
-def _profile_html(actor: Actor, node: NodeContext) -> HTMLResponse:
-    handle = f"@{actor.username}@{node.config.domain}"
-    fields = "".join(
-        f"<dt>{escape(f['name'])}</dt><dd>{escape(f['value'])}</dd>" for f in actor.fields
-    )
-    page = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(actor.display_name or actor.username)} ({escape(handle)})</title>"
-        f"<link rel='alternate' type='application/activity+json' href='{escape(actor.ap_id)}'>"
-        "</head><body>"
-        f"<h1>{escape(actor.display_name or actor.username)}</h1>"
-        f"<p class='handle'>{escape(handle)}</p>"
-        f"<div class='summary'>{escape(actor.summary)}</div>"
-        f"<dl>{fields}</dl></body></html>"
-    )
-    return HTMLResponse(page)
-
-
 async def _actor_response(request: Request, actor: Actor | None) -> Response:
     node = _node(request)
     if actor is None:
         return error(404, "no such actor")
-    if not wants_activity_json(request):
-        return _profile_html(actor, node)
+    # A browser gets the profile page: web.public answers it before this route.
     doc = actor_to_as2(actor, node.config)
     if actor.type == ActorType.GROUP:
         async with node.sessions() as session:
@@ -138,15 +121,6 @@ async def instance_actor_document(request: Request) -> Response:
     return await _actor_response(request, actor)
 
 
-async def profile_page(request: Request) -> Response:
-    node = _node(request)
-    async with node.sessions() as session:
-        actor = await local_actor_by_name(session, request.path_params["username"])
-    if actor is None or actor.username.lower() == INSTANCE_ACTOR_USERNAME:
-        return HTMLResponse("<h1>Not found</h1>", status_code=404)
-    return _profile_html(actor, node)
-
-
 async def health(_request: Request) -> Response:
     return JSONResponse({"ok": True})
 
@@ -159,6 +133,5 @@ routes = [
     Route("/nodeinfo/{version}", nodeinfo_document, methods=["GET"]),
     Route("/actor", instance_actor_document, methods=["GET"]),
     Route("/users/{username}", actor_document, methods=["GET"]),
-    Route("/@{username}", profile_page, methods=["GET"]),
     Route("/healthz", health, methods=["GET"]),
 ]

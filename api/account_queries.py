@@ -19,15 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors.roles import INSTANCE_ACTOR_USERNAME
 from api.errors import ApiError
 from api.pagination import PageParams, apply
+from content.resolve import is_listed, split_acct
 from content.timelines import newest_first
 from storage.models import Actor, Follow, FollowState
 
 NOT_FOUND = "Record not found"
-
-
-def is_listed(actor: Actor) -> bool:
-    """Shown as an account at all (see the module docstring)."""
-    return not actor.gone and actor.local_username != INSTANCE_ACTOR_USERNAME
 
 
 def _listed() -> list[ColumnElement[bool]]:
@@ -65,16 +61,6 @@ async def actors_by_ids(session: AsyncSession, raw_ids: list[str]) -> list[Actor
     rows = (await session.exec(select(Actor).where(col(Actor.id).in_(ids)))).all()
     by_id = {a.id: a for a in rows if is_listed(a)}
     return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
-
-
-def split_acct(acct: str) -> tuple[str, str | None]:
-    """``user``, ``@user``, ``user@host`` or ``@user@host`` → (user, host or None)."""
-    value = acct.strip()
-    if value.startswith("acct:"):
-        value = value[5:]
-    value = value.lstrip("@")
-    user, _, host = value.partition("@")
-    return user, (host.lower() or None)
 
 
 async def actor_by_acct(session: AsyncSession, local_domain: str, acct: str) -> Actor | None:

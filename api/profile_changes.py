@@ -17,9 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from actors.profile import publish_actor_update
-from api import limits
 from api.errors import ApiError
 from api.params import Params
+from content import limits
 from content.formatting import linkify_urls, text_to_html
 from storage.models import Actor, ActorType
 

@@ -26,8 +26,8 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from actors.config import NodeConfig
-from api import limits
 from api.errors import ApiError
+from content import limits
 from storage.models import Actor
 
 Kind = Literal["avatars", "headers"]

@@ -16,39 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 
 from actors.context import NodeContext
-from api import limits
 from api.errors import ApiError
-from content.compose import ComposeLimits
-from content.media import MediaLimits
-from content.polls import PollLimits
 from content.timelines import readable
 from storage.models import Actor, Announce, ContentObject
 
 NOT_FOUND = "Record not found"
 NOT_ALLOWED = "This action is not allowed"
-
-MEDIA_LIMITS = MediaLimits(
-    image_types=limits.IMAGE_MIME_TYPES,
-    video_types=limits.VIDEO_MIME_TYPES,
-    audio_types=limits.AUDIO_MIME_TYPES,
-    image_bytes=limits.IMAGE_SIZE_LIMIT,
-    video_bytes=limits.VIDEO_SIZE_LIMIT,
-    image_pixels=limits.IMAGE_MATRIX_LIMIT,
-    description_chars=limits.MEDIA_DESCRIPTION_LIMIT,
-)
-POLL_LIMITS = PollLimits(
-    max_options=limits.MAX_POLL_OPTIONS,
-    max_option_chars=limits.MAX_POLL_OPTION_CHARACTERS,
-    min_expiration=limits.MIN_POLL_EXPIRATION,
-    max_expiration=limits.MAX_POLL_EXPIRATION,
-)
-COMPOSE_LIMITS = ComposeLimits(
-    max_characters=limits.MAX_STATUS_CHARACTERS,
-    max_media=limits.MAX_MEDIA_ATTACHMENTS,
-    characters_per_url=limits.CHARACTERS_RESERVED_PER_URL,
-    poll=POLL_LIMITS,
-    media=MEDIA_LIMITS,
-)
 
 
 def node_of(request: Request) -> NodeContext:

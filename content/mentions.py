@@ -8,6 +8,7 @@ would block the remote-actor cache, which commits in its own session.
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import func
@@ -45,18 +46,22 @@ def _schemes(node: NodeContext) -> list[str]:
     return [first, "https" if first == "http" else "http"]
 
 
-async def webfinger_actor_url(node: NodeContext, user: str, host: str) -> str | None:
-    """The actor id that ``acct:user@host`` names, or None when the host does not say."""
+async def webfinger_document(node: NodeContext, user: str, host: str) -> dict[str, Any] | None:
+    """The JRD ``host`` answers for ``acct:user@host`` (through the guarded client), if any."""
     resource = quote(f"acct:{user}@{host}", safe=":@")
     for scheme in _schemes(node):
         url = f"{scheme}://{host}/.well-known/webfinger?resource={resource}"
         try:
-            document = await node.client.get_json(url, accept=JRD_ACCEPT)
+            return await node.client.get_json(url, accept=JRD_ACCEPT)
         except FederationError as exc:
             log.debug("webfinger %s failed: %s", url, exc.reason)
-            continue
-        return webfinger.self_link(document)
     return None
+
+
+async def webfinger_actor_url(node: NodeContext, user: str, host: str) -> str | None:
+    """The actor id that ``acct:user@host`` names, or None when the host does not say."""
+    document = await webfinger_document(node, user, host)
+    return None if document is None else webfinger.self_link(document)
 
 
 async def _cached_remote(session: AsyncSession, user: str, host: str) -> Actor | None:

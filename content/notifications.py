@@ -256,6 +256,25 @@ async def clear(session: AsyncSession, recipient: Actor) -> None:
     )
 
 
+async def recent(
+    session: AsyncSession, recipient: Actor, *, max_id: int | None = None, limit: int = 30
+) -> list[tuple[Notification, Actor, ContentObject | None]]:
+    """The recipient's notifications newest first, with who caused them and the post (pages)."""
+    query = select(Notification).where(
+        Notification.recipient_id == recipient.id, col(Notification.dismissed).is_(False)
+    )
+    if max_id is not None:
+        query = query.where(col(Notification.id) < max_id)
+    rows = (await session.exec(query.order_by(col(Notification.id).desc()).limit(limit))).all()
+    found = []
+    for row in rows:
+        sender = await session.get(Actor, row.from_actor_id)
+        obj = None if row.object_id is None else await session.get(ContentObject, row.object_id)
+        if sender is not None:
+            found.append((row, sender, obj))
+    return found
+
+
 async def notify_subscribers(session: AsyncSession, obj: ContentObject) -> int:
     """A new post: a ``status`` notification to each local follower who asked for one
     (Mastodon's ``notify`` on a follow). Replies to others are not news of this kind;

@@ -10,16 +10,15 @@ wrongly signed requests, exactly as if it did not exist.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from html import escape
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actors.context import NodeContext
-from actors.http import ActivityResponse, wants_activity_json
+from actors.http import ActivityResponse
 from actors.local import local_actor_by_name
 from actors.remote import actor_by_ap_id
 from actors.roles import INSTANCE_ACTOR_USERNAME
@@ -29,14 +28,13 @@ from content.activity_view import ActivityView
 from content.as2 import object_to_as2, tombstone_to_as2
 from content.communities.access import members_visible_to
 from content.lookup import find_activity, find_object, may_read_activity
-from content.sanitize import sanitize_html
 from content.visibility import is_open, may_read
 from federation.errors import FederationError
 from federation.jsonld import canonical_context
 from federation.limits import read_limited, require_activity_media_type
 from federation.signatures import verify_request
 from federation.strict_json import loads_object
-from storage.models import Actor, ActorType, ContentObject
+from storage.models import Actor, ActorType
 
 PRIVATE = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization, Signature"}
 
@@ -245,8 +243,6 @@ async def object_get(request: Request) -> Response:
         headers = PRIVATE
     if obj.deleted_at is not None:
         return ActivityResponse(tombstone_to_as2(obj), status_code=410, headers=headers)
-    if not wants_activity_json(request):
-        return HTMLResponse(_object_html(obj, author), headers=headers)
     return ActivityResponse(object_to_as2(obj, author, node.config), headers=headers)
 
 
@@ -273,24 +269,6 @@ async def activity_get(request: Request) -> Response:
     async with node.sessions() as session:
         (doc,) = await ActivityView(session, node.config, viewer).render_all([activity.body])
     return ActivityResponse({"@context": canonical_context(), **doc}, headers=headers)
-
-
-def _object_html(obj: ContentObject, author: Actor) -> str:
-    """A minimal page for a browser that follows a post's id; every value escaped."""
-    who = escape(author.display_name or author.username)
-    handle = escape(f"@{author.username}@{author.domain}")
-    warning = f"<p class='summary'>{escape(obj.summary)}</p>" if obj.summary else ""
-    title = f"<h1>{escape(obj.name)}</h1>" if obj.name else ""
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{who} ({handle})</title>"
-        f"<link rel='alternate' type='application/activity+json' href='{escape(obj.ap_id)}'>"
-        "</head><body><article>"
-        f"<p class='author'><a href='{escape(author.url or author.ap_id)}'>{who}</a> {handle}</p>"
-        f"{title}{warning}<div class='content'>{sanitize_html(obj.content)}</div>"
-        f"<time datetime='{obj.published.isoformat()}'>{escape(obj.published.isoformat())}"
-        "</time></article></body></html>"
-    )
 
 
 routes = [

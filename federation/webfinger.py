@@ -54,7 +54,18 @@ def parse_resource(raw: str | None) -> AcctResource | UrlResource:
     return AcctResource(match.group("user"), match.group("host").lower())
 
 
-def jrd(subject: str, actor_id: str, profile_url: str | None, aliases: list[str]) -> dict[str, Any]:
+SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
+
+
+def jrd(
+    subject: str,
+    actor_id: str,
+    profile_url: str | None,
+    aliases: list[str],
+    subscribe_template: str | None = None,
+) -> dict[str, Any]:
+    """The JRD of one account; ``subscribe_template`` (``...?uri={uri}``) is where this
+    account's server lets its user follow or answer something found elsewhere."""
     links: list[dict[str, Any]] = []
     if profile_url:
         links.append(
@@ -65,6 +76,8 @@ def jrd(subject: str, actor_id: str, profile_url: str | None, aliases: list[str]
             }
         )
     links.append({"rel": "self", "type": ACTIVITY_JSON, "href": actor_id})
+    if subscribe_template:
+        links.append({"rel": SUBSCRIBE_REL, "template": subscribe_template})
     return {"subject": subject, "aliases": aliases, "links": links}
 
 
@@ -81,6 +94,16 @@ def host_meta_xml(base_url: str) -> str:
 def host_meta_json(base_url: str) -> dict[str, Any]:
     template = f"{base_url}/.well-known/webfinger?resource={{uri}}"
     return {"links": [{"rel": "lrdd", "template": template}]}
+
+
+def subscribe_template(document: dict[str, Any]) -> str | None:
+    """The remote interaction template (with ``{uri}``) in a JRD another server returned."""
+    for link in document.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") == SUBSCRIBE_REL:
+            template = link.get("template")
+            if isinstance(template, str) and "{uri}" in template:
+                return template
+    return None
 
 
 def self_link(document: dict[str, Any]) -> str | None:

@@ -25,7 +25,7 @@ import api.v1.conversations
 import api.v1.notifications
 import content.materials.routes
 import content.routes
-import web.oauth
+import web.routes
 from actors.config import EventConfig, MaterialConfig, NodeConfig
 from actors.context import NodeContext
 from actors.keys import KeyStore
@@ -147,6 +147,7 @@ def create_app(settings: Settings) -> InboxEndpoints:
 
     site = Starlette(
         routes=[
+            *web.routes.routes,
             *actors.routes.routes,
             *content.routes.routes,
             *content.materials.routes.routes,
@@ -159,7 +160,6 @@ def create_app(settings: Settings) -> InboxEndpoints:
             *api.streaming.routes,
             *api.account_routes.routes,
             *api.status_routes.routes,
-            *web.oauth.routes,
         ],
         lifespan=lifespan,
         middleware=[

@@ -1,5 +1,7 @@
-"""Server-rendered HTML for people: the login and OAuth consent pages, for now.
+"""The node's own web pages: server-rendered HTML in Russian and English.
 
-Pages are built from escaped strings (no template engine yet) and never
-served to other origins; forms carry CSRF tokens bound to a signed cookie.
+Jinja2 templates (``web/templates``) through Starlette's templating, our own
+stylesheet and one small script (``web/static``, cache-busting names), gettext
+catalogs (``web/locale``). Sessions are signed cookies shared with the OAuth
+pages; every form carries a CSRF token. Routes call domain functions only.
 """

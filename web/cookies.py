@@ -13,8 +13,10 @@ derived from that nonce with a second key. A cross-site page can neither read
 the cookie nor compute the token, so it cannot forge a form post; a missing
 or mismatched token is refused with 403.
 
-Cookies are ``HttpOnly``, ``SameSite=Lax``, limited to ``/oauth`` and
-``Secure`` whenever the node is served over https.
+Cookies are ``HttpOnly``, ``SameSite=Lax``, for the whole site (the OAuth
+pages and the web pages share one session, the same account as the API) and
+``Secure`` whenever the node is served over https. The visitor's language
+cookie is a plain choice (one of our language codes), checked when read.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from storage.models import Account
 
 SESSION_COOKIE = "staffroom_session"
 CSRF_COOKIE = "staffroom_csrf"
-COOKIE_PATH = "/oauth"
+COOKIE_PATH = "/"
+LANGUAGE_COOKIE = "staffroom_language"
 SESSION_LIFETIME = timedelta(hours=12)
 
 
@@ -53,14 +56,28 @@ def _password_digest(account: Account) -> str:
     return hashlib.sha256(account.password_hash.encode()).hexdigest()
 
 
-def set_cookie(response: Response, config: NodeConfig, name: str, value: str) -> None:
+def set_cookie(
+    response: Response,
+    config: NodeConfig,
+    name: str,
+    value: str,
+    *,
+    max_age: int | None = None,
+) -> None:
     response.set_cookie(
         name,
         value,
+        max_age=max_age,
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
         secure=config.scheme == "https",
+    )
+
+
+def clear_cookie(response: Response, config: NodeConfig, name: str) -> None:
+    response.delete_cookie(
+        name, path=COOKIE_PATH, httponly=True, samesite="lax", secure=config.scheme == "https"
     )
 
 

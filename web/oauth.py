@@ -17,15 +17,12 @@ request as hidden fields (re-validated on every post) and a CSRF token:
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from starlette.formparsers import FormParser, MultiPartException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from actors.context import NodeContext
 from actors.oauth import scopes as scope_rules
 from actors.oauth.apps import OOB
 from actors.oauth.codes import (
@@ -37,10 +34,10 @@ from actors.oauth.codes import (
 )
 from actors.oauth.login import authenticate
 from actors.ratelimit import FIVE_MINUTES, Rate, bucket_for
-from federation.errors import FederationError
-from federation.limits import read_limited
 from storage.models import Account, Actor
-from web import cookies, pages
+from web import cookies
+from web.i18n import gettext as _
+from web.page import PageError, Visitor, error_page, read_form, render, visit
 
 REQUEST_FIELDS = (
     "response_type",
@@ -52,13 +49,8 @@ REQUEST_FIELDS = (
     "code_challenge_method",
 )
 _TRUE = {"1", "true", "yes", "on"}
-# Our own forms are a few hundred bytes; nothing bigger is read, let alone parsed.
-MAX_FORM_BYTES = 64 * 1024
-
-
-def _node(request: Request) -> NodeContext:
-    node: NodeContext = request.app.state.node
-    return node
+# Never let a referrer carry a code or a state to another site.
+OAUTH_HEADERS = {"Referrer-Policy": "no-referrer"}
 
 
 def with_query(uri: str, params: dict[str, str]) -> str:
@@ -68,198 +60,151 @@ def with_query(uri: str, params: dict[str, str]) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def _message(node: NodeContext, title: str, message: str, status: int) -> Response:
-    return pages.message_page(
-        node_name=node.config.node_name, title=title, message=message, status=status
-    )
+def _message(visitor: Visitor, title: str, message: str, status: int) -> Response:
+    return error_page(visitor, PageError(status, message, title))
 
 
-def _refuse(node: NodeContext, exc: AuthorizationError) -> Response:
+def _refuse(visitor: Visitor, exc: AuthorizationError) -> Response:
     """Deliver an OAuth error to the app, or show it when the app reads codes off the page."""
     if exc.redirect_uri == OOB:
-        return _message(node, "Authorization failed", exc.description, 400)
+        return _message(visitor, _("Authorization failed"), exc.description, 400)
     params = {"error": exc.error, "error_description": exc.description}
     if exc.state is not None:
         params["state"] = exc.state
     return RedirectResponse(with_query(exc.redirect_uri, params), status_code=302)
 
 
-def _with_csrf(request: Request) -> tuple[str, str]:
-    """The CSRF cookie to (re)set and the token for the form it protects."""
-    config = _node(request).config
-    cookie = cookies.csrf_cookie(config, request.cookies.get(cookies.CSRF_COOKIE))
-    return cookie, cookies.csrf_token(config, cookie)
-
-
 def _login(
-    request: Request,
+    visitor: Visitor,
     auth: AuthorizationRequest,
     *,
     error: str | None = None,
     login: str = "",
     status: int = 200,
 ) -> Response:
-    node = _node(request)
-    cookie, token = _with_csrf(request)
-    response = pages.login_page(
-        node_name=node.config.node_name,
+    return render(
+        visitor,
+        "oauth/login.html",
+        status=status,
+        headers=OAUTH_HEADERS,
+        action="/oauth/authorize",
         app_name=auth.app.name,
-        request_params=auth.as_params(),
-        csrf=token,
+        hidden={"step": "login", **auth.as_params()},
         error=error,
         login=login,
-        status=status,
     )
-    cookies.set_cookie(response, node.config, cookies.CSRF_COOKIE, cookie)
-    return response
 
 
-def _consent(request: Request, auth: AuthorizationRequest, actor: Actor) -> Response:
-    node = _node(request)
-    cookie, token = _with_csrf(request)
+def _consent(visitor: Visitor, auth: AuthorizationRequest, actor: Actor) -> Response:
     switch = "/oauth/authorize?" + urlencode({**auth.as_params(), "force_login": "true"})
-    response = pages.consent_page(
-        node_name=node.config.node_name,
+    return render(
+        visitor,
+        "oauth/consent.html",
+        headers=OAUTH_HEADERS,
         app_name=auth.app.name,
         app_website=auth.app.website,
-        handle=f"@{actor.username}@{node.config.domain}",
+        handle=f"@{actor.username}@{visitor.node.config.domain}",
         scopes=[(scope, scope_rules.describe(scope)) for scope in auth.scopes],
-        request_params=auth.as_params(),
-        csrf=token,
+        hidden={"step": "consent", **auth.as_params()},
         switch_account_url=switch,
     )
-    cookies.set_cookie(response, node.config, cookies.CSRF_COOKIE, cookie)
-    return response
-
-
-async def _signed_in(request: Request) -> tuple[Account, Actor] | None:
-    node = _node(request)
-    async with node.sessions() as session:
-        account = await cookies.session_account(
-            session, node.config, request.cookies.get(cookies.SESSION_COOKIE)
-        )
-        if account is None:
-            return None
-        actor = await session.get(Actor, account.actor_id)
-    return None if actor is None else (account, actor)
 
 
 async def authorize_page(request: Request) -> Response:
-    node = _node(request)
+    visitor = await visit(request)
     params = {
         key: request.query_params[key] for key in REQUEST_FIELDS if key in request.query_params
     }
-    async with node.sessions() as session:
+    async with visitor.node.sessions() as session:
         try:
             auth = await parse_authorization_request(session, params)
         except UnsafeRedirectError as exc:
-            return _message(node, "Authorization failed", exc.message, 400)
+            return _message(visitor, _("Authorization failed"), exc.message, 400)
         except AuthorizationError as exc:
-            return _refuse(node, exc)
+            return _refuse(visitor, exc)
     force_login = request.query_params.get("force_login", "").lower() in _TRUE
-    signed_in = None if force_login else await _signed_in(request)
-    if signed_in is None:
-        return _login(request, auth)
-    return _consent(request, auth, signed_in[1])
-
-
-def _same_origin(request: Request) -> bool:
-    origin = request.headers.get("origin")
-    return origin is None or origin == _node(request).config.base_url
-
-
-async def _form_fields(request: Request) -> dict[str, str] | None:
-    """The posted form (urlencoded, as browsers send ours), or None if unreadable."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "application/x-www-form-urlencoded":
-        return None
-    try:
-        body = await read_limited(request.headers, request.stream(), MAX_FORM_BYTES)
-
-        async def chunks() -> AsyncGenerator[bytes, None]:
-            yield body
-
-        form = await FormParser(request.headers, chunks()).parse()
-    except (FederationError, MultiPartException):
-        return None
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    if force_login or visitor.actor is None:
+        return _login(visitor, auth)
+    return _consent(visitor, auth, visitor.actor)
 
 
 async def authorize_submit(request: Request) -> Response:
-    node = _node(request)
-    fields = await _form_fields(request)
-    if fields is None:
-        return _message(node, "Authorization failed", "The form could not be read.", 400)
-    csrf_ok = cookies.csrf_valid(
-        node.config, request.cookies.get(cookies.CSRF_COOKIE), fields.get("authenticity_token")
-    )
-    if not csrf_ok or not _same_origin(request):
-        return _message(
-            node,
-            "Request refused",
-            "This form has expired or did not come from this site. Go back, reload and try again.",
-            403,
-        )
+    visitor = await visit(request)
+    try:
+        form = await read_form(request, visitor)
+    except PageError as exc:
+        return error_page(visitor, exc)
+    fields = form.fields
     params = {key: fields[key] for key in REQUEST_FIELDS if key in fields}
-    async with node.sessions() as session:
+    async with visitor.node.sessions() as session:
         try:
             auth = await parse_authorization_request(session, params)
         except UnsafeRedirectError as exc:
-            return _message(node, "Authorization failed", exc.message, 400)
+            return _message(visitor, _("Authorization failed"), exc.message, 400)
         except AuthorizationError as exc:
-            return _refuse(node, exc)
+            return _refuse(visitor, exc)
     step = fields.get("step")
     if step == "login":
-        return await _submit_login(request, auth, fields)
+        return await _submit_login(request, visitor, auth, fields)
     if step == "consent":
-        return await _submit_consent(request, auth, fields.get("decision"))
-    return _message(node, "Authorization failed", "Unknown form step.", 400)
+        return await _submit_consent(visitor, auth, fields.get("decision"))
+    return _message(visitor, _("Authorization failed"), _("Unknown form step."), 400)
 
 
-async def _submit_login(
-    request: Request, auth: AuthorizationRequest, fields: dict[str, str]
-) -> Response:
-    node = _node(request)
+def start_session(response: Response, visitor: Visitor, account: Account) -> None:
+    """Sets the session cookie, and a fresh CSRF cookie: one planted before is worthless."""
+    config = visitor.node.config
+    cookies.set_cookie(
+        response, config, cookies.SESSION_COOKIE, cookies.session_value(config, account)
+    )
+    cookies.set_cookie(response, config, cookies.CSRF_COOKIE, cookies.csrf_cookie(config, None))
+
+
+async def check_password(
+    request: Request, visitor: Visitor, login: str, password: str
+) -> tuple[Account | None, dict[str, str]]:
+    """The account for a login and password (rate-limited per client IP: PageError 429)."""
+    node = visitor.node
     ip = request.client.host if request.client is not None else "unknown"
     rate = Rate(node.config.login_rate_limit, FIVE_MINUTES)
     decision = bucket_for(request.app.state, "login", rate).hit(ip)
     if not decision.allowed:
-        return pages.message_page(
-            node_name=node.config.node_name,
-            title="Too many attempts",
-            message="Too many log-in attempts from your network. Wait a few minutes and try again.",
-            status=429,
-            headers=decision.headers(),
+        raise PageError(
+            429, _("Too many sign-in attempts from your network. Wait a few minutes and try again.")
         )
-    login = fields.get("username", "")
     async with node.sessions() as session:
-        account = await authenticate(
-            session, login, fields.get("password", ""), domain=node.config.domain
+        account = await authenticate(session, login, password, domain=node.config.domain)
+    return account, decision.headers()
+
+
+async def _submit_login(
+    request: Request, visitor: Visitor, auth: AuthorizationRequest, fields: dict[str, str]
+) -> Response:
+    login = fields.get("username", "")
+    try:
+        account, limit_headers = await check_password(
+            request, visitor, login, fields.get("password", "")
         )
+    except PageError as exc:
+        return error_page(visitor, exc)
     if account is None:
-        return _login(request, auth, error="Invalid username or password.", login=login, status=422)
+        return _login(
+            visitor, auth, error=_("Invalid username or password."), login=login, status=422
+        )
     next_url = "/oauth/authorize?" + urlencode(auth.as_params())
-    response = RedirectResponse(next_url, status_code=303, headers=decision.headers())
-    cookies.set_cookie(
-        response, node.config, cookies.SESSION_COOKIE, cookies.session_value(node.config, account)
-    )
-    # A fresh CSRF cookie too, so one planted before the login is worthless after it.
-    cookies.set_cookie(
-        response, node.config, cookies.CSRF_COOKIE, cookies.csrf_cookie(node.config, None)
-    )
+    response = RedirectResponse(next_url, status_code=303, headers=limit_headers)
+    start_session(response, visitor, account)
     return response
 
 
 async def _submit_consent(
-    request: Request, auth: AuthorizationRequest, decision: str | None
+    visitor: Visitor, auth: AuthorizationRequest, decision: str | None
 ) -> Response:
-    node = _node(request)
-    signed_in = await _signed_in(request)
-    if signed_in is None:  # the session ended between the two pages
-        return _login(request, auth, error="Your session has ended. Please log in again.")
+    if visitor.account is None or visitor.actor is None:  # the session ended between the pages
+        return _login(visitor, auth, error=_("Your session has ended. Please sign in again."))
     if decision != "approve":
         return _refuse(
-            node,
+            visitor,
             AuthorizationError(
                 "access_denied",
                 "The resource owner or authorization server denied the request.",
@@ -267,11 +212,13 @@ async def _submit_consent(
                 auth.state,
             ),
         )
-    async with node.sessions() as session:
-        code = await issue_code(session, auth, signed_in[0])
+    async with visitor.node.sessions() as session:
+        code = await issue_code(session, auth, visitor.account)
         await session.commit()
     if auth.out_of_band:
-        return pages.code_page(node_name=node.config.node_name, app_name=auth.app.name, code=code)
+        return render(
+            visitor, "oauth/code.html", headers=OAUTH_HEADERS, app_name=auth.app.name, code=code
+        )
     params = {"code": code}
     if auth.state is not None:
         params["state"] = auth.state

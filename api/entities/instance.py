@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from actors.config import NodeConfig
-from api import limits
 from api.images import THUMBNAIL_PATH
 from api.instance_facts import Stats, Week
+from content import limits
 from federation.nodeinfo import MASTODON_API_VERSION, REPOSITORY
 
 #: Mastodon 4.3's API version number (``api_versions.mastodon``).

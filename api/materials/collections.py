@@ -32,13 +32,13 @@ from api.materials.materials import READ, WRITE
 from api.materials.render import render_materials
 from api.params import read_params
 from api.routing import api_routes
-from api.search import is_url
 from api.status_support import NOT_FOUND, node_of, path_id, refused
 from content.materials import collections
 from content.materials.collections import CollectionError
 from content.materials.library import visible_to
 from content.materials.lookup import material_for
 from content.objects import fetch_object
+from content.resolve import is_url
 from federation.errors import FederationError
 from storage.models import (
     Actor,

@@ -31,7 +31,6 @@ from api.materials.render import render_materials, render_one, render_views
 from api.pagination import link_header, offset_link_header, page_params
 from api.params import read_params
 from api.routing import api_routes
-from api.search import is_url, resolve_url
 from api.status_support import NOT_FOUND, node_of, path_id, refused
 from content.materials import library
 from content.materials.files import staged_files
@@ -45,6 +44,7 @@ from content.materials.publishing import (
 from content.materials.reviews import ReviewNotFound, visible_material
 from content.materials.routes import send_file
 from content.materials.vocabulary import labels
+from content.resolve import is_url, resolve_url
 from storage.models import Actor, ContentObject, Material
 
 READ, WRITE = "read:materials", "write:materials"

@@ -13,7 +13,6 @@ from starlette.responses import JSONResponse, Response
 
 from actors.context import NodeContext
 from api import account_queries
-from api.account_statuses import StatusFilters, account_statuses
 from api.auth import optional_scope, require_user
 from api.entities.account import account_entities, account_entity
 from api.entities.status import status_entities
@@ -21,7 +20,8 @@ from api.errors import ApiError
 from api.pagination import account_page, link_header, offset_link_header, page_params
 from api.params import read_params
 from api.routing import api_routes
-from api.search import resolve_account
+from content.account_posts import StatusFilters, account_statuses
+from content.resolve import resolve_account
 from storage.models import Actor
 
 

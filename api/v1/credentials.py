@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from actors.context import NodeContext
-from api import limits
 from api.auth import require_user
 from api.entities.account import account_entity
 from api.errors import ApiError
@@ -20,6 +19,7 @@ from api.params import read_params
 from api.profile_changes import apply_profile_changes, parse_profile_changes
 from api.profile_images import remove_replaced, store_profile_image
 from api.routing import api_routes
+from content import limits
 from storage.models import Actor
 
 # Both images at their limit plus the text fields and multipart framing.

@@ -24,14 +24,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api import limits
 from api.auth import require_user
 from api.entities.media import media_entity
 from api.errors import ApiError
 from api.params import read_params
 from api.routing import api_routes
-from api.status_support import MEDIA_LIMITS, NOT_FOUND, node_of, path_id, refused
-from content import media
+from api.status_support import NOT_FOUND, node_of, path_id, refused
+from content import limits, media
+from content.limits import MEDIA_LIMITS
 from content.media import MediaError
 from storage.models import Actor, MediaAttachment
 

@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from actors.context import NodeContext
-from api import limits
 from api.auth import optional_scope, require_user
 from api.entities.status import status_entity
 from api.errors import ApiError
@@ -30,7 +29,7 @@ from api.pagination import account_page, page_params
 from api.params import read_params
 from api.routing import api_routes
 from api.status_support import NOT_ALLOWED, node_of, path_id, readable_status, refused
-from content import bookmarks, interaction_lists, interactions, pins
+from content import bookmarks, interaction_lists, interactions, limits, pins
 from content.interactions import InteractionError
 from content.pins import PinError
 from storage.models import Actor, Announce, ContentObject

@@ -30,7 +30,6 @@ from api.errors import ApiError
 from api.params import Params, read_params
 from api.routing import api_routes
 from api.status_support import (
-    COMPOSE_LIMITS,
     NOT_ALLOWED,
     NOT_FOUND,
     node_of,
@@ -41,6 +40,7 @@ from api.status_support import (
 )
 from content import compose, edits, threads
 from content.compose import ComposeError, ParentNotFoundError, PollDraft
+from content.limits import COMPOSE_LIMITS
 from content.media import MediaError
 from content.posts import InvalidPostError
 from storage.models import Visibility

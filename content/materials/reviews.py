@@ -16,7 +16,7 @@ of the first replaces it).
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
@@ -228,3 +228,19 @@ async def receive_delete(session: AsyncSession, node: NodeContext, row: Material
 
 async def review_by_ap_id(session: AsyncSession, ap_id: str) -> MaterialReview | None:
     return (await session.exec(select(MaterialReview).where(MaterialReview.ap_id == ap_id))).first()
+
+
+async def list_reviews(
+    session: AsyncSession, material_id: int, limit: int = 200
+) -> list[tuple[MaterialReview, Actor]]:
+    """A material's reviews with their reviewers, newest first (the caller checked visibility)."""
+    rows = (
+        await session.exec(
+            select(MaterialReview, Actor)
+            .join(Actor, col(Actor.id) == MaterialReview.reviewer_id)
+            .where(MaterialReview.material_id == material_id)
+            .order_by(col(MaterialReview.id).desc())
+            .limit(limit)
+        )
+    ).all()
+    return [(review, reviewer) for review, reviewer in rows]

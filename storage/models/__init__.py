@@ -1,5 +1,6 @@
 """All tables, imported here so that ``SQLModel.metadata`` knows every one."""
 
+from storage.models.account_settings import AccountSettings
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
 from storage.models.communities import (
@@ -57,6 +58,7 @@ from storage.models.streams import StreamEvent
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountSettings",
     "Activity",
     "Actor",
     "ActorType",

@@ -8,6 +8,10 @@ an app never offers what the server then refuses.
 
 from __future__ import annotations
 
+from content.compose import ComposeLimits
+from content.media import MediaLimits
+from content.polls import PollLimits
+
 # Statuses
 MAX_STATUS_CHARACTERS = 5_000
 MAX_MEDIA_ATTACHMENTS = 4
@@ -41,3 +45,28 @@ MAX_FIELD_NAME_CHARACTERS = 255
 MAX_FIELD_VALUE_CHARACTERS = 255
 AVATAR_SIZE_LIMIT = 2 * 1024 * 1024
 HEADER_SIZE_LIMIT = 2 * 1024 * 1024
+
+
+# The same limits as objects, for the API and the pages alike.
+MEDIA_LIMITS = MediaLimits(
+    image_types=IMAGE_MIME_TYPES,
+    video_types=VIDEO_MIME_TYPES,
+    audio_types=AUDIO_MIME_TYPES,
+    image_bytes=IMAGE_SIZE_LIMIT,
+    video_bytes=VIDEO_SIZE_LIMIT,
+    image_pixels=IMAGE_MATRIX_LIMIT,
+    description_chars=MEDIA_DESCRIPTION_LIMIT,
+)
+POLL_LIMITS = PollLimits(
+    max_options=MAX_POLL_OPTIONS,
+    max_option_chars=MAX_POLL_OPTION_CHARACTERS,
+    min_expiration=MIN_POLL_EXPIRATION,
+    max_expiration=MAX_POLL_EXPIRATION,
+)
+COMPOSE_LIMITS = ComposeLimits(
+    max_characters=MAX_STATUS_CHARACTERS,
+    max_media=MAX_MEDIA_ATTACHMENTS,
+    characters_per_url=CHARACTERS_RESERVED_PER_URL,
+    poll=POLL_LIMITS,
+    media=MEDIA_LIMITS,
+)

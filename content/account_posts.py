@@ -1,4 +1,4 @@
-"""An account's posts and boosts as one viewer may see them (``/api/v1/accounts/:id/statuses``).
+"""An account's posts and boosts as a viewer may see them (API account statuses, web profile).
 
 Privacy first: every candidate passes :func:`content.visibility.may_read`
 for the viewer (a boost: the boosted post), so a followers-only post reaches
@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.graph import blocks
-from api.pagination import PageParams
+from content.timelines import Paging as PageParams
 from content.timelines import newest_first
 from content.visibility import may_read
 from storage.models import Actor, Announce, ContentObject, Featured

@@ -1,0 +1,24 @@
+"""Every route of the pages, in one list the app puts first (before the API's).
+
+Ours come first because some URLs are shared with ActivityPub documents
+(``/users/NAME``, ``/users/NAME/statuses/ID``): the page answers a browser
+and hands an ActivityPub client to the document's route.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from web import assets, events, interact, library, oauth, public, settings_pages, signin, teacher
+
+routes: list[BaseRoute] = [
+    *assets.routes,
+    *signin.routes,
+    *oauth.routes,
+    *public.routes,
+    *library.routes,
+    *events.routes,
+    *teacher.routes,
+    *interact.routes,
+    *settings_pages.routes,
+]

@@ -1,0 +1,111 @@
+"""A person's settings (language, time zone, default visibility, display name) and the
+admin's node settings (name, description, rules, default language and time zone).
+
+The admin's values are ``actors.node_settings`` names (the one table of
+run-time settings); a person's are ``actors.account_settings``. Only an
+account with the admin role reaches ``/admin``; anyone else gets a 403 page.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from actors import account_settings, node_settings
+from actors.account_settings import LANGUAGES, Choices, SettingRefused, valid_time_zone
+from actors.local import list_accounts
+from actors.profile import publish_actor_update
+from storage.models import Actor
+from web.i18n import gettext as _
+from web.page import PageError, Visitor, handler, read_form, redirect, render
+
+MAX_NAME = 100
+MAX_TEXT = 5000
+NODE_FIELDS = ("node.name", "node.description", "node.rules")
+
+
+def _zones() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+async def settings_page(request: Request, visitor: Visitor) -> Response:
+    visitor.actor_required()
+    saved = request.query_params.get("saved") == "1"
+    return render(visitor, "settings.html", zones=_zones(), saved=saved)
+
+
+async def settings_submit(request: Request, visitor: Visitor) -> Response:
+    actor = visitor.actor_required()
+    assert visitor.account is not None and visitor.account.id is not None
+    form = await read_form(request, visitor)
+    language = form.get("language") or None
+    zone = form.get("time_zone") or None
+    visibility = form.get("default_visibility") or None
+    display_name = form.get("display_name").strip()
+    if len(display_name) > MAX_NAME:
+        raise PageError(422, _("The name is too long."))
+    async with visitor.node.sessions() as session:
+        try:
+            await account_settings.write(
+                session, visitor.account.id, Choices(language, zone, visibility)
+            )
+        except SettingRefused:
+            raise PageError(422, _("This value cannot be used.")) from None
+        me = await session.get(Actor, actor.id)
+        assert me is not None
+        if display_name != me.display_name:
+            me.display_name = display_name
+            session.add(me)
+            await session.flush()
+            await publish_actor_update(session, visitor.node, me)
+        await session.commit()
+    return redirect("/settings?saved=1")
+
+
+def _admin(visitor: Visitor) -> None:
+    visitor.actor_required()
+    if not visitor.is_admin:
+        raise PageError(403, _("Only the node's administrators may open this page."))
+
+
+async def admin_page(request: Request, visitor: Visitor) -> Response:
+    _admin(visitor)
+    async with visitor.node.sessions() as session:
+        accounts = await list_accounts(session)
+    return render(
+        visitor,
+        "admin.html",
+        accounts=accounts,
+        zones=_zones(),
+        saved=request.query_params.get("saved") == "1",
+    )
+
+
+async def admin_submit(request: Request, visitor: Visitor) -> Response:
+    _admin(visitor)
+    form = await read_form(request, visitor)
+    values = {name: form.get(name).strip() for name in NODE_FIELDS}
+    if len(values["node.name"]) > MAX_NAME or any(len(v) > MAX_TEXT for v in values.values()):
+        raise PageError(422, _("The text is too long."))
+    language = form.get("node.default_language")
+    zone = form.get("node.time_zone")
+    if language not in LANGUAGES or not valid_time_zone(zone):
+        raise PageError(422, _("This value cannot be used."))
+    async with visitor.node.sessions() as session:
+        for name, value in values.items():
+            await node_settings.write(session, name, value)
+        await node_settings.write(session, "node.default_language", language)
+        await node_settings.write(session, "node.time_zone", zone)
+        await session.commit()
+    return redirect("/admin?saved=1")
+
+
+routes = [
+    Route("/settings", handler(settings_page), methods=["GET"]),
+    Route("/settings", handler(settings_submit), methods=["POST"]),
+    Route("/admin", handler(admin_page), methods=["GET"]),
+    Route("/admin", handler(admin_submit), methods=["POST"]),
+]
