@@ -12,6 +12,7 @@ from actors.as2 import actor_to_as2
 from actors.context import NodeContext
 from actors.http import ActivityResponse, error, wants_activity_json
 from actors.local import local_actor_by_name
+from actors.minors import hidden_from_other_nodes, is_student
 from actors.remote import actor_by_ap_id
 from actors.roles import INSTANCE_ACTOR_USERNAME
 from actors.usage import usage
@@ -33,14 +34,17 @@ async def _find_resource(node: NodeContext, raw: str | None) -> Actor | None:
         if isinstance(resource, webfinger.AcctResource):
             if resource.host != node.config.domain:
                 return None
-            return await local_actor_by_name(session, resource.username)
-        actor = await actor_by_ap_id(session, resource.url)
-        if actor is None:
-            # The profile-page URL is an alias too.
-            prefix = node.config.base_url + "/@"
-            if resource.url.startswith(prefix):
-                return await local_actor_by_name(session, resource.url[len(prefix) :])
-        return actor if actor is not None and actor.local else None
+            actor = await local_actor_by_name(session, resource.username)
+        else:
+            actor = await actor_by_ap_id(session, resource.url)
+            if actor is None:
+                # The profile-page URL is an alias too.
+                prefix = node.config.base_url + "/@"
+                if resource.url.startswith(prefix):
+                    actor = await local_actor_by_name(session, resource.url[len(prefix) :])
+        if actor is None or not actor.local or await hidden_from_other_nodes(session, actor):
+            return None
+        return actor
 
 
 async def webfinger_endpoint(request: Request) -> Response:
@@ -120,6 +124,8 @@ async def actor_document(request: Request) -> Response:
     username = request.path_params["username"]
     async with node.sessions() as session:
         actor = await local_actor_by_name(session, username)
+        if actor is not None and await hidden_from_other_nodes(session, actor):
+            actor = None  # nothing of a student leaves the node
     if actor is not None and actor.username.lower() == INSTANCE_ACTOR_USERNAME:
         actor = None  # the instance actor lives at /actor only
     return await _actor_response(request, actor)
@@ -136,6 +142,9 @@ async def profile_page(request: Request) -> Response:
     node = _node(request)
     async with node.sessions() as session:
         actor = await local_actor_by_name(session, request.path_params["username"])
+        # A child's profile is not a public web page.
+        if actor is not None and await is_student(session, actor):
+            actor = None
     if actor is None or actor.username.lower() == INSTANCE_ACTOR_USERNAME:
         return HTMLResponse("<h1>Not found</h1>", status_code=404)
     return _profile_html(actor, node)

@@ -16,6 +16,7 @@ from typing import Any
 from actors.context import NodeContext
 from content import media_cleanup
 from content.materials import worker as materials_worker
+from content.moderation import suspension
 from inbox import worker as inbox_worker
 from outbox import delivery
 from staffroom.settings import Settings
@@ -38,4 +39,5 @@ def background_workers(
         delivery.run_forever(node, stop, delivery_config(settings)),
         materials_worker.run_forever(node, stop),
         media_cleanup.run_forever(node, stop, unattached_media_ttl(settings)),
+        suspension.run_forever(node, stop),
     ]

@@ -69,6 +69,9 @@ _VISIBILITY_NAMES = {
     Visibility.UNLISTED: "unlisted",
     Visibility.FOLLOWERS: "private",
     Visibility.DIRECT: "direct",
+    # Shown as Mastodon's "private" with ``local_only`` (glitch-soc's flag), so
+    # every client renders it and the ones that know the flag show it.
+    Visibility.LOCAL: "private",
 }
 # Types whose title Mastodon shows above the text (an Article's headline, an Event's name).
 _TITLED = frozenset({"Article", "Page", "Event", "Document"})
@@ -301,6 +304,7 @@ def _post(
         "spoiler_text": "" if material else (obj.summary or ""),
         "sensitive": obj.sensitive,
         "visibility": visibility_name(obj.visibility),
+        "local_only": obj.visibility == Visibility.LOCAL,
         "language": obj.language,
         "in_reply_to_id": str(parent[0]) if parent else None,
         "in_reply_to_account_id": str(parent[1]) if parent else None,

@@ -33,6 +33,16 @@ from storage.models.outbox import (
 )
 from storage.models.polls import PollVote
 from storage.models.preferences import ListMember, Marker, Mute, UserList
+from storage.models.safety import (
+    ActorModeration,
+    DomainPolicy,
+    DomainSeverity,
+    Filter,
+    FilterKeyword,
+    GuardianLink,
+    Invite,
+    ModerationAction,
+)
 from storage.models.statuses import Bookmark, IdempotencyKey, StatusEdit, StatusSource
 from storage.models.streams import StreamEvent
 
@@ -41,6 +51,7 @@ __all__ = [
     "Account",
     "Activity",
     "Actor",
+    "ActorModeration",
     "ActorType",
     "Announce",
     "Block",
@@ -49,13 +60,19 @@ __all__ = [
     "ConversationMark",
     "Delivery",
     "DeliveryState",
+    "DomainPolicy",
+    "DomainSeverity",
     "Featured",
+    "Filter",
+    "FilterKeyword",
     "Follow",
     "FollowState",
+    "GuardianLink",
     "HostHealth",
     "IdempotencyKey",
     "InboxItem",
     "InboxState",
+    "Invite",
     "Like",
     "ListMember",
     "MailboxEntry",
@@ -70,6 +87,7 @@ __all__ = [
     "MaterialReview",
     "MaterialSubject",
     "MediaAttachment",
+    "ModerationAction",
     "Mute",
     "NodeSetting",
     "Notification",
