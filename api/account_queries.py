@@ -20,7 +20,7 @@ from actors.roles import INSTANCE_ACTOR_USERNAME
 from api.errors import ApiError
 from api.pagination import PageParams, apply
 from content.timelines import newest_first
-from storage.models import Account, Actor, Follow, FollowState, Role
+from storage.models import Account, Actor, ActorModeration, Follow, FollowState, Role
 
 NOT_FOUND = "Record not found"
 
@@ -186,6 +186,11 @@ async def search_accounts(
     # through the admin API); not even an exact handle finds one.
     students = select(Account.actor_id).where(Account.role == Role.STUDENT)
     query = query.where(col(Actor.id).not_in(students.scalar_subquery()))
+    # Nor is a suspended account (or one of a suspended domain).
+    suspended = select(ActorModeration.actor_id).where(
+        col(ActorModeration.suspended_at).is_not(None)
+    )
+    query = query.where(col(Actor.id).not_in(suspended.scalar_subquery()))
     if host is not None:
         query = query.where(Actor.domain == host)
     if following_of is not None:

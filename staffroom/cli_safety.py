@@ -91,12 +91,12 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_domain_block(settings: Settings, args: argparse.Namespace) -> None:
     async def work(session: Any) -> None:
         if args.unblock:
-            if not await domains.unblock(session, args.domain):
-                raise SafetyCommandError(f"{args.domain} is not blocked")
+            if not await domains.unblock(session, args.target):
+                raise SafetyCommandError(f"{args.target} is not blocked")
             return
         await domains.block(
             session,
-            args.domain,
+            args.target,
             severity=args.severity,
             reject_media=args.reject_media,
             reject_reports=args.reject_reports,
@@ -104,19 +104,19 @@ def cmd_domain_block(settings: Settings, args: argparse.Namespace) -> None:
         )
 
     _run(settings, work)
-    print(f"{'unblocked' if args.unblock else 'blocked'} {args.domain}")
+    print(f"{'unblocked' if args.unblock else 'blocked'} {args.target}")
 
 
 def cmd_domain_allow(settings: Settings, args: argparse.Namespace) -> None:
     async def work(session: Any) -> None:
         if args.disallow:
-            if not await domains.disallow(session, args.domain):
-                raise SafetyCommandError(f"{args.domain} is not on the allowlist")
+            if not await domains.disallow(session, args.target):
+                raise SafetyCommandError(f"{args.target} is not on the allowlist")
         else:
-            await domains.allow(session, args.domain)
+            await domains.allow(session, args.target)
 
     _run(settings, work)
-    print(f"{'removed' if args.disallow else 'allowed'} {args.domain}")
+    print(f"{'removed' if args.disallow else 'allowed'} {args.target}")
 
 
 def cmd_domains(settings: Settings, _args: argparse.Namespace) -> None:
@@ -202,7 +202,7 @@ def register(subparsers: Any) -> list[argparse.ArgumentParser]:
 
     for name, unblock in (("domain-block", False), ("domain-unblock", True)):
         p = safety.add_parser(name, help=f"{'lift' if unblock else 'set'} a domain block")
-        p.add_argument("domain")
+        p.add_argument("target", metavar="DOMAIN")
         if not unblock:
             p.add_argument(
                 "--severity",
@@ -217,7 +217,7 @@ def register(subparsers: Any) -> list[argparse.ArgumentParser]:
 
     for name, disallow in (("domain-allow", False), ("domain-disallow", True)):
         p = safety.add_parser(name, help=f"{'remove from' if disallow else 'add to'} the allowlist")
-        p.add_argument("domain")
+        p.add_argument("target", metavar="DOMAIN")
         p.set_defaults(func=cmd_domain_allow, disallow=disallow)
         leaves.append(p)
 

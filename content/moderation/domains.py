@@ -20,8 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors import node_settings
 from content.moderation import audit
+from content.moderation.state import state_of
 from storage.models import (
     Actor,
+    ActorModeration,
     ContentObject,
     Delivery,
     DeliveryState,
@@ -94,6 +96,24 @@ async def _suspend_existing(session: AsyncSession, domain: str) -> None:
         )
     )
     await drop_queued(session, domain)
+    # Each of its accounts is suspended here too: hidden from search and the
+    # API, its activities refused (lifted with the block).
+    for actor_id in (await session.exec(ids)).all():
+        assert actor_id is not None
+        state = await state_of(session, actor_id)
+        if state.suspended_at is None:
+            state.suspended_at = now
+            state.updated_at = now
+            session.add(state)
+
+
+async def _lift_domain_suspensions(session: AsyncSession, domain: str) -> None:
+    ids = select(Actor.id).where(_actor_domain_filter(domain), col(Actor.local).is_(False))
+    await session.exec(
+        update(ActorModeration)
+        .where(col(ActorModeration.actor_id).in_(ids.scalar_subquery()))
+        .values(suspended_at=None, updated_at=utcnow())
+    )
 
 
 async def block(
@@ -139,6 +159,8 @@ async def unblock(session: AsyncSession, domain: str, *, moderator: Actor | None
     row = await policy_of(session, check_domain(domain))
     if row is None or (row.severity == DomainSeverity.NOOP and not row.reject_media):
         return False
+    if row.severity == DomainSeverity.SUSPEND:
+        await _lift_domain_suspensions(session, row.domain)
     if row.allowed:
         row.severity, row.reject_media, row.reject_reports = DomainSeverity.NOOP, False, False
         session.add(row)

@@ -299,3 +299,101 @@ def test_a_parent_reads_but_never_writes(school: School) -> None:
         with pytest.raises((MastodonNotFoundError, MastodonAPIError)):
             attempt()
     assert sam.status(status["id"])["favourites_count"] == 0
+
+
+def _api(school: School, name: str, method: str, path: str, **body: Any) -> httpx.Response:
+    token = school.api[name].access_token
+    return httpx.request(
+        method,
+        f"{school.a.base_url}{path}",
+        json=body or None,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=20,
+    )
+
+
+def test_the_school_creates_students_and_students_cannot_promote_themselves(
+    school: School,
+) -> None:
+    made = _api(
+        school, "tess", "POST", "/api/v1/staffroom/accounts", username="sol", role="student"
+    )
+    assert made.status_code == 200, made.text
+    assert made.json()["staffroom_role"] == "student"
+    assert made.json()["account"]["locked"] is True
+    assert made.json()["staffroom_password"]
+    # A teacher cannot make an admin; a student cannot make anyone.
+    assert (
+        _api(school, "tess", "POST", "/api/v1/staffroom/accounts", username="boss", role="admin")
+    ).status_code == 403
+    assert (
+        _api(school, "sam", "POST", "/api/v1/staffroom/accounts", username="pal", role="student")
+    ).status_code == 403
+    sam_id = account_id(school, "sam")
+    for attempt in (
+        _api(school, "sam", "POST", f"/api/v1/admin/accounts/{sam_id}/role", role="teacher"),
+        _api(school, "sam", "POST", "/api/v1/staffroom/invites", role="teacher"),
+        _api(school, "sam", "POST", "/api/v1/staffroom/guardians", parent_id="1", student_id="2"),
+    ):
+        assert attempt.status_code in (403, 422), attempt.text
+    me = school.api["sam"].account_verify_credentials()
+    assert me["role"]["name"].lower() != "teacher"
+    assert me["locked"] is True
+
+
+def test_a_parent_invite_links_the_new_parent_to_the_child(school: School) -> None:
+    sia_id = account_id(school, "sia")
+    made = _api(
+        school, "tess", "POST", "/api/v1/staffroom/invites", role="parent", student_id=sia_id
+    )
+    assert made.status_code == 200, made.text
+    code = made.json()["code"]
+    assert made.json()["url"].endswith(f"/invite/{code}")
+    redeem = f"{school.a.base_url}/api/v1/staffroom/invites/{code}/redeem"
+    joined = httpx.post(
+        redeem, json={"username": "paz", "password": "a long password", "role": "admin"}, timeout=20
+    )
+    assert joined.status_code == 200, joined.text
+    assert joined.json()["username"] == "paz"
+    # Used up: a second account cannot come in on it.
+    again = httpx.post(redeem, json={"username": "paz2", "password": "a long password"}, timeout=20)
+    assert again.status_code == 422
+    school.api["paz"] = client(school.a, "paz")
+    assert school.api["paz"].account_verify_credentials()["role"]["name"].lower() != "admin"
+    post = school.api["sia"].status_post("my drawing")
+    assert school.api["paz"].status(post["id"])["id"] == post["id"]
+    kids = school.api["paz"].account_verify_credentials()
+    assert kids["username"] == "paz"
+    children = _api(school, "paz", "GET", "/api/v1/staffroom/children").json()
+    assert [c["username"] for c in children] == ["sia"]
+
+
+def test_a_parent_cannot_be_linked_to_a_child_of_another_school(school: School) -> None:
+    bob = school.api["tess"].search(f"bob@{school.b.domain}", resolve=True)["accounts"]
+    assert bob, "node B's bob is known on A"
+    linked = _api(
+        school,
+        "head",
+        "POST",
+        "/api/v1/staffroom/guardians",
+        parent_id=account_id(school, "pia"),
+        student_id=bob[0]["id"],
+    )
+    assert linked.status_code == 422
+    assert "of this school" in linked.json()["error"]
+    refused = school.a.staffroom("safety", "link-parent", "pia", "tess")
+    assert refused.returncode == 1 and "not a student" in refused.stderr
+    assert _api(school, "pia", "GET", "/api/v1/staffroom/children").json() == []
+
+
+def test_a_parent_reads_the_childs_messages(school: School) -> None:
+    sam_id = account_id(school, "sam")
+    messages = _api(school, "pat", "GET", f"/api/v1/staffroom/children/{sam_id}/messages")
+    assert messages.status_code == 200
+    texts = " ".join(m["content"] for m in messages.json())
+    assert "home at five" in texts and "dinner is ready" in texts
+    # Not the stranger's to read.
+    assert (
+        _api(school, "pia", "GET", f"/api/v1/staffroom/children/{sam_id}/messages").status_code
+        == 404
+    )

@@ -246,7 +246,7 @@ class Node:
             return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
 
         try:
-            wait_until(healthy, timeout=30)
+            wait_until(healthy, timeout=90)  # a loaded machine starts a node slowly
         except AssertionError:
             raise RuntimeError(f"node did not start:\n{self.log()}") from None
         return self
