@@ -18,6 +18,7 @@ READ = (
     "read:accounts",
     "read:blocks",
     "read:bookmarks",
+    "read:events",  # Staffroom's events, their participants and calendars
     "read:favourites",
     "read:filters",
     "read:follows",
@@ -33,6 +34,7 @@ WRITE = (
     "write:blocks",
     "write:bookmarks",
     "write:conversations",
+    "write:events",  # organize, edit, cancel, join and leave events
     "write:favourites",
     "write:filters",
     "write:follows",

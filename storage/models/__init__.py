@@ -3,6 +3,13 @@
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
 from storage.models.conversations import ConversationMark
+from storage.models.events import (
+    EventCode,
+    EventParticipant,
+    EventReminder,
+    EventRow,
+    PollState,
+)
 from storage.models.graph import Block, Follow, FollowState
 from storage.models.inbox import InboxItem, InboxState
 from storage.models.interactions import Announce, Featured, Like, Report
@@ -62,6 +69,10 @@ __all__ = [
     "DeliveryState",
     "DomainPolicy",
     "DomainSeverity",
+    "EventCode",
+    "EventParticipant",
+    "EventReminder",
+    "EventRow",
     "Featured",
     "Filter",
     "FilterKeyword",
@@ -93,6 +104,7 @@ __all__ = [
     "Notification",
     "OAuthApp",
     "OAuthCode",
+    "PollState",
     "PollVote",
     "Report",
     "Role",
