@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors.context import NodeContext
 from actors.minors import check_direct, check_visibility
 from content.as2 import object_to_as2
+from content.communities.threads import communities_announcing
 from content.formatting import (
     find_hashtags,
     find_mentions,
@@ -208,6 +209,7 @@ async def create_post(
     recipients = [a.ap_id for a in [*rendered.mentioned, *explicit]]
     if parent is not None:
         recipients.append(parent[1].ap_id)
+        recipients += [c.ap_id for c in await communities_announcing(session, parent[0])]
     await check_visibility(session, author, vis)
     if vis == Visibility.DIRECT:
         await check_direct(

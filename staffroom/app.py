@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 import actors.routes
 import api.account_routes
 import api.admin
+import api.communities
 import api.errors
 import api.events
 import api.materials
@@ -155,6 +156,7 @@ def create_app(settings: Settings) -> InboxEndpoints:
             *content.materials.routes.routes,
             *api.materials.routes,
             *api.events.routes,
+            *api.communities.routes,
             *api.oauth.routes,
             *api.v1.notifications.routes,
             *api.v1.conversations.routes,

@@ -291,6 +291,12 @@ def test_keyword_filters_v2(world: World) -> None:
     assert made["keywords"][0]["keyword"] == "finale"
     assert [f["id"] for f in tess.filters_v2()] == [made["id"]]
     kw = tess.add_filter_keyword_v2(made["id"], "ending", whole_word=False)
+    # A post it matches says so in ``filtered`` (the app hides or warns).
+    post = world.api["head"].status_post("The finale was great")
+    (result,) = tess.status(post["id"])["filtered"]
+    assert result["keyword_matches"] == ["finale"]
+    assert result["filter"]["filter_action"] == "warn"
+    assert world.api["head"].status(post["id"])["filtered"] == []
     assert {k["keyword"] for k in tess.filter_keywords_v2(made["id"])} == {"finale", "ending"}
     # Nobody else sees or changes it.
     with pytest.raises(MastodonNotFoundError):

@@ -1,7 +1,7 @@
 """safety: guardians, invites, moderation, domain policy, filters
 
 Revision ID: 0013_safety
-Revises: 0010_library_sort_indexes, 0012_events
+Revises: 0012_events
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0013_safety"
-# Also the merge point of main's two heads (the lead relinks the chain at merge).
-down_revision: str | tuple[str, ...] | None = ("0010_library_sort_indexes", "0012_events")
+down_revision: str | None = "0012_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
