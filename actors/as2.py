@@ -41,6 +41,7 @@ def actor_to_as2(actor: Actor, node: NodeConfig) -> dict[str, Any]:
         },
         "manuallyApprovesFollowers": actor.manually_approves_followers,
         "discoverable": actor.discoverable,
+        "indexable": actor.discoverable,
         "published": _iso(actor.published),
     }
     if actor.type != ActorType.APPLICATION:

@@ -7,6 +7,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.config import NodeConfig
+from actors.minors import apply_student_defaults
 from actors.passwords import hash_password
 from actors.roles import INSTANCE_ACTOR_USERNAME, validate_username
 from federation.signatures.keys import generate_rsa_keypair
@@ -69,6 +70,8 @@ async def create_person(
         raise NameTakenError(f"the name {username!r} is already taken on this node")
     actor = _new_local_actor(node, username, ActorType.PERSON, ap_id=node.actor_url(username))
     actor.display_name = display_name or username
+    if role == Role.STUDENT:
+        apply_student_defaults(actor)
     session.add(actor)
     await session.flush()
     assert actor.id is not None

@@ -128,8 +128,18 @@ async def store_object(
 async def insert_object(
     session: AsyncSession, node: NodeContext, fields: dict[str, Any], author: Actor
 ) -> ContentObject:
-    """:func:`store_object` without looking first: a known id is a unique violation."""
+    """:func:`store_object` without looking first: a known id is a unique violation.
+
+    A domain whose media the admin rejects (``reject_media``) has its
+    attachments dropped here, where every remote post is stored.
+    """
     assert author.id is not None
+    if (
+        not author.local
+        and fields.get("attachments")
+        and (await node.gate.rules()).rejects_media(author.domain)
+    ):
+        fields = {**fields, "attachments": []}
     obj = ContentObject(
         id=new_id(),
         **fields,

@@ -28,6 +28,7 @@ from content.activity_view import ActivityView
 from content.as2 import object_to_as2, tombstone_to_as2
 from content.communities.access import members_visible_to
 from content.lookup import find_activity, find_object, may_read_activity
+from content.moderation.state import is_suspended
 from content.visibility import is_open, may_read
 from federation.errors import FederationError
 from federation.jsonld import canonical_context
@@ -235,6 +236,9 @@ async def object_get(request: Request) -> Response:
         return _not_found()
     obj, author = found
     headers = {"Vary": "Accept"}
+    async with node.sessions() as session:
+        if await is_suspended(session, author.id):
+            return _not_found()  # a suspended account's content is hidden
     if not is_open(obj):
         viewer = await _viewer(request, node)
         async with node.sessions() as session:

@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from actors.guardians import children_of
+from content.moderation.state import is_suspended
 from federation.constants import PUBLIC, is_public
 from storage.models import (
     Actor,
@@ -50,7 +52,7 @@ def addressing_for(
         return [PUBLIC], [followers, *others]
     if visibility == Visibility.UNLISTED:
         return [followers], [PUBLIC, *others]
-    if visibility == Visibility.FOLLOWERS:
+    if visibility in (Visibility.FOLLOWERS, Visibility.LOCAL):
         return [followers], others
     return others, []
 
@@ -156,16 +158,53 @@ async def member_of_addressed_community(
     return (await session.exec(moderates)).first() is not None
 
 
-async def may_read(
-    session: AsyncSession, obj: ContentObject, author: Actor, viewer: Actor | None
+async def _guardian_reads(
+    session: AsyncSession, author: Actor, addressed: Iterable[str], viewer: Actor
 ) -> bool:
-    """May ``viewer`` (None: anonymous) read ``obj``?"""
+    """A parent reads (only reads) what their linked child wrote or was sent."""
+    if not viewer.local or viewer.id is None:
+        return False
+    children = await children_of(session, viewer.id)
+    if not children:
+        return False
+    audience = set(addressed)
+    return any(child.id == author.id or child.ap_id in audience for child in children)
+
+
+async def may_read(
+    session: AsyncSession,
+    obj: ContentObject,
+    author: Actor,
+    viewer: Actor | None,
+    *,
+    guardian: bool = True,
+) -> bool:
+    """May ``viewer`` (None: anonymous) read ``obj``?
+
+    ``guardian=False`` asks whether the viewer may *act* on it (reply, like,
+    boost, vote): a parent reads their child's posts but never acts on them.
+
+    A ``local`` post is for this node's people only: a remote viewer (a
+    signed fetch from another node) is never allowed one, whoever it is.
+    """
+    if await is_suspended(session, author.id):
+        return False  # a suspended account's content is hidden from everyone
     if is_open(obj):
         return True
-    return await may_see(
+    local_only = obj.visibility == Visibility.LOCAL
+    if local_only and (viewer is None or not viewer.local):
+        return False
+    addressed = [*obj.to, *obj.cc]
+    if await may_see(
         session,
         author=author,
-        addressed=[*obj.to, *obj.cc],
+        addressed=addressed,
         viewer=viewer,
-        followers_only=obj.visibility == Visibility.FOLLOWERS,
+        followers_only=obj.visibility in (Visibility.FOLLOWERS, Visibility.LOCAL),
+    ):
+        return True
+    return (
+        guardian
+        and viewer is not None
+        and await _guardian_reads(session, author, addressed, viewer)
     )

@@ -31,6 +31,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from content.moderation.state import is_suspended_ap_id
 from federation.vocab import type_of
 from inbox.handlers import (
     announce,
@@ -145,7 +146,12 @@ def handler_for(activity_type: str, *, local: bool = False) -> Handler:
 
 
 async def dispatch(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
-    """Run the item's handler, then file it in the inbox of every local actor it reached."""
+    """Run the item's handler, then file it in the inbox of every local actor it reached.
+
+    Nothing a suspended account sends is acted on (its content stays hidden).
+    """
+    if not is_local_item(item) and await is_suspended_ap_id(session, item.actor_ap_id):
+        raise Refused("the sender is suspended on this node")
     await handler_for(item.activity_type, local=is_local_item(item))(session, node, item)
     await record_mailbox(session, item, node.config.is_local)
 

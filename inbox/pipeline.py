@@ -15,7 +15,7 @@ from federation.errors import FederationError, SignatureError
 from federation.jsonld import normalize
 from federation.limits import read_limited, require_activity_media_type
 from federation.origin import same_origin
-from federation.signatures import verify_request
+from federation.signatures import key_id_of, verify_request
 from federation.strict_json import loads_object
 from federation.vocab import ACTOR_TYPES, id_of, type_of
 
@@ -89,6 +89,19 @@ def _check_origins(activity: dict[str, Any], signer: str) -> tuple[str, str, str
     return activity_id, kind, actor
 
 
+async def _check_sender_domain(node: NodeContext, headers: Mapping[str, str]) -> None:
+    """Refuse a blocked or (allowlist mode) unlisted node before any other work.
+
+    The key id names the sender's domain before the body is read; the
+    signature check that follows proves it (an actor on another domain than
+    its key is refused by the origin rules), so naming an allowed domain in a
+    forged key id gains nothing.
+    """
+    key_id = key_id_of(headers)
+    if key_id is not None:
+        await node.gate.check(key_id)
+
+
 async def receive(
     node: NodeContext,
     *,
@@ -101,6 +114,7 @@ async def receive(
     """Everything a refused request gets is a :class:`FederationError` (4xx), raised
     before anything is stored; the limits are those of :mod:`federation.limits`."""
     require_activity_media_type(headers.get("content-type"))
+    await _check_sender_domain(node, headers)
     body = await read_limited(headers, stream, node.config.max_inbox_bytes)
     verified = await verify_request(
         method,

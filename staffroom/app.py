@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 import actors.routes
 import api.account_routes
+import api.admin
 import api.communities
 import api.errors
 import api.events
@@ -28,6 +29,7 @@ import content.routes
 import web.routes
 from actors.config import EventConfig, MaterialConfig, NodeConfig
 from actors.context import NodeContext
+from actors.federation_gate import FederationGate
 from actors.keys import KeyStore
 from actors.local import ensure_instance_actor
 from actors.remote import RemoteActors
@@ -116,8 +118,10 @@ async def node_context(settings: Settings) -> AsyncIterator[NodeContext]:
             remote = RemoteActors(sessions, fetch_json)
             keys = KeyStore(sessions, remote, config)
             writer = InboxWriter(engine)
+            gate = FederationGate(sessions)
+            client.set_host_gate(gate.refusal)
             try:
-                yield NodeContext(config, sessions, client, remote, keys, writer)
+                yield NodeContext(config, sessions, client, remote, keys, writer, gate)
             finally:
                 await writer.close()
     finally:
@@ -159,6 +163,7 @@ def create_app(settings: Settings) -> InboxEndpoints:
             *api.v1.conversations.routes,
             *api.streaming.routes,
             *api.account_routes.routes,
+            *api.admin.routes,
             *api.status_routes.routes,
         ],
         lifespan=lifespan,

@@ -52,6 +52,16 @@ from storage.models.outbox import (
 )
 from storage.models.polls import PollVote
 from storage.models.preferences import ListMember, Marker, Mute, UserList
+from storage.models.safety import (
+    ActorModeration,
+    DomainPolicy,
+    DomainSeverity,
+    Filter,
+    FilterKeyword,
+    GuardianLink,
+    Invite,
+    ModerationAction,
+)
 from storage.models.statuses import Bookmark, IdempotencyKey, StatusEdit, StatusSource
 from storage.models.streams import StreamEvent
 
@@ -61,6 +71,7 @@ __all__ = [
     "AccountSettings",
     "Activity",
     "Actor",
+    "ActorModeration",
     "ActorType",
     "Announce",
     "Block",
@@ -76,17 +87,23 @@ __all__ = [
     "ConversationMark",
     "Delivery",
     "DeliveryState",
+    "DomainPolicy",
+    "DomainSeverity",
     "EventCode",
     "EventParticipant",
     "EventReminder",
     "EventRow",
     "Featured",
+    "Filter",
+    "FilterKeyword",
     "Follow",
     "FollowState",
+    "GuardianLink",
     "HostHealth",
     "IdempotencyKey",
     "InboxItem",
     "InboxState",
+    "Invite",
     "JoinPolicy",
     "Like",
     "ListMember",
@@ -102,6 +119,7 @@ __all__ = [
     "MaterialReview",
     "MaterialSubject",
     "MediaAttachment",
+    "ModerationAction",
     "Mute",
     "NodeSetting",
     "Notification",
