@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import object_to_as2
+from content.communities.threads import communities_announcing
 from content.formatting import (
     find_hashtags,
     find_mentions,
@@ -35,6 +36,7 @@ from content.formatting import (
 )
 from content.mentions import actor_for_id, mentioned, resolve_mentions
 from content.objects import recount_replies, tombstone
+from content.poll_states import track as track_poll
 from content.sanitize import plain_text, sanitize_html
 from content.visibility import addressing_for, may_read
 from federation.constants import is_public
@@ -143,8 +145,9 @@ async def _publish(
     kind: str,
     obj: ContentObject,
     object_doc: dict[str, Any],
+    extra_recipients: list[str] | None = None,
 ) -> Activity:
-    """One activity about ``obj``, addressed exactly like ``obj``."""
+    """One activity about ``obj``, addressed exactly like ``obj`` (and to ``extra_recipients``)."""
     activity_id = new_id()
     body = {
         "@context": canonical_context(),
@@ -156,7 +159,9 @@ async def _publish(
         "cc": list(obj.cc),
         "object": object_doc,
     }
-    activity, _audience = await publish(session, author, body, activity_id=activity_id)
+    activity, _audience = await publish(
+        session, author, body, activity_id=activity_id, extra_recipients=extra_recipients
+    )
     return activity
 
 
@@ -203,6 +208,7 @@ async def create_post(
     recipients = [a.ap_id for a in [*rendered.mentioned, *explicit]]
     if parent is not None:
         recipients.append(parent[1].ap_id)
+        recipients += [c.ap_id for c in await communities_announcing(session, parent[0])]
     to, cc = addressing_for(vis, author, recipients)
     object_id = new_id()
     ap_id = node.config.object_url(author.username, object_id)
@@ -232,6 +238,7 @@ async def create_post(
     await session.flush()
     if parent is not None:
         await recount_replies(session, parent[0].ap_id)
+    await track_poll(session, obj)
     await _publish(session, node, author, "Create", obj, _embedded(obj, author, node))
     return obj
 
@@ -301,7 +308,12 @@ async def update_post(
 
 
 async def delete_post(
-    session: AsyncSession, node: NodeContext, author: Actor, obj: ContentObject
+    session: AsyncSession,
+    node: NodeContext,
+    author: Actor,
+    obj: ContentObject,
+    *,
+    extra_recipients: list[str] | None = None,
 ) -> ContentObject:
     """Turn our post into a tombstone and publish a Delete to everyone who had it.
 
@@ -321,5 +333,5 @@ async def delete_post(
         session.add(activity)
     await session.exec(delete(Featured).where(col(Featured.object_ap_id) == obj.ap_id))
     await tombstone(session, obj)
-    await _publish(session, node, author, "Delete", obj, gone)
+    await _publish(session, node, author, "Delete", obj, gone, extra_recipients)
     return obj

@@ -2,7 +2,25 @@
 
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
+from storage.models.communities import (
+    Community,
+    CommunityBan,
+    CommunityInvitation,
+    CommunityMember,
+    CommunityPost,
+    CommunityRole,
+    CommunityVisibility,
+    JoinPolicy,
+    PostingPolicy,
+)
 from storage.models.conversations import ConversationMark
+from storage.models.events import (
+    EventCode,
+    EventParticipant,
+    EventReminder,
+    EventRow,
+    PollState,
+)
 from storage.models.graph import Block, Follow, FollowState
 from storage.models.inbox import InboxItem, InboxState
 from storage.models.interactions import Announce, Featured, Like, Report
@@ -45,10 +63,21 @@ __all__ = [
     "Announce",
     "Block",
     "Bookmark",
+    "Community",
+    "CommunityBan",
+    "CommunityInvitation",
+    "CommunityMember",
+    "CommunityPost",
+    "CommunityRole",
+    "CommunityVisibility",
     "ContentObject",
     "ConversationMark",
     "Delivery",
     "DeliveryState",
+    "EventCode",
+    "EventParticipant",
+    "EventReminder",
+    "EventRow",
     "Featured",
     "Follow",
     "FollowState",
@@ -56,6 +85,7 @@ __all__ = [
     "IdempotencyKey",
     "InboxItem",
     "InboxState",
+    "JoinPolicy",
     "Like",
     "ListMember",
     "MailboxEntry",
@@ -75,7 +105,9 @@ __all__ = [
     "Notification",
     "OAuthApp",
     "OAuthCode",
+    "PollState",
     "PollVote",
+    "PostingPolicy",
     "Report",
     "Role",
     "StatusEdit",
