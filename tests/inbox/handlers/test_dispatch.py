@@ -22,6 +22,8 @@ HANDLED = {
     "Delete",
     "Flag",
     "Follow",
+    "Join",  # of one of our events (Mobilizon's participation)
+    "Leave",
     "Like",
     "Reject",
     "Remove",
