@@ -58,7 +58,7 @@ def test_the_table_names_every_handled_type() -> None:
         "Update",
     }
     assert dispatch.handler_for("Delete", local=True) is dispatch.ignore
-    assert set(dispatch.UNDO) == {"Follow", "Like", "Announce", "Block"}
+    assert set(dispatch.UNDO) == {"Follow", "Like", "Announce", "Block", "Join"}
     assert {"Note", "Article", "Page", "Question", "Event", "Document"} <= set(dispatch.CREATE)
 
 
