@@ -47,16 +47,8 @@ def test_the_table_names_every_handled_type() -> None:
     assert set(dispatch.HANDLERS) == HANDLED
     assert dispatch.handler_for("Bite") is dispatch.ignore
     # Our own deliveries: the domain already changed the rows; a Follow awaits an answer,
-    # and the recipients of a follow, like, boost, post or edit are notified; a local
-    # Join of a local event is decided like a remote one.
-    assert set(dispatch.LOCAL_HANDLERS) == {
-        "Announce",
-        "Create",
-        "Follow",
-        "Join",
-        "Like",
-        "Update",
-    }
+    # and the recipients of a follow, like, boost, post or edit are notified.
+    assert set(dispatch.LOCAL_HANDLERS) == {"Announce", "Create", "Follow", "Like", "Update"}
     assert dispatch.handler_for("Delete", local=True) is dispatch.ignore
     assert set(dispatch.UNDO) == {"Follow", "Like", "Announce", "Block", "Join"}
     assert {"Note", "Article", "Page", "Question", "Event", "Document"} <= set(dispatch.CREATE)
