@@ -84,6 +84,24 @@ async def create_person(
     return account, actor
 
 
+async def create_group(
+    session: AsyncSession, node: NodeConfig, username: str, *, display_name: str = ""
+) -> Actor:
+    """A local ``Group`` actor (a community): a key pair, no log-in account.
+
+    Groups share the one namespace of local names with people, so
+    ``name@node`` still means exactly one actor and WebFinger finds it.
+    """
+    validate_username(username)
+    if await local_actor_by_name(session, username) is not None:
+        raise NameTakenError(f"the name {username!r} is already taken on this node")
+    actor = _new_local_actor(node, username, ActorType.GROUP, ap_id=node.actor_url(username))
+    actor.display_name = display_name or username
+    session.add(actor)
+    await session.flush()
+    return actor
+
+
 async def ensure_instance_actor(session: AsyncSession, node: NodeConfig) -> Actor:
     """The node's Application actor, which signs fetches made on no one's behalf."""
     actor = await local_actor_by_name(session, INSTANCE_ACTOR_USERNAME)

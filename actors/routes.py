@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from actors.as2 import actor_to_as2
+from actors.as2 import actor_to_as2, group_to_as2
 from actors.context import NodeContext
 from actors.http import ActivityResponse, error, wants_activity_json
 from actors.local import local_actor_by_name
@@ -17,7 +17,7 @@ from actors.roles import INSTANCE_ACTOR_USERNAME
 from actors.usage import usage
 from federation import nodeinfo, webfinger
 from federation.constants import JRD_JSON, XRD_XML
-from storage.models import Actor
+from storage.models import Actor, ActorType, Community
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 
@@ -112,7 +112,13 @@ async def _actor_response(request: Request, actor: Actor | None) -> Response:
         return error(404, "no such actor")
     if not wants_activity_json(request):
         return _profile_html(actor, node)
-    return ActivityResponse(actor_to_as2(actor, node.config), headers={"Vary": "Accept"})
+    doc = actor_to_as2(actor, node.config)
+    if actor.type == ActorType.GROUP:
+        async with node.sessions() as session:
+            community = await session.get(Community, actor.id)
+        if community is not None:
+            doc = group_to_as2(doc, actor, community)
+    return ActivityResponse(doc, headers={"Vary": "Accept"})
 
 
 async def actor_document(request: Request) -> Response:

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import object_to_as2
+from content.communities.threads import communities_announcing
 from content.formatting import (
     find_hashtags,
     find_mentions,
@@ -207,6 +208,7 @@ async def create_post(
     recipients = [a.ap_id for a in [*rendered.mentioned, *explicit]]
     if parent is not None:
         recipients.append(parent[1].ap_id)
+        recipients += [c.ap_id for c in await communities_announcing(session, parent[0])]
     to, cc = addressing_for(vis, author, recipients)
     object_id = new_id()
     ap_id = node.config.object_url(author.username, object_id)

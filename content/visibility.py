@@ -22,11 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.constants import PUBLIC, is_public
-from storage.models import Actor, Block, ContentObject, Follow, FollowState, Visibility
+from storage.models import (
+    Actor,
+    ActorType,
+    Block,
+    CommunityMember,
+    ContentObject,
+    Follow,
+    FollowState,
+    Visibility,
+)
 
 OPEN_VISIBILITIES = frozenset({Visibility.PUBLIC, Visibility.UNLISTED})
 
@@ -112,7 +121,39 @@ async def may_see(
     if viewer.ap_id in audience:
         return True
     to_followers = followers_only or (author.followers_url in audience)
-    return to_followers and await follows(session, viewer, author)
+    if to_followers and await follows(session, viewer, author):
+        return True
+    return await member_of_addressed_community(session, viewer, audience)
+
+
+async def member_of_addressed_community(
+    session: AsyncSession, viewer: Actor, audience: set[str]
+) -> bool:
+    """Is ``viewer`` a member (or moderator) of a community the post addresses?
+
+    A post to a community (FEP-1b12) addresses the ``Group`` or its members
+    collection; every accepted member may read it, on the community's node
+    and on the member's own (where the Follow row says they were accepted).
+    """
+    addressed = or_(col(Actor.ap_id).in_(audience), col(Actor.followers_url).in_(audience))
+    followed = (
+        select(Follow.id)
+        .join(Actor, col(Actor.id) == Follow.followee_id)
+        .where(
+            Follow.follower_id == viewer.id,
+            Follow.state == FollowState.ACCEPTED,
+            Actor.type == ActorType.GROUP,
+            addressed,
+        )
+    )
+    if (await session.exec(followed)).first() is not None:
+        return True
+    moderates = (
+        select(CommunityMember.id)
+        .join(Actor, col(Actor.id) == CommunityMember.community_id)
+        .where(CommunityMember.actor_id == viewer.id, addressed)
+    )
+    return (await session.exec(moderates)).first() is not None
 
 
 async def may_read(

@@ -36,6 +36,10 @@ class Received:
     stored: bool  # False when the id was already stored (a redelivery)
 
 
+#: Where an Announce's cut-back foreign ``Create`` is kept (a key no JSON-LD term expands to).
+VOUCHED_KEY = "_staffroomVouchedCreate"
+
+
 def _check_origins(activity: dict[str, Any], signer: str) -> tuple[str, str, str]:
     """Enforce who may say what; returns (id, type, actor).
 
@@ -58,6 +62,7 @@ def _check_origins(activity: dict[str, Any], signer: str) -> tuple[str, str, str
         raise SignatureError("the key's owner is not the activity's actor")
     if not same_origin(activity_id, actor):
         raise BadActivityError("the activity id is not on the actor's origin")
+    activity.pop(VOUCHED_KEY, None)  # only ever set below, never by the sender
     obj = activity.get("object")
     if isinstance(obj, dict):
         object_id = obj.get("id")
@@ -65,6 +70,10 @@ def _check_origins(activity: dict[str, Any], signer: str) -> tuple[str, str, str
             if kind in AUTHORED_BY_ACTOR:
                 raise BadActivityError(f"a {kind} of an object on another origin than its actor")
             activity["object"] = object_id
+            if kind == "Announce" and type_of(obj) == "Create":
+                # Kept aside, never as the object: a community's Announce of a
+                # members-only post that no node can fetch (see inbox/handlers/community.py).
+                activity[VOUCHED_KEY] = obj
         author = id_of(obj.get("attributedTo"))
         foreign_author = author is not None and author != actor
         # Mobilizon sends a group's event from the member who posts it: attributed to

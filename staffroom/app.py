@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 import actors.routes
 import api.account_routes
+import api.communities
 import api.errors
 import api.events
 import api.materials
@@ -151,6 +152,7 @@ def create_app(settings: Settings) -> InboxEndpoints:
             *content.materials.routes.routes,
             *api.materials.routes,
             *api.events.routes,
+            *api.communities.routes,
             *api.oauth.routes,
             *api.v1.notifications.routes,
             *api.v1.conversations.routes,

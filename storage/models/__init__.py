@@ -2,6 +2,17 @@
 
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
+from storage.models.communities import (
+    Community,
+    CommunityBan,
+    CommunityInvitation,
+    CommunityMember,
+    CommunityPost,
+    CommunityRole,
+    CommunityVisibility,
+    JoinPolicy,
+    PostingPolicy,
+)
 from storage.models.conversations import ConversationMark
 from storage.models.events import (
     EventCode,
@@ -52,6 +63,13 @@ __all__ = [
     "Announce",
     "Block",
     "Bookmark",
+    "Community",
+    "CommunityBan",
+    "CommunityInvitation",
+    "CommunityMember",
+    "CommunityPost",
+    "CommunityRole",
+    "CommunityVisibility",
     "ContentObject",
     "ConversationMark",
     "Delivery",
@@ -67,6 +85,7 @@ __all__ = [
     "IdempotencyKey",
     "InboxItem",
     "InboxState",
+    "JoinPolicy",
     "Like",
     "ListMember",
     "MailboxEntry",
@@ -88,6 +107,7 @@ __all__ = [
     "OAuthCode",
     "PollState",
     "PollVote",
+    "PostingPolicy",
     "Report",
     "Role",
     "StatusEdit",
