@@ -46,9 +46,15 @@ async def _state(session: AsyncSession, obj: ContentObject) -> PollState:
 
 
 async def track(session: AsyncSession, obj: ContentObject) -> None:
-    """Watch a poll for its end (our new poll, or one a local account voted in)."""
-    if obj.type == "Question" and obj.id is not None:
-        await _state(session, obj)
+    """Watch a poll for its end (our new or edited poll, or one a local account voted in)."""
+    if obj.type != "Question" or obj.id is None:
+        return
+    state = await _state(session, obj)
+    ends = parse_time(obj.extra.get("endTime"))
+    if state.ended_at is None and state.ends_at != ends:
+        state.ends_at = ends
+        session.add(state)
+        await session.flush()
 
 
 async def refresh_end(session: AsyncSession, obj: ContentObject) -> None:
