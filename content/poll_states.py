@@ -46,9 +46,15 @@ async def _state(session: AsyncSession, obj: ContentObject) -> PollState:
 
 
 async def track(session: AsyncSession, obj: ContentObject) -> None:
-    """Watch a poll for its end (our new poll, or one a local account voted in)."""
-    if obj.type == "Question" and obj.id is not None:
-        await _state(session, obj)
+    """Watch a poll for its end (our new or edited poll, or one a local account voted in)."""
+    if obj.type != "Question" or obj.id is None:
+        return
+    state = await _state(session, obj)
+    ends = parse_time(obj.extra.get("endTime"))
+    if state.ended_at is None and state.ends_at != ends:
+        state.ends_at = ends
+        session.add(state)
+        await session.flush()
 
 
 async def refresh_end(session: AsyncSession, obj: ContentObject) -> None:
@@ -155,14 +161,17 @@ async def _end(session: AsyncSession, node: NodeContext, obj: ContentObject) -> 
         await session.flush()
         await _send_totals(session, node, obj, author)
         await notify(session, author, POLL, author, obj, allow_self=True)
-    voters = await session.exec(
-        select(Actor)
-        .join(PollVote, col(PollVote.actor_id) == Actor.id)
+    # Distinct ids, not rows: PostgreSQL has no equality for the actors' JSON columns.
+    voter_ids = await session.exec(
+        select(PollVote.actor_id)
+        .join(Actor, col(Actor.id) == PollVote.actor_id)
         .where(PollVote.object_id == obj.id, col(Actor.local))
         .distinct()
     )
-    for voter in voters.all():
-        await notify(session, voter, POLL, author, obj)
+    for voter_id in voter_ids.all():
+        voter = await session.get(Actor, voter_id)
+        if voter is not None:
+            await notify(session, voter, POLL, author, obj)
 
 
 async def close_due(node: NodeContext, now: datetime) -> int:

@@ -309,6 +309,8 @@ async def update_post(
     obj.updated_at = utcnow()
     session.add(obj)
     await session.flush()
+    if extra is not None:
+        await track_poll(session, obj)  # an edited poll ends when its new endTime says
     doc = _embedded(obj, author, node)
     doc.setdefault("updated", _iso(obj.updated_at))
     await _publish(session, node, author, "Update", obj, doc)

@@ -44,6 +44,7 @@ from content.notifications import (
     notify_subscribers,
 )
 from content.objects import insert_object, object_by_ap_id, update_object
+from content.visibility import may_read
 from federation.errors import FederationError
 from federation.origin import same_origin
 from federation.vocab import id_of, ids_of
@@ -158,14 +159,15 @@ def chain_join(previous: Handler) -> Handler:
         )
         if existing.first() is not None:
             return  # a redelivery
+        organizer = await session.get(Actor, view.row.organizer_id)
+        if organizer is None or not await may_read(session, obj, organizer, participant):
+            raise Refused("the event is not visible to the sender")  # private stays private
         try:
             async with session.begin_nested():
                 await participation.request(session, node, view, obj, participant, item.activity_id)
         except EventError as exc:
             if "already joined" in str(exc) or "declined" in str(exc):
                 raise Refused(str(exc)) from exc
-            organizer = await session.get(Actor, view.row.organizer_id)
-            assert organizer is not None
             await participation.refuse_remote(
                 session, node, organizer, obj, participant, item.activity_id
             )

@@ -194,3 +194,27 @@ def test_the_cli_lists_the_events_and_writes_the_calendar(node: Node, tmp_path: 
     assert "Olympiad training" in summaries and "Staff only" not in summaries
     reminded = node.staffroom("events", "remind")
     assert reminded.returncode == 0 and reminded.stdout.startswith("sent ")
+
+
+def test_an_edited_poll_ends_when_its_new_end_says(node: Node, tokens: dict[str, str]) -> None:
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from storage.models import ContentObject, PollState
+
+    olga = Mastodon(access_token=tokens["olga"], api_base_url=node.base_url)
+    status = olga.status_post("Trip?", poll=olga.make_poll(["Zoo", "Museum"], expires_in=3600))
+    edited = olga.status_update(
+        status, "Trip!", poll=olga.make_poll(["Zoo", "Museum", "Park"], expires_in=7200)
+    )
+
+    async def ends(session: Any) -> Any:
+        obj = (
+            await session.exec(select(ContentObject).where(ContentObject.ap_id == status["uri"]))
+        ).one()
+        return (await session.get(PollState, obj.id)).ends_at
+
+    stored = node.with_session(ends)
+    assert abs(stored - edited["poll"]["expires_at"]) < timedelta(seconds=2)
+    assert stored - status["poll"]["expires_at"] > timedelta(minutes=59)

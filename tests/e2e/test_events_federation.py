@@ -452,3 +452,12 @@ def test_joins_for_closed_forged_and_duplicate_are_refused(world: World) -> None
     world.fred.join(world.seen["event"]["uri"])
     wait_until(lambda: _count(world.a, InboxItem, *refused_joins) > already, timeout=30)
     assert _count(world.a, EventParticipant) == before
+    # A followers-only event cannot be joined by someone who cannot see it.
+    with world.http(world.a, "alice") as http:
+        private = http.post(API, data={**SEMINAR, "visibility": "private", "capacity": ""})
+    assert private.status_code == 200, private.text
+    already = _count(world.a, InboxItem, *refused_joins)
+    sneaky = world.mobilizon.activity(mallory, "Join", private.json()["uri"])
+    assert signed_post(f"{world.a.base_url}/inbox", mallory, sneaky).status_code == 202
+    wait_until(lambda: _count(world.a, InboxItem, *refused_joins) > already, timeout=30)
+    assert _count(world.a, EventParticipant) == before
