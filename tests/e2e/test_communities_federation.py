@@ -131,6 +131,8 @@ def test_a_community_is_created_and_found_by_webfinger(world: World) -> None:
     assert doc["postingRestrictedToMods"] is False and doc["membersOnly"] is False
     assert doc["schoolSubject"] == ["chemistry"] and doc["communityLevel"] == "regional"
     assert doc["followers"] == f"{actor_url}/followers"
+    mods = httpx.get(doc["moderators"], headers=AS_JSON).json()
+    assert mods["orderedItems"] == [f"{world.a.base_url}/users/alice"]
     club = httpx.get(f"{world.a.base_url}/users/club", headers=AS_JSON).json()
     assert club["manuallyApprovesFollowers"] is True and club["joinPolicy"] == "approval"
     world.seen["chem"] = actor_url
