@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from actors.ratelimit import Rate
-from content.communities import manage, membership
+from content.communities import manage, membership, moderation
 from content.communities.manage import CommunityDraft
 from federation.constants import PUBLIC
 from federation.errors import FederationError
@@ -26,6 +26,7 @@ from storage.models import (
     Announce,
     CommunityPost,
     ContentObject,
+    Featured,
     Follow,
     FollowState,
     JoinPolicy,
@@ -241,3 +242,33 @@ async def test_forged_and_unfetchable_announces_keep_nothing(world: Harness) -> 
     assert item.state == "rejected"
     assert await world.rows(ContentObject) == []
     assert await world.rows(CommunityPost) == []
+
+
+async def test_moderators_pin_and_lock_and_members_cannot(world: Harness) -> None:
+    member = world.remote.add_actor("member")
+    group = await community(world)
+    await world.receive(mbin_follow(world, member, group))
+    assert (await world.receive(note_to(member, group, 1))).state == "processed"
+    root = await world.obj(f"{member.id}/statuses/1")
+    owner = await world.local("owner")
+    async with world.node.sessions() as session:
+        group_row = await session.get(Actor, group.id)
+        post = await session.get(ContentObject, root.id)
+        as_member = await session.get(Actor, (await world.actor(member.id)).id)
+        with pytest.raises(manage.CommunityError, match="moderators"):
+            await moderation.set_locked(session, group_row, as_member, post, True)
+        await manage.add_moderator(session, group_row, await session.get(Actor, owner.id))
+        await moderation.set_pinned(session, world.node, group_row, owner, post, True)
+        await moderation.set_locked(session, group_row, owner, post, True)
+        await session.commit()
+    added = [
+        a for a in await world.deliveries_to(f"{world.remote.base_url}/inbox") if a["type"] == "Add"
+    ]
+    assert added and added[0]["target"] == group.featured_url
+    featured = await world.rows(Featured, actor_id=group.id)
+    assert [f.object_ap_id for f in featured] == [root.ap_id]
+    reply = note_to(member, group, 2)
+    reply["object"]["inReplyTo"] = root.ap_id
+    refused = await world.receive(reply)
+    assert refused.state == "rejected" and "locked" in (refused.error or "")
+    assert await world.obj(f"{member.id}/statuses/2") is None
