@@ -38,6 +38,7 @@ from content.timelines import Paging, bounded, newest_first
 from storage.models import (
     Actor,
     Block,
+    CommunityPost,
     Follow,
     FollowState,
     Material,
@@ -68,6 +69,8 @@ class LibraryQuery:
     language: str | None = None
     node: str | None = None
     author_id: int | None = None
+    # Materials a community (its Group actor's row id) announced.
+    community_id: int | None = None
     sort: str = "newest"
 
 
@@ -80,6 +83,10 @@ def visible_to(viewer: Actor | None) -> Any:
         Follow.follower_id == viewer.id, Follow.state == FollowState.ACCEPTED
     )
     blockers = select(Block.actor_id).where(Block.target_id == viewer.id)
+    # A members-only community's materials: for the members of a community that announced them.
+    in_my_communities = select(CommunityPost.object_id).where(
+        col(CommunityPost.community_id).in_(followed)
+    )
     return and_(
         or_(
             public,
@@ -87,6 +94,10 @@ def visible_to(viewer: Actor | None) -> Any:
             and_(
                 col(Material.visibility) == Visibility.FOLLOWERS,
                 col(Material.author_id).in_(followed),
+            ),
+            and_(
+                col(Material.visibility) == Visibility.DIRECT,
+                col(Material.object_id).in_(in_my_communities),
             ),
         ),
         col(Material.author_id).not_in(blockers),
@@ -120,6 +131,14 @@ def _filtered(session: AsyncSession, viewer: Actor | None, query: LibraryQuery) 
     ):
         if value is not None and value != "":
             statement = statement.where(col(column) == value)
+    if query.community_id is not None:
+        statement = statement.where(
+            col(Material.object_id).in_(
+                select(CommunityPost.object_id).where(
+                    CommunityPost.community_id == query.community_id
+                )
+            )
+        )
     if query.q and query.q.strip():
         dialect = session.get_bind().dialect.name
         bound = search.query_param(dialect, query.q)

@@ -212,6 +212,45 @@ def test_nobody_else_sees_the_post_by_any_door(world: World) -> None:
     assert group["group"] is True
 
 
+def test_a_material_in_the_community_stays_members_only(world: World) -> None:
+    """Issue 12's community part: posted to the community, announced by it, members-only."""
+    with world.http(world.a, "alice") as http:
+        made = http.post(
+            "/api/v1/staffroom/materials",
+            data={
+                "title": "Timetable for the spring term",
+                "links[]": ["https://school7.example/timetable"],
+                "type": "other",
+                "community": world.seen["community"]["id"],
+            },
+        )
+        assert made.status_code == 200, made.text
+    with world.http(world.a, "eve") as http:
+        refused = http.post(
+            "/api/v1/staffroom/materials",
+            data={
+                "title": "x",
+                "links[]": ["https://e.org"],
+                "community": world.seen["community"]["id"],
+            },
+        )
+        assert refused.status_code == 422 and "only members" in refused.json()["error"]
+    uri = made.json()["uri"]
+    with world.http(world.c, "carol") as http:
+        group = world.seen["carol_group"]
+
+        def found() -> list[str]:
+            rows = http.get("/api/v1/staffroom/materials", params={"community": group}).json()
+            return [m["uri"] for m in rows]
+
+        assert wait_until(found, timeout=30) == [uri]
+    for node, who in ((world.c, "dave"), (world.a, "eve"), (world.c, None), (world.a, None)):
+        with world.http(node, who) as http:
+            listed = http.get("/api/v1/staffroom/materials").json()
+            assert uri not in [m["uri"] for m in listed], (node.domain, who)
+    assert httpx.get(uri, headers=AS_JSON).status_code == 404
+
+
 def test_a_removed_member_stops_receiving_at_once(world: World) -> None:
     base = f"{API}/{world.seen['community']['id']}"
     with world.http(world.a, "alice") as http:
