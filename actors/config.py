@@ -28,6 +28,18 @@ class MaterialConfig:
 
 
 @dataclass(frozen=True)
+class EventConfig:
+    """Events and polls (``STAFFROOM_EVENT_*``, ``STAFFROOM_POLL_*``)."""
+
+    # Reminders go to participants this many seconds before the start (a day and an hour).
+    reminders: tuple[int, ...] = (86400, 3600)
+    # Participant-count changes gather this long before one Update of the event goes out.
+    count_debounce_seconds: int = 5
+    # New poll totals gather this long before one Update(Question) goes out.
+    poll_debounce_seconds: int = 5
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     domain: str
     scheme: str
@@ -46,6 +58,7 @@ class NodeConfig:
     # Where uploaded files (media, avatars, headers) are stored.
     media_dir: Path = Path("data/media")
     materials: MaterialConfig = field(default_factory=MaterialConfig)
+    events: EventConfig = field(default_factory=EventConfig)
     # The node's own files: the rate-limit table every process maps lives here.
     data_dir: Path = Path("data")
 

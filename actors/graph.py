@@ -304,3 +304,15 @@ async def remove_actor_edges(session: AsyncSession, actor: Actor) -> None:
     await session.exec(
         delete(Block).where(or_(col(Block.actor_id) == actor.id, col(Block.target_id) == actor.id))
     )
+
+
+async def set_notify(session: AsyncSession, follower: Actor, followee: Actor, notify: bool) -> bool:
+    """Mastodon's ``notify``: a ``status`` notification for each new post of ``followee``.
+    Kept on the follow (pending or accepted); False when there is no follow."""
+    row = await find_follow(session, follower.id, followee.id)
+    if row is None:
+        return False
+    row.notify = notify
+    session.add(row)
+    await session.flush()
+    return True

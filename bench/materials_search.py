@@ -307,19 +307,23 @@ async def generate(session: AsyncSession, count: int, seed: int = 7) -> list[dic
         await connection.execute(insert(Material), materials)
         await connection.execute(insert(MaterialSubject), subject_rows)
         await connection.execute(insert(MaterialGrade), grade_rows)
+        codes: dict[Any, list[tuple[str, Any]]] = {}
+        for facet, rows in (("subject", subject_rows), ("grade", grade_rows)):
+            for row in rows:
+                codes.setdefault(row["material_id"], []).append((facet, row["code"]))
+        facets = [" ".join(_facets(m, codes[m["object_id"]])) for m in materials]
         if dialect == "sqlite":
             await connection.execute(
-                text("INSERT INTO material_search (rowid, body) VALUES (:id, :body)"),
-                [{"id": i, "body": " ".join(search.stems(f"{t} {b}"))} for i, t, b in docs],
+                text(search.SQLITE_INSERT),
+                [search.sqlite_row(i, t, b, f) for (i, t, b), f in zip(docs, facets, strict=True)],
             )
         else:
             await connection.execute(
-                text(
-                    "INSERT INTO material_search (material_id, document) VALUES (:id, "
-                    "setweight(to_tsvector('russian', :title), 'A') || "
-                    "setweight(to_tsvector('russian', :body), 'B'))"
-                ),
-                [{"id": i, "title": t, "body": b} for i, t, b in docs],
+                text(search.POSTGRES_INSERT),
+                [
+                    {"id": i, "title": t, "body": b, "facets": f}
+                    for (i, t, b), f in zip(docs, facets, strict=True)
+                ],
             )
         await session.commit()
     if dialect == "postgresql":
@@ -328,6 +332,20 @@ async def generate(session: AsyncSession, count: int, seed: int = 7) -> list[dic
             await connection.execute(text(f"ANALYZE {table}"))
         await session.commit()
     return authors
+
+
+def _facets(material: dict[str, Any], codes: list[tuple[str, Any]]) -> list[str]:
+    """The facet tokens :func:`content.materials.search.facet_tokens` would write."""
+    pairs = [*codes]
+    pairs += [
+        ("material_type", material["material_type"]),
+        ("license", material["license"]),
+        ("language", material["language"]),
+        ("node", material["domain"]),
+    ]
+    return [search.facet_token(name, value) for name, value in pairs] + [
+        search.facet_token("visibility", material["visibility"])
+    ]
 
 
 def _query(rng: random.Random, authors: list[dict[str, Any]], n: int) -> LibraryQuery:
@@ -378,6 +396,7 @@ async def run(url: str, count: int, searches: int) -> dict[str, Any]:
                     )
                 )
             await session.commit()
+        search.stems("урок lesson")  # loads the stemmers, as a serving node's first search does
         mixed, first_page, hits = [], [], 0
         by_kind: dict[str, list[float]] = {}
         async with sessions() as session:

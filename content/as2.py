@@ -62,6 +62,8 @@ EVENT_SCALARS = (
     "anonymousParticipationEnabled",
     "commentsEnabled",
     "status",
+    "ical:status",
+    "eventKind",
 )
 MAX_TAGS = 100
 MAX_ATTACHMENTS = 20
@@ -247,7 +249,8 @@ def _event_extra(doc: dict[str, Any]) -> dict[str, Any]:
         "startTime": _iso_or_none(doc.get("startTime")),
         "endTime": _iso_or_none(doc.get("endTime")),
     }
-    location = doc.get("location")
+    # Mobilizon's context makes it schema.org's location, which compacts to this.
+    location = doc.get("location") or doc.get("schema:location")
     if isinstance(location, dict | list):
         extra["location"] = _plain_json(location)
     for key in EVENT_SCALARS:

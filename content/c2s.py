@@ -22,6 +22,10 @@ from actors.context import NodeContext
 from actors.graph import GraphError, follow, unfollow
 from actors.profile import publish_actor_update
 from content.as2 import object_from_as2
+from content.events import c2s as events_c2s
+from content.events.model import load_view as load_event
+from content.events.publishing import delete_event
+from content.events.rules import EventError
 from content.formatting import looks_like_html, text_to_html
 from content.interactions import InteractionError, announce, like, unannounce, unlike
 from content.materials.as2 import is_material
@@ -137,6 +141,13 @@ async def _create(
         raise C2SError("bto and bcc are not supported; address recipients in to or cc")
     to = [*ids_of(doc.get("to")), *ids_of(obj.get("to"))]
     cc = [*ids_of(doc.get("cc")), *ids_of(obj.get("cc"))]
+    if type_of(obj) == "Event":
+        vis = visibility_from_addressing(to, cc, actor.followers_url)
+        try:
+            organized = await events_c2s.create_from_c2s(session, node, actor, obj, vis)
+        except EventError as exc:
+            raise C2SError(str(exc)) from None
+        return await _latest(session, actor, "Create", organized)
     if is_material(obj):
         vis = visibility_from_addressing(to, cc, actor.followers_url)
         try:
@@ -258,6 +269,8 @@ async def _update(
     post = await _own_object(session, actor, object_id)
     if post.id is not None and await load_view(session, post.id) is not None:
         raise C2SError("a material is edited through /api/v1/staffroom/materials")
+    if post.id is not None and await load_event(session, post.id) is not None:
+        raise C2SError("an event is edited through /api/v1/staffroom/events")
     sensitive = obj.get("sensitive")
     await update_post(
         session,
@@ -280,11 +293,32 @@ async def _delete(
         raise C2SError("deleting an account is not supported here")
     post = await _own_object(session, actor, object_id)
     view = await load_view(session, post.id) if post.id is not None else None
+    event = await load_event(session, post.id) if post.id is not None else None
     if view is not None:
         await delete_material(session, node, actor, view)
+    elif event is not None:
+        await delete_event(session, node, actor, event)
     else:
         await delete_post(session, node, actor, post)
     return await _latest(session, actor, "Delete", post.ap_id)
+
+
+async def _join(
+    session: AsyncSession, node: NodeContext, actor: Actor, doc: dict[str, Any]
+) -> Activity:
+    try:
+        return await events_c2s.join(session, node, actor, _object_id(doc))
+    except EventError as exc:
+        raise C2SError(str(exc)) from None
+
+
+async def _leave(
+    session: AsyncSession, node: NodeContext, actor: Actor, doc: dict[str, Any]
+) -> Activity:
+    try:
+        return await events_c2s.leave(session, node, actor, _object_id(doc))
+    except EventError as exc:
+        raise C2SError(str(exc)) from None
 
 
 HANDLERS: dict[str, Handler] = {
@@ -295,6 +329,8 @@ HANDLERS: dict[str, Handler] = {
     "Announce": _announce,
     "Update": _update,
     "Delete": _delete,
+    "Join": _join,
+    "Leave": _leave,
 }
 
 

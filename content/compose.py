@@ -24,6 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.edits import record_version, save_source
+from content.events.model import load_view as load_event
+from content.events.publishing import delete_event
 from content.materials.model import load_view
 from content.materials.publishing import delete_material
 from content.media import (
@@ -227,6 +229,8 @@ async def edit_status(
     """Edit ``actor``'s post ``obj``, keeping the version it replaces in its history."""
     if obj.id is not None and await load_view(session, obj.id) is not None:
         raise ComposeError("a material is edited through /api/v1/staffroom/materials")
+    if obj.id is not None and await load_event(session, obj.id) is not None:
+        raise ComposeError("an event is edited through /api/v1/staffroom/events")
     spoiler = edit.spoiler_text if edit.spoiler_text is not None else obj.summary
     _check_length(edit.text, spoiler, limits)
     uploads = (
@@ -276,6 +280,10 @@ async def delete_status(
     view = await load_view(session, obj.id) if obj.id is not None else None
     if view is not None:
         await delete_material(session, node, actor, view)
+        return
+    event = await load_event(session, obj.id) if obj.id is not None else None
+    if event is not None:
+        await delete_event(session, node, actor, event)  # participants are told too
         return
     await delete_post(session, node, actor, obj)
     await release_uploads(session, node.config, obj, delete_files=delete_media)

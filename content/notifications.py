@@ -46,6 +46,13 @@ FOLLOW = "follow"
 FOLLOW_REQUEST = "follow_request"
 FAVOURITE = "favourite"
 UPDATE = "update"
+POLL = "poll"
+STATUS = "status"
+#: Staffroom's own: an event the recipient joined starts soon (Mastodon apps show it
+#: with its status, or skip it; both are harmless).
+EVENT_REMINDER = "event_reminder"
+#: Types where each new one is news and replaces the last (not deduplicated).
+RENEWED = frozenset({UPDATE, EVENT_REMINDER})
 
 
 async def _blocked_or_muted(session: AsyncSession, recipient: Actor, sender: Actor) -> bool:
@@ -80,9 +87,16 @@ async def notify(
     kind: str,
     sender: Actor,
     obj: ContentObject | None = None,
+    *,
+    allow_self: bool = False,
 ) -> Notification | None:
-    """Notify ``recipient`` that ``sender`` did ``kind`` (about ``obj``); None when not due."""
-    if not recipient.local or recipient.gone or recipient.id == sender.id:
+    """Notify ``recipient`` that ``sender`` did ``kind`` (about ``obj``); None when not due.
+
+    ``allow_self``: a poll's end reaches its author too, as Mastodon's does.
+    """
+    if not recipient.local or recipient.gone:
+        return None
+    if recipient.id == sender.id and not allow_self:
         return None
     if obj is not None:
         author = await session.get(Actor, obj.author_id)
@@ -94,7 +108,7 @@ async def notify(
         return None
     existing = await _existing(session, recipient, kind, sender, obj)
     if existing is not None:
-        if kind != UPDATE:
+        if kind not in RENEWED:
             return None
         # Each edit is news: the earlier "edited" notification makes way for this one.
         await session.delete(existing)
@@ -240,3 +254,36 @@ async def clear(session: AsyncSession, recipient: Actor) -> None:
         .values(dismissed=True)
         .execution_options(synchronize_session=False)
     )
+
+
+async def notify_subscribers(session: AsyncSession, obj: ContentObject) -> int:
+    """A new post: a ``status`` notification to each local follower who asked for one
+    (Mastodon's ``notify`` on a follow). Replies to others are not news of this kind;
+    :func:`notify` keeps out whoever may not read the post."""
+    if obj.deleted_at is not None or obj.id is None:
+        return 0
+    author = await session.get(Actor, obj.author_id)
+    if author is None:
+        return 0
+    if obj.in_reply_to:
+        parent = (
+            await session.exec(
+                select(ContentObject.author_id).where(ContentObject.ap_id == obj.in_reply_to)
+            )
+        ).first()
+        if parent != author.id:
+            return 0
+    rows = await session.exec(
+        select(Actor)
+        .join(Follow, col(Follow.follower_id) == Actor.id)
+        .where(
+            Follow.followee_id == author.id,
+            Follow.state == FollowState.ACCEPTED,
+            col(Follow.notify),
+            col(Actor.local),
+        )
+    )
+    sent = 0
+    for follower in rows.all():
+        sent += await notify(session, follower, STATUS, author, obj) is not None
+    return sent

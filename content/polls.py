@@ -28,11 +28,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.as2 import iso, parse_time
+from content.poll_states import mark_totals_due, track
 from content.visibility import may_read
 from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
 from storage.models import Actor, ContentObject, PollVote
+
+#: How long new totals gather before one Update(Question) (the node passes its setting).
+DEFAULT_TOTALS_WINDOW = timedelta(seconds=5)
 
 
 class PollError(ValueError):
@@ -162,9 +166,18 @@ def _vote_activity(
 
 
 async def vote(
-    session: AsyncSession, voter: Actor, obj: ContentObject, choices: list[int]
+    session: AsyncSession,
+    voter: Actor,
+    obj: ContentObject,
+    choices: list[int],
+    *,
+    totals_window: timedelta = DEFAULT_TOTALS_WINDOW,
 ) -> list[PollVote]:
-    """``voter`` (local) votes in the poll ``obj``; the caller checked they may read it."""
+    """``voter`` (local) votes in the poll ``obj``; the caller checked they may read it.
+
+    New totals of our poll are told to other nodes after ``totals_window``
+    (:mod:`content.poll_states`); any poll voted in here is watched for its end.
+    """
     if obj.type != "Question" or not options_of(obj)[0] or obj.deleted_at is not None:
         raise PollError("the post has no poll")
     if obj.author_id == voter.id:
@@ -178,8 +191,10 @@ async def vote(
     rows = [PollVote(id=new_id(), object_id=obj.id, actor_id=voter.id, choice=c) for c in chosen]
     session.add_all(rows)
     await session.flush()
+    await track(session, obj)
     if obj.local:
         await recount(session, obj)
+        await mark_totals_due(session, obj, totals_window)
         return rows
     author = await session.get(Actor, obj.author_id)
     assert author is not None
@@ -206,7 +221,13 @@ async def vote(
 
 
 async def receive_vote(
-    session: AsyncSession, obj: ContentObject, voter: Actor, name: str, vote_ap_id: str
+    session: AsyncSession,
+    obj: ContentObject,
+    voter: Actor,
+    name: str,
+    vote_ap_id: str,
+    *,
+    totals_window: timedelta = DEFAULT_TOTALS_WINDOW,
 ) -> bool:
     """Count a vote another server sent for our poll ``obj`` (a Note named after an option).
 
@@ -241,4 +262,5 @@ async def receive_vote(
     )
     await session.flush()
     await recount(session, obj)
+    await mark_totals_due(session, obj, totals_window)
     return True

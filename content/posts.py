@@ -36,6 +36,7 @@ from content.formatting import (
 )
 from content.mentions import actor_for_id, mentioned, resolve_mentions
 from content.objects import recount_replies, tombstone
+from content.poll_states import track as track_poll
 from content.sanitize import plain_text, sanitize_html
 from content.visibility import addressing_for, may_read
 from federation.constants import is_public
@@ -144,8 +145,9 @@ async def _publish(
     kind: str,
     obj: ContentObject,
     object_doc: dict[str, Any],
+    extra_recipients: list[str] | None = None,
 ) -> Activity:
-    """One activity about ``obj``, addressed exactly like ``obj``."""
+    """One activity about ``obj``, addressed exactly like ``obj`` (and to ``extra_recipients``)."""
     activity_id = new_id()
     body = {
         "@context": canonical_context(),
@@ -157,7 +159,9 @@ async def _publish(
         "cc": list(obj.cc),
         "object": object_doc,
     }
-    activity, _audience = await publish(session, author, body, activity_id=activity_id)
+    activity, _audience = await publish(
+        session, author, body, activity_id=activity_id, extra_recipients=extra_recipients
+    )
     return activity
 
 
@@ -234,6 +238,7 @@ async def create_post(
     await session.flush()
     if parent is not None:
         await recount_replies(session, parent[0].ap_id)
+    await track_poll(session, obj)
     await _publish(session, node, author, "Create", obj, _embedded(obj, author, node))
     return obj
 
@@ -303,7 +308,12 @@ async def update_post(
 
 
 async def delete_post(
-    session: AsyncSession, node: NodeContext, author: Actor, obj: ContentObject
+    session: AsyncSession,
+    node: NodeContext,
+    author: Actor,
+    obj: ContentObject,
+    *,
+    extra_recipients: list[str] | None = None,
 ) -> ContentObject:
     """Turn our post into a tombstone and publish a Delete to everyone who had it.
 
@@ -323,5 +333,5 @@ async def delete_post(
         session.add(activity)
     await session.exec(delete(Featured).where(col(Featured.object_ap_id) == obj.ap_id))
     await tombstone(session, obj)
-    await _publish(session, node, author, "Delete", obj, gone)
+    await _publish(session, node, author, "Delete", obj, gone, extra_recipients)
     return obj

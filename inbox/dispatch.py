@@ -38,6 +38,7 @@ from inbox.handlers import (
     collection,
     community,
     create,
+    event,
     flag,
     follow,
     like,
@@ -80,7 +81,7 @@ CREATE: dict[str, Handler] = {
     "Article": material.create,  # an Article with our materialType; else create.handle
     "Page": create.handle,
     "Question": create.handle,
-    "Event": create.handle,
+    "Event": event.create,  # a person's or a Group's event, with its event row
     "Document": create.handle,
 }
 
@@ -89,7 +90,7 @@ UPDATE: dict[str, Handler] = {
     "Article": material.update,  # a material's new rows; else update.edit
     "Page": update.edit,
     "Question": update.edit,
-    "Event": update.edit,
+    "Event": event.update,  # only from the event's origin, with its event row
     "Document": update.edit,
     "Person": update.profile,
     "Group": update.profile,
@@ -103,24 +104,29 @@ UNDO: dict[str, Handler] = {
     "Like": undo.like,
     "Announce": undo.announce,
     "Block": undo.block,
+    "Join": event.chain_undo_join(ignore),  # of one of our events; else ignored
 }
 
 HANDLERS: dict[str, Handler] = {
-    "Accept": collection.accept,  # of our Follow of a collection; else accept.handle
+    # of our Join of an event; else of our Follow of a collection; else accept.handle
+    "Accept": event.chain_answer(collection.accept, accepted=True),
     "Add": collection.add,  # to a remote collection we hold; else add.handle
     "Announce": community.announce(announce.handle),  # by a remote Group; else announce.handle
     "Block": block.handle,
     # Then, a post to one of our communities is checked and announced (FEP-1b12).
     "Create": community.create(by_object_type(CREATE, untyped=create.by_reference)),
-    # delete.handle, then the rows of a material or review, then the communities' Announce.
-    "Delete": community.delete(material.delete),
+    # delete.handle, then the rows of a material or review, then of an event,
+    # then the communities' Announce of it.
+    "Delete": community.delete(event.chain_delete(material.delete)),
     "Flag": flag.handle,
+    "Join": event.chain_join(ignore),  # of one of our events; anything else handed on
+    "Leave": event.chain_leave(ignore),  # of one of our events; anything else handed on
     # A join of one of our communities; else of one of our collections; else follow.handle.
     "Follow": community.follow(collection.follow),
     "Like": like.handle,
-    "Reject": reject.handle,
+    "Reject": event.chain_answer(reject.handle, accepted=False),  # of our Join; else a Follow
     "Remove": collection.remove,  # from a remote collection we hold; else remove.handle
-    "Undo": by_object_type(UNDO, untyped=undo.by_reference),
+    "Undo": by_object_type(UNDO, untyped=event.chain_undo_join(undo.by_reference)),
     "Update": by_object_type(UPDATE, untyped=update.by_reference),
 }
 

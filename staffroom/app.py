@@ -16,6 +16,7 @@ import actors.routes
 import api.account_routes
 import api.communities
 import api.errors
+import api.events
 import api.materials
 import api.oauth
 import api.status_routes
@@ -25,7 +26,7 @@ import api.v1.notifications
 import content.materials.routes
 import content.routes
 import web.oauth
-from actors.config import MaterialConfig, NodeConfig
+from actors.config import EventConfig, MaterialConfig, NodeConfig
 from actors.context import NodeContext
 from actors.keys import KeyStore
 from actors.local import ensure_instance_actor
@@ -40,7 +41,7 @@ from inbox.routes import InboxEndpoints
 from staffroom import __version__
 from staffroom.gc_tuning import tune_for_serving
 from staffroom.processes import exit_with_parent
-from staffroom.settings import Settings, load_settings
+from staffroom.settings import Settings, load_settings, parse_durations
 from staffroom.workers import background_workers
 from storage.engine import create_engine, create_sessionmaker
 from storage.id_tags import claim_process_tag
@@ -73,6 +74,11 @@ def node_config(settings: Settings) -> NodeConfig:
             rating_debounce_seconds=settings.material_rating_debounce_seconds,
         ),
         data_dir=settings.data_dir,
+        events=EventConfig(
+            reminders=parse_durations("EVENT_REMINDERS", settings.event_reminders),
+            count_debounce_seconds=settings.event_count_debounce_seconds,
+            poll_debounce_seconds=settings.poll_debounce_seconds,
+        ),
     )
 
 
@@ -146,6 +152,7 @@ def create_app(settings: Settings) -> InboxEndpoints:
             *content.materials.routes.routes,
             *api.materials.routes,
             *api.communities.routes,
+            *api.events.routes,
             *api.oauth.routes,
             *api.v1.notifications.routes,
             *api.v1.conversations.routes,

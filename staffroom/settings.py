@@ -68,6 +68,12 @@ class Settings:
     material_max_zip_ratio: int = 100
     material_mirror_remote: bool = False
     material_rating_debounce_seconds: int = 30
+    #: Events: when participants are reminded before the start, a comma-separated
+    #: list of durations (``1d,1h``; units s, m, h, d; empty for none), and how long
+    #: participant-count changes and new poll totals gather before one Update goes out.
+    event_reminders: str = "1d,1h"
+    event_count_debounce_seconds: int = 5
+    poll_debounce_seconds: int = 5
 
     @property
     def scheme(self) -> str:
@@ -90,7 +96,25 @@ _MATERIAL_NUMBERS = {
     "MATERIAL_MAX_UNPACKED_BYTES": 1024,
     "MATERIAL_MAX_ZIP_RATIO": 2,
     "MATERIAL_RATING_DEBOUNCE_SECONDS": 0,
+    "EVENT_COUNT_DEBOUNCE_SECONDS": 0,
+    "POLL_DEBOUNCE_SECONDS": 0,
 }
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_durations(name: str, raw: str) -> tuple[int, ...]:
+    """``"1d,1h"`` → ``(86400, 3600)`` (seconds, largest first, no repeats)."""
+    out: set[int] = set()
+    for part in (p.strip().lower() for p in raw.split(",")):
+        if not part:
+            continue
+        unit = _UNITS.get(part[-1])
+        number = part[:-1] if unit else part
+        if not number.isdigit() or int(number) <= 0:
+            raise SettingsError(f"{PREFIX}{name} must list durations such as 1d,1h, not {raw!r}")
+        out.add(int(number) * (unit or 1))
+    return tuple(sorted(out, reverse=True))
 
 
 def _parse_bool(name: str, raw: str) -> bool:
@@ -191,6 +215,9 @@ def load_settings(
     for name in ("PROCESSES", "WORKER_PROCESSES"):
         if (raw := get(name)) is not None:
             values[name.lower()] = _parse_int(name, raw, minimum=1)
+    if (raw := get("EVENT_REMINDERS")) is not None:
+        parse_durations("EVENT_REMINDERS", raw)
+        values["event_reminders"] = raw
     if (raw := get("UNATTACHED_MEDIA_SECONDS")) is not None:
         values["unattached_media_seconds"] = _parse_int("UNATTACHED_MEDIA_SECONDS", raw, minimum=1)
     for name in ("LOGIN_RATE_LIMIT", "APP_REGISTRATION_RATE_LIMIT", "API_RATE_LIMIT"):

@@ -15,6 +15,7 @@ from typing import Any
 
 from actors.context import NodeContext
 from content import media_cleanup
+from content.events import worker as events_worker
 from content.materials import worker as materials_worker
 from inbox import worker as inbox_worker
 from outbox import delivery
@@ -37,5 +38,6 @@ def background_workers(
         inbox_worker.run_forever(node, stop),
         delivery.run_forever(node, stop, delivery_config(settings)),
         materials_worker.run_forever(node, stop),
+        events_worker.run_forever(node, stop),  # event counts and reminders, poll totals and ends
         media_cleanup.run_forever(node, stop, unattached_media_ttl(settings)),
     ]

@@ -19,6 +19,7 @@ READ = (
     "read:blocks",
     "read:bookmarks",
     "read:communities",  # Staffroom's communities: directory, members, join requests
+    "read:events",  # Staffroom's events, their participants and calendars
     "read:favourites",
     "read:filters",
     "read:follows",
@@ -35,6 +36,7 @@ WRITE = (
     "write:bookmarks",
     "write:communities",  # create and moderate communities
     "write:conversations",
+    "write:events",  # organize, edit, cancel, join and leave events
     "write:favourites",
     "write:filters",
     "write:follows",

@@ -24,7 +24,9 @@ from api.entities.time import iso_ms
 from storage.models import Actor, ContentObject, Notification
 
 #: Types whose notification carries the post it is about.
-STATUS_TYPES = frozenset({"favourite", "reblog", "mention", "status", "poll", "update"})
+STATUS_TYPES = frozenset(
+    {"favourite", "reblog", "mention", "status", "poll", "update", "event_reminder"}
+)
 
 
 async def notification_entities(

@@ -3,7 +3,7 @@
 Computed for many accounts in a fixed handful of queries (apps ask for a whole
 screen of ids at once). ``following`` means an *accepted* follow; a pending
 one is ``requested`` (and, the other way, ``requested_by``). We store no
-per-follow reblog or notify switches, no endorsements, notes or domain blocks
+per-follow reblog switches, no endorsements, notes or domain blocks
 yet, so those read as Mastodon's defaults.
 """
 
@@ -23,8 +23,8 @@ async def relationship_entities(
     session: AsyncSession, viewer: Actor, targets: Sequence[Actor]
 ) -> list[dict[str, Any]]:
     ids = [t.id for t in targets if t.id is not None]
-    outgoing = {
-        row.followee_id: row.state
+    follows = {
+        row.followee_id: row
         for row in (
             await session.exec(
                 select(Follow).where(
@@ -33,6 +33,7 @@ async def relationship_entities(
             )
         ).all()
     }
+    outgoing = {tid: row.state for tid, row in follows.items()}
     incoming = {
         row.follower_id: row.state
         for row in (
@@ -73,7 +74,7 @@ async def relationship_entities(
                 "id": str(tid),
                 "following": following,
                 "showing_reblogs": following,
-                "notifying": False,
+                "notifying": tid in follows and follows[tid].notify,
                 "languages": None,
                 "followed_by": incoming.get(tid) == FollowState.ACCEPTED,
                 "blocking": tid in blocking,

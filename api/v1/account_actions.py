@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from actors.context import NodeContext
+from actors.graph import set_notify
 from api import account_queries, graph_actions
 from api.auth import require_user
 from api.entities.account import account_entities
@@ -44,8 +45,17 @@ async def _act(request: Request, scope: str, action: Action) -> Response:
 
 
 async def follow(request: Request) -> Response:
-    await read_params(request)  # reblogs, notify, languages: accepted, not stored
-    return await _act(request, "write:follows", graph_actions.follow)
+    params = await read_params(request)  # reblogs, languages: accepted, not stored
+    notify = params.get_bool("notify") if "notify" in params else None
+
+    async def action(
+        session: AsyncSession, node: NodeContext, viewer: Actor, target: Actor
+    ) -> None:
+        await graph_actions.follow(session, node, viewer, target)
+        if notify is not None:
+            await set_notify(session, viewer, target, notify)
+
+    return await _act(request, "write:follows", action)
 
 
 async def unfollow(request: Request) -> Response:

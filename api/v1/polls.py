@@ -11,6 +11,8 @@ a poll from another server is sent to it the way Mastodon sends votes (see
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -54,10 +56,17 @@ async def vote(request: Request) -> Response:
     raw = (await read_params(request)).get_list("choices")
     if not all(choice.strip().isdigit() for choice in raw):
         raise ApiError(422, "Validation failed: choices must be option indexes")
-    async with node_of(request).sessions() as session:
+    node = node_of(request)
+    async with node.sessions() as session:
         obj = await _poll(session, path_id(request), user.actor)
         try:
-            await polls.vote(session, user.actor, obj, [int(choice) for choice in raw])
+            await polls.vote(
+                session,
+                user.actor,
+                obj,
+                [int(choice) for choice in raw],
+                totals_window=timedelta(seconds=node.config.events.poll_debounce_seconds),
+            )
         except PollError as exc:
             raise refused(exc) from None
         await session.commit()

@@ -16,20 +16,26 @@ Sorts: ``newest`` (by the material's id, which is time-sortable: when it
 reached this node; paged by ``max_id``/``min_id`` like every Mastodon list),
 ``rating`` (average, then count) and ``downloads`` (paged by ``offset``).
 
-Words and newest on SQLite: a common word matches a large part of the
-library, and an ``IN (matching ids)`` would build that whole set for every
-page. FTS5 reads its matches newest first by itself, so :func:`_fts_walk`
-takes them a slice at a time and keeps those that pass the other
-conditions, stopping when the page is full (after :data:`WALK_SLICES`
-slices it lets the one-query form finish the page).
+Words and filters go to the full-text index first (it carries a token per
+facet value, see :mod:`content.materials.search`), which intersects them
+cheaply; SQL then checks every condition on the rows the index returns,
+through the primary key (``EXISTS`` for subjects and grades, a probe each).
+
+Newest on SQLite: a common word matches a large part of the library, and an
+``IN (matching ids)`` would build that whole set for every page. FTS5 reads
+its matches newest first by itself, so :func:`_fts_walk` takes them a slice
+at a time and keeps those that pass the other conditions, stopping when the
+page is full (after :data:`WALK_SLICES` slices it lets the one-query form
+finish the page); with the facets in the index, the first slice nearly
+always fills it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, false, or_, text
+from sqlalchemy import and_, exists, or_, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,14 +55,12 @@ from storage.models import (
 
 SORTS = ("newest", "rating", "downloads")
 WALK_SLICE = 500
+FEW = 2_000
 WALK_SLICES = 20
-_SLICE = (
-    "SELECT rowid FROM material_search WHERE material_search MATCH :q ORDER BY rowid DESC LIMIT :n"
-)
-_SLICE_BELOW = (
-    "SELECT rowid FROM material_search WHERE material_search MATCH :q AND rowid < :upper "
-    "ORDER BY rowid DESC LIMIT :n"
-)
+_SLICE = "{match} ORDER BY rowid DESC LIMIT :n"
+_SLICE_BELOW = "{match} AND rowid < :upper ORDER BY rowid DESC LIMIT :n"
+# LibraryQuery fields that are facets in the full-text index.
+FACETS = ("subject", "grade", "material_type", "license", "language", "node")
 
 
 @dataclass(frozen=True)
@@ -74,9 +78,15 @@ class LibraryQuery:
     sort: str = "newest"
 
 
-def visible_to(viewer: Actor | None) -> Any:
-    """The SQL condition for "``viewer`` may find this material in the library"."""
-    public = col(Material.visibility) == Visibility.PUBLIC
+def visible_to(viewer: Actor | None, *, by_index: bool = True) -> Any:
+    """The SQL condition for "``viewer`` may find this material in the library".
+
+    ``by_index=False`` hides the visibility column from the planner (``|| ''``):
+    with a short list of ids to read, SQLite would otherwise prefer walking a
+    (visibility, ...) index over reading those rows by their key.
+    """
+    visibility = col(Material.visibility) if by_index else col(Material.visibility).concat("")
+    public = visibility == Visibility.PUBLIC
     if viewer is None or viewer.id is None:
         return public
     followed = select(Follow.followee_id).where(
@@ -92,11 +102,11 @@ def visible_to(viewer: Actor | None) -> Any:
             public,
             col(Material.author_id) == viewer.id,
             and_(
-                col(Material.visibility) == Visibility.FOLLOWERS,
+                visibility == Visibility.FOLLOWERS,
                 col(Material.author_id).in_(followed),
             ),
             and_(
-                col(Material.visibility) == Visibility.DIRECT,
+                visibility == Visibility.DIRECT,
                 col(Material.object_id).in_(in_my_communities),
             ),
         ),
@@ -108,18 +118,48 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def _filtered(session: AsyncSession, viewer: Actor | None, query: LibraryQuery) -> Any:
-    statement = select(Material).where(visible_to(viewer))
+def _facet_tokens(viewer: Actor | None, query: LibraryQuery) -> list[str]:
+    tokens = [
+        search.facet_token(name, value)
+        for name in FACETS
+        if (value := getattr(query, name)) is not None and value != ""
+    ]
+    if viewer is None or viewer.id is None:
+        tokens.append(search.facet_token("visibility", Visibility.PUBLIC))
+    return tokens
+
+
+def _match(session: AsyncSession, viewer: Actor | None, query: LibraryQuery) -> search.Match | None:
+    """The full-text narrowing of ``query``, or None for the whole library (no words, no
+    filter: the first page walks the (visibility, id) index instead)."""
+    tokens = _facet_tokens(viewer, query)
+    has_filter = len(tokens) > (1 if viewer is None or viewer.id is None else 0)
+    if not (query.q and query.q.strip()) and not has_filter:
+        return None
+    return search.match(_dialect(session), query.q, tokens)
+
+
+def _filtered(
+    session: AsyncSession,
+    viewer: Actor | None,
+    query: LibraryQuery,
+    *,
+    narrowed: bool = True,
+    by_index: bool = True,
+) -> Any:
+    statement = select(Material).where(visible_to(viewer, by_index=by_index))
     if query.subject:
         statement = statement.where(
-            col(Material.object_id).in_(
-                select(MaterialSubject.material_id).where(MaterialSubject.code == query.subject)
+            exists().where(
+                col(MaterialSubject.material_id) == col(Material.object_id),
+                col(MaterialSubject.code) == query.subject,
             )
         )
     if query.grade:
         statement = statement.where(
-            col(Material.object_id).in_(
-                select(MaterialGrade.material_id).where(MaterialGrade.code == query.grade)
+            exists().where(
+                col(MaterialGrade.material_id) == col(Material.object_id),
+                col(MaterialGrade.code) == query.grade,
             )
         )
     for column, value in (
@@ -139,12 +179,9 @@ def _filtered(session: AsyncSession, viewer: Actor | None, query: LibraryQuery) 
                 )
             )
         )
-    if query.q and query.q.strip():
-        dialect = session.get_bind().dialect.name
-        bound = search.query_param(dialect, query.q)
-        if bound is None:
-            return statement.where(false())
-        matching = text(search.matching_ids_sql(dialect)).bindparams(q=bound)
+    found = _match(session, viewer, query) if narrowed else None
+    if found is not None:
+        matching = text(found.sql).bindparams(**found.params)
         statement = statement.where(col(Material.object_id).in_(matching))
     return statement
 
@@ -163,17 +200,16 @@ class _Below:
 async def _fts_walk(
     session: AsyncSession, viewer: Actor | None, query: LibraryQuery, page: Paging
 ) -> list[Material]:
-    match = search.fts5_query(query.q or "")
-    if match is None:
-        return []
-    others = _filtered(session, viewer, replace(query, q=None))
+    match = _match(session, viewer, query)
+    assert match is not None
+    others = _filtered(session, viewer, query, narrowed=False)
     connection = await session.connection()
     found: list[Material] = []
     upper = page.max_id
     for _ in range(WALK_SLICES):
+        sql = (_SLICE if upper is None else _SLICE_BELOW).format(match=match.sql)
         rows = await connection.execute(
-            text(_SLICE if upper is None else _SLICE_BELOW),
-            {"q": match, "upper": upper, "n": WALK_SLICE},
+            text(sql), {**match.params, "upper": upper, "n": WALK_SLICE}
         )
         ids = [int(r[0]) for r in rows.all()]
         if not ids:
@@ -194,17 +230,43 @@ async def _fts_walk(
     return found + list(rows_left.all())
 
 
+async def _few_matches(
+    session: AsyncSession, viewer: Actor | None, query: LibraryQuery
+) -> list[int] | None:
+    """The ids matching the words and facets when there are at most :data:`FEW` of
+    them; None when there is no match condition or more."""
+    match = _match(session, viewer, query)
+    if match is None:
+        return None
+    connection = await session.connection()
+    rows = await connection.execute(text(f"{match.sql} LIMIT {FEW + 1}"), match.params)
+    ids = [int(row[0]) for row in rows.all()]
+    return ids if len(ids) <= FEW else None
+
+
 async def find(
     session: AsyncSession, viewer: Actor | None, query: LibraryQuery, page: Paging, offset: int = 0
 ) -> list[Material]:
     """One page of the library, in the query's sort order."""
     walkable = page.min_id is None and page.since_id is None and not page.ascending
-    if query.q and query.sort == "newest" and walkable and _dialect(session) == "sqlite":
+    if (
+        query.sort == "newest"
+        and walkable
+        and _dialect(session) == "sqlite"
+        and _match(session, viewer, query) is not None
+    ):
         return await _fts_walk(session, viewer, query, page)
     statement = _filtered(session, viewer, query)
     if query.sort == "newest":
         rows = await session.exec(bounded(statement, Material.object_id, page, page.limit))
         return newest_first(list(rows.all()), page)
+    if query.sort != "newest" and (few := await _few_matches(session, viewer, query)) is not None:
+        # Few matches: read them by id and sort them, rather than walk the sort index.
+        if not few:
+            return []
+        statement = _filtered(session, viewer, query, narrowed=False, by_index=False).where(
+            col(Material.object_id).in_(few)
+        )
     if query.sort == "rating":
         order = [
             col(Material.rating_average).desc().nulls_last(),

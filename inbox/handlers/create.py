@@ -21,18 +21,20 @@ notification (a post of our own reaches them through :func:`local`).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import InvalidObjectError, attributed_to, object_from_as2
-from content.notifications import notify_mentions
+from content.notifications import notify_mentions, notify_subscribers
 from content.objects import (
     REPLY_FETCH_DEPTH,
     fetch_object,
     insert_object,
     object_by_ap_id,
 )
-from content.polls import receive_vote
+from content.polls import is_closed, receive_vote
 from federation.vocab import ids_of
 from inbox.handlers.common import Refused, embedded, object_id, sender
 from storage.models import InboxItem
@@ -62,7 +64,12 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
         and not fields["content"]
     ):
         if parent.local:
-            await receive_vote(session, parent, author, fields["name"], fields["ap_id"])
+            if is_closed(parent):
+                raise Refused("the poll has ended")
+            window = timedelta(seconds=node.config.events.poll_debounce_seconds)
+            await receive_vote(
+                session, parent, author, fields["name"], fields["ap_id"], totals_window=window
+            )
         return  # a poll vote
     if parent_id and parent is None and not node.config.is_local(parent_id):
         await fetch_object(session, node, parent_id, limit=REPLY_FETCH_DEPTH)
@@ -70,6 +77,7 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     # id, and a racing insert elsewhere is a unique violation the retry resolves.
     obj = await insert_object(session, node, fields, author)
     await notify_mentions(session, obj, node.config.is_local)
+    await notify_subscribers(session, obj)
 
 
 async def by_reference(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
@@ -85,3 +93,4 @@ async def local(session: AsyncSession, node: NodeContext, item: InboxItem) -> No
     obj = await object_by_ap_id(session, object_id(item) or "")
     if obj is not None:
         await notify_mentions(session, obj, node.config.is_local)
+        await notify_subscribers(session, obj)

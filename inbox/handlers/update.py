@@ -24,6 +24,7 @@ from actors.remote import actor_by_ap_id, upsert_remote_actor
 from content.as2 import InvalidObjectError, object_from_as2
 from content.notifications import edit_snapshot, notify_edit
 from content.objects import object_by_ap_id, refresh_object, update_object
+from content.poll_states import refresh_end
 from federation.errors import FederationError
 from federation.origin import same_origin
 from inbox.handlers.common import Refused, embedded, object_id, sender
@@ -48,7 +49,10 @@ async def edit(session: AsyncSession, node: NodeContext, item: InboxItem) -> Non
     except InvalidObjectError as exc:
         raise Refused(exc.reason) from exc
     before = edit_snapshot(obj)
-    if await update_object(session, obj, fields) and edit_snapshot(obj) != before:
+    changed = await update_object(session, obj, fields)
+    if changed and obj.type == "Question":
+        await refresh_end(session, obj)  # a poll voted in here: its end as its server says
+    if changed and edit_snapshot(obj) != before:
         await notify_edit(session, obj)
 
 

@@ -14,6 +14,13 @@ from storage.models.communities import (
     PostingPolicy,
 )
 from storage.models.conversations import ConversationMark
+from storage.models.events import (
+    EventCode,
+    EventParticipant,
+    EventReminder,
+    EventRow,
+    PollState,
+)
 from storage.models.graph import Block, Follow, FollowState
 from storage.models.inbox import InboxItem, InboxState
 from storage.models.interactions import Announce, Featured, Like, Report
@@ -67,6 +74,10 @@ __all__ = [
     "ConversationMark",
     "Delivery",
     "DeliveryState",
+    "EventCode",
+    "EventParticipant",
+    "EventReminder",
+    "EventRow",
     "Featured",
     "Follow",
     "FollowState",
@@ -94,6 +105,7 @@ __all__ = [
     "Notification",
     "OAuthApp",
     "OAuthCode",
+    "PollState",
     "PollVote",
     "PostingPolicy",
     "Report",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Boolean, Column, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import fk_column, id_column, time_column, utcnow
@@ -32,6 +32,11 @@ class Follow(SQLModel, table=True):
     activity_ap_id: str = Field(max_length=2048, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
+    # Mastodon's "notify": the follower gets a ``status`` notification for each new post.
+    notify: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, default=False, server_default=false()),
+    )
 
 
 class Block(SQLModel, table=True):

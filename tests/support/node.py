@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import httpx
 
 from staffroom.app import node_config
+from staffroom.processes import exit_with_parent
 from staffroom.settings import Settings, load_settings
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
@@ -236,6 +237,9 @@ class Node:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # A test run killed outright (a timeout, ^C twice) must not leave its
+            # nodes polling the database for ever: they go with their parent.
+            preexec_fn=exit_with_parent,
         )
         log.close()
 

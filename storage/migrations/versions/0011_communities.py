@@ -1,7 +1,7 @@
 """communities: groups, roles, bans, invitations, announced posts
 
 Revision ID: 0011_communities
-Revises: 0010_node_settings
+Revises: 0010_library_sort_indexes
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0011_communities"
-down_revision: str | None = "0010_node_settings"
+down_revision: str | None = "0010_library_sort_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -203,3 +203,47 @@ def test_rating_rules() -> None:
     first = next_due(None, now, window)
     assert first == now + window
     assert next_due(first, now + timedelta(seconds=20), window) == first  # a burst waits together
+
+
+def test_facet_tokens_are_one_distinct_token_per_code() -> None:
+    from content.materials.vocabulary import GRADES, LICENSES, MATERIAL_TYPES, SUBJECTS
+
+    for facet, codes in (
+        ("subject", SUBJECTS),
+        ("grade", GRADES),
+        ("material_type", MATERIAL_TYPES),
+        ("license", LICENSES),
+    ):
+        tokens = [search.facet_token(facet, code) for code in codes]
+        assert len(set(tokens)) == len(tokens), facet
+        # One token each for both tokenizers (FTS5's unicode61, PostgreSQL's simple).
+        assert all(search.words(token) == [token] for token in tokens)
+
+
+async def test_filters_narrow_in_the_index_and_follow_an_edit(sessions: SessionMaker) -> None:
+    """Filters go to the full-text index; an edit rewrites the entry, so a material
+    made followers-only leaves the anonymous library and a new grade finds it."""
+    async with sessions() as session:
+        alice = _actor("alice")
+        session.add(alice)
+        await session.flush()
+        leaves = await _material(
+            session, alice, "Leaves", "photosynthesis", subjects=("biology",), grades=("6",)
+        )
+        await _material(
+            session, alice, "Acids", "titration", subjects=("chemistry",), grades=("8",)
+        )
+        await session.commit()
+        assert await _titles(session, None, subject="biology", grade="6") == ["Leaves"]
+        assert await _titles(session, None, subject="biology", grade="8") == []
+        assert await _titles(session, None, grade="8", sort="rating") == ["Acids"]
+
+        session.add(MaterialGrade(material_id=leaves.object_id, code="7"))
+        leaves.visibility = Visibility.FOLLOWERS
+        session.add(leaves)
+        await session.flush()
+        await search.index(session, leaves, "photosynthesis")
+        await session.commit()
+        assert await _titles(session, None, subject="biology") == []
+        assert await _titles(session, alice, grade="7") == ["Leaves"]
+        assert await _titles(session, alice, grade="7", sort="downloads") == ["Leaves"]

@@ -22,6 +22,8 @@ HANDLED = {
     "Delete",
     "Flag",
     "Follow",
+    "Join",  # of an event (issue 13)
+    "Leave",
     "Like",
     "Reject",
     "Remove",

@@ -1,0 +1,78 @@
+"""``.ics`` calendars: one event, the events a person joined, a community's, the node's.
+
+* ``GET /api/v1/staffroom/events/:id/calendar.ics``: the event (whoever may see it).
+* ``GET /api/v1/staffroom/events/calendar.ics``: the node's own open events
+  (``community_id`` for one community's; the same filters as the list).
+* ``GET /api/v1/staffroom/events/joined.ics`` (``read:events``): the events
+  the token's account takes part in, wherever they are organized.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.auth import optional_scope, require_user
+from api.errors import ApiError
+from api.events import forms
+from api.params import read_params
+from api.status_support import NOT_FOUND, node_of, path_id
+from content.events import queries
+from content.events.calendar import calendar
+from storage.models import ContentObject, EventRow
+
+READ = "read:events"
+ICS = "text/calendar; charset=utf-8"
+MAX_EVENTS = 500
+
+
+async def _with_objects(
+    session: AsyncSession, rows: list[EventRow]
+) -> list[tuple[EventRow, ContentObject]]:
+    out = []
+    for row in rows:
+        obj = await session.get(ContentObject, row.object_id)
+        if obj is not None and obj.deleted_at is None:
+            out.append((row, obj))
+    return out
+
+
+def _ics(body: bytes, name: str) -> Response:
+    return Response(
+        body, media_type=ICS, headers={"Content-Disposition": f'inline; filename="{name}.ics"'}
+    )
+
+
+async def one(request: Request) -> Response:
+    principal = await optional_scope(request, READ)
+    viewer = principal.actor if principal else None
+    node = node_of(request)
+    async with node.sessions() as session:
+        try:
+            row, obj = await queries.visible_event(session, path_id(request), viewer)
+        except queries.EventNotFound:
+            raise ApiError(404, NOT_FOUND) from None
+        return _ics(calendar(row.title, [(row, obj)]), f"event-{row.object_id}")
+
+
+async def node_calendar(request: Request) -> Response:
+    node = node_of(request)
+    params = await read_params(request)
+    query = replace(forms.query(params, MAX_EVENTS, 0), local_only=True, joined=False)
+    async with node.sessions() as session:
+        rows = await queries.find(session, None, query)
+        events = await _with_objects(session, rows)
+    return _ics(calendar(node.config.node_name, events), "events")
+
+
+async def joined_calendar(request: Request) -> Response:
+    user = await require_user(request, READ)
+    node = node_of(request)
+    query = queries.EventQuery(joined=True, limit=MAX_EVENTS)
+    async with node.sessions() as session:
+        rows = await queries.find(session, user.actor, query)
+        events = await _with_objects(session, rows)
+    return _ics(calendar(f"{user.actor.username}: events", events), "joined")
