@@ -50,7 +50,7 @@ def test_the_table_names_every_handled_type() -> None:
     # and the recipients of a follow, like, boost, post or edit are notified.
     assert set(dispatch.LOCAL_HANDLERS) == {"Announce", "Create", "Follow", "Like", "Update"}
     assert dispatch.handler_for("Delete", local=True) is dispatch.ignore
-    assert set(dispatch.UNDO) == {"Follow", "Like", "Announce", "Block"}
+    assert set(dispatch.UNDO) == {"Follow", "Like", "Announce", "Block", "Join"}
     assert {"Note", "Article", "Page", "Question", "Event", "Document"} <= set(dispatch.CREATE)
 
 
