@@ -22,6 +22,7 @@ import api.oauth
 import api.status_routes
 import api.streaming
 import api.v1.conversations
+import api.v1.directory
 import api.v1.notifications
 import content.materials.routes
 import content.routes
@@ -152,6 +153,7 @@ def create_app(settings: Settings) -> InboxEndpoints:
             *content.materials.routes.routes,
             *api.materials.routes,
             *api.communities.routes,
+            *api.v1.directory.routes,
             *api.events.routes,
             *api.oauth.routes,
             *api.v1.notifications.routes,

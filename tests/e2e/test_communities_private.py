@@ -103,6 +103,8 @@ def test_the_api_creates_a_members_only_community(world: World) -> None:
         assert [c["acct"] for c in directory] == ["staffroom"]
         assert directory[0]["members_count"] is None  # not for strangers' eyes
         assert http.get(API, params={"kind": "parents"}).json() == []
+        listed = {a["acct"] for a in http.get("/api/v1/directory").json()}
+        assert "alice" in listed and "staffroom" not in listed  # members-only: not offered
     world.seen["community"] = entity
 
 
