@@ -115,14 +115,14 @@ HANDLERS: dict[str, Handler] = {
     "Block": block.handle,
     # Then, a post to one of our communities is checked and announced (FEP-1b12).
     "Create": community.create(by_object_type(CREATE, untyped=create.by_reference)),
-    # delete.handle, then the rows of a material or review, then of an event,
-    # then the communities' Announce of it.
-    "Delete": community.delete(event.chain_delete(material.delete)),
+    # delete.handle, then the rows of a material or review, then the communities'
+    # Announce, then the rows of an event.
+    "Delete": event.chain_delete(community.delete(material.delete)),
     "Flag": flag.handle,
-    "Join": event.chain_join(ignore),  # of one of our events; anything else handed on
-    "Leave": event.chain_leave(ignore),  # of one of our events; anything else handed on
     # A join of one of our communities; else of one of our collections; else follow.handle.
     "Follow": community.follow(collection.follow),
+    "Join": event.chain_join(ignore),  # of one of our events; anything else handed on
+    "Leave": event.chain_leave(ignore),  # of one of our events; anything else handed on
     "Like": like.handle,
     "Reject": event.chain_answer(reject.handle, accepted=False),  # of our Join; else a Follow
     "Remove": collection.remove,  # from a remote collection we hold; else remove.handle
