@@ -387,6 +387,8 @@ def _extra_to_as2(kind: str, extra: dict[str, Any]) -> dict[str, Any]:
 
 def _attachment_to_as2(item: dict[str, Any]) -> dict[str, Any]:
     doc = dict(item)
+    if doc.get("type") == "Link" and "href" not in doc and "url" in doc:
+        doc["href"] = doc.pop("url")  # stored as every attachment is, sent as a Link is
     if isinstance(doc.get("name"), str):
         doc["name"] = inert_text(doc["name"])
     return doc

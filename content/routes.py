@@ -27,6 +27,7 @@ from content import c2s, collections
 from content.activity_view import ActivityView
 from content.as2 import object_to_as2, tombstone_to_as2
 from content.communities.access import members_visible_to
+from content.communities.manage import community_of, moderators
 from content.lookup import find_activity, find_object, may_read_activity
 from content.moderation.state import is_suspended
 from content.visibility import is_open, may_read
@@ -196,6 +197,25 @@ async def followers_get(request: Request) -> Response:
     return await _graph(request, collections.followers)
 
 
+async def moderators_get(request: Request) -> Response:
+    """A community's owner and moderators, as Lemmy publishes them (public, like Lemmy's)."""
+    node = _node(request)
+    async with node.sessions() as session:
+        actor = await _named_actor(session, request)
+        found = await community_of(session, actor)
+        if actor is None or found is None:
+            return _not_found()
+        items = [m.ap_id for m in await moderators(session, actor)]
+    doc = {
+        "@context": canonical_context(),
+        "id": f"{actor.ap_id}/moderators",
+        "type": "OrderedCollection",
+        "totalItems": len(items),
+        "orderedItems": items,
+    }
+    return ActivityResponse(doc)
+
+
 async def following_get(request: Request) -> Response:
     return await _graph(request, collections.following)
 
@@ -281,6 +301,7 @@ routes = [
     Route("/users/{username}/inbox", inbox_get, methods=["GET"]),
     Route("/users/{username}/followers", followers_get, methods=["GET"]),
     Route("/users/{username}/following", following_get, methods=["GET"]),
+    Route("/users/{username}/moderators", moderators_get, methods=["GET"]),
     Route("/users/{username}/collections/featured", featured_get, methods=["GET"]),
     Route("/users/{username}/statuses/{id}", object_get, methods=["GET"]),
     Route("/users/{username}/activities/{id}", activity_get, methods=["GET"]),

@@ -23,6 +23,7 @@ import api.oauth
 import api.status_routes
 import api.streaming
 import api.v1.conversations
+import api.v1.directory
 import api.v1.notifications
 import content.materials.routes
 import content.routes
@@ -158,6 +159,7 @@ def create_app(settings: Settings) -> InboxEndpoints:
             *api.materials.routes,
             *api.events.routes,
             *api.communities.routes,
+            *api.v1.directory.routes,
             *api.oauth.routes,
             *api.v1.notifications.routes,
             *api.v1.conversations.routes,

@@ -5,7 +5,9 @@ The names are the contract the issue fixed for scripts: ``title``,
 ``type``, ``language``, ``license``, ``tags[]``, ``community``,
 ``visibility`` to create; ``q``, ``subject``, ``grade``, ``type``,
 ``license``, ``language``, ``community``, ``node``, ``sort`` to list.
-``community`` is refused with a clear message until communities land.
+``community`` (a community's account id, or its URI) is resolved by the
+routes, which need the database (:mod:`api.materials.community`); an edit
+cannot move a material to another community.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from content.materials.uploads import Upload
 from content.materials.vocabulary import DEFAULT_LICENSE, DEFAULT_TYPE
 from storage.models import Visibility
 
-NO_COMMUNITIES = "Validation failed: communities are not available on this node yet"
+NO_MOVES = "Validation failed: a material cannot change its community"
 
 
 def _visibility(params: Params) -> Visibility:
@@ -29,9 +31,8 @@ def _visibility(params: Params) -> Visibility:
     return VISIBILITIES[raw]
 
 
-def _no_community(params: Params) -> None:
-    if (params.get("community") or "").strip():
-        raise ApiError(422, NO_COMMUNITIES)
+def community_param(params: Params) -> str | None:
+    return (params.get("community") or "").strip() or None
 
 
 async def uploads(params: Params) -> list[Upload]:
@@ -39,7 +40,6 @@ async def uploads(params: Params) -> list[Upload]:
 
 
 async def draft(params: Params) -> MaterialDraft:
-    _no_community(params)
     return MaterialDraft(
         title=params.get("title") or "",
         description=params.get("description") or "",
@@ -60,7 +60,8 @@ def _optional_list(params: Params, name: str) -> list[str] | None:
 
 
 async def edit(params: Params) -> MaterialEdit:
-    _no_community(params)
+    if community_param(params):
+        raise ApiError(422, NO_MOVES)
     removing = [v for v in params.get_list("remove_files") if v.strip()]
     if not all(v.strip().isdigit() for v in removing):
         raise ApiError(422, "Validation failed: remove_files must be file ids")
@@ -80,7 +81,6 @@ async def edit(params: Params) -> MaterialEdit:
 
 
 def library_query(params: Params) -> LibraryQuery:
-    _no_community(params)
     sort = (params.get("sort") or "newest").strip().lower()
     if sort not in SORTS:
         raise ApiError(422, f"Validation failed: sort must be one of {', '.join(SORTS)}")

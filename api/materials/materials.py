@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.auth import optional_scope, require_user
 from api.errors import ApiError
-from api.materials import forms
+from api.materials import community, forms
 from api.materials.render import render_materials, render_one, render_views
 from api.pagination import link_header, offset_link_header, page_params
 from api.params import read_params
@@ -79,6 +79,7 @@ async def create(request: Request) -> Response:
         await params.aclose()
     node = node_of(request)
     async with node.sessions() as session, staged_files(node.config) as stage:
+        draft = await community.posted_to(session, draft, forms.community_param(params), user.actor)
         try:
             view = await create_material(session, node, user.actor, draft, stage)
         except MaterialError as exc:
@@ -107,6 +108,8 @@ async def index(request: Request) -> Response:
     query = forms.library_query(params)
     page = page_params(params)
     node = node_of(request)
+    async with node.sessions() as session:
+        query = await community.filtered(session, query, forms.community_param(params))
     if query.q and is_url(query.q):
         rows = await _resolved(request, query.q, viewer) if viewer is not None else []
         async with node.sessions() as session:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +27,7 @@ from actors.context import NodeContext
 from actors.remote import actor_by_ap_id, upsert_remote_actor
 from content.as2 import OBJECT_TYPES, InvalidObjectError, attributed_to, object_from_as2
 from content.interactions import receive_announce
+from content.materials.lookup import material_for
 from content.objects import fetch_object, object_by_ap_id, store_object, tombstone
 from federation.errors import FederationError
 from federation.origin import same_origin
@@ -150,6 +152,10 @@ async def receive(
         if kind == "Create":
             raise AnnounceRefused("the announced post cannot be fetched from its origin")
         return True
+    if obj.type == "Article":
+        await material_for(session, node, obj)  # a material's library rows
+        if inspect(obj).was_deleted:
+            return True  # a material its guard refused (removed again)
     await record(session, community, obj)
     await receive_announce(session, community, obj, activity_id)
     return True

@@ -44,6 +44,7 @@ from content.timelines import Paging, bounded, newest_first
 from storage.models import (
     Actor,
     Block,
+    CommunityPost,
     Follow,
     FollowState,
     Material,
@@ -72,6 +73,8 @@ class LibraryQuery:
     language: str | None = None
     node: str | None = None
     author_id: int | None = None
+    # Materials a community (its Group actor's row id) announced.
+    community_id: int | None = None
     sort: str = "newest"
 
 
@@ -90,6 +93,10 @@ def visible_to(viewer: Actor | None, *, by_index: bool = True) -> Any:
         Follow.follower_id == viewer.id, Follow.state == FollowState.ACCEPTED
     )
     blockers = select(Block.actor_id).where(Block.target_id == viewer.id)
+    # A members-only community's materials: for the members of a community that announced them.
+    in_my_communities = select(CommunityPost.object_id).where(
+        col(CommunityPost.community_id).in_(followed)
+    )
     return and_(
         or_(
             public,
@@ -97,6 +104,10 @@ def visible_to(viewer: Actor | None, *, by_index: bool = True) -> Any:
             and_(
                 visibility == Visibility.FOLLOWERS,
                 col(Material.author_id).in_(followed),
+            ),
+            and_(
+                visibility == Visibility.DIRECT,
+                col(Material.object_id).in_(in_my_communities),
             ),
         ),
         col(Material.author_id).not_in(blockers),
@@ -160,6 +171,14 @@ def _filtered(
     ):
         if value is not None and value != "":
             statement = statement.where(col(column) == value)
+    if query.community_id is not None:
+        statement = statement.where(
+            col(Material.object_id).in_(
+                select(CommunityPost.object_id).where(
+                    CommunityPost.community_id == query.community_id
+                )
+            )
+        )
     found = _match(session, viewer, query) if narrowed else None
     if found is not None:
         matching = text(found.sql).bindparams(**found.params)

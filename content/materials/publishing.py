@@ -79,6 +79,10 @@ class MaterialDraft:
     license: str = DEFAULT_LICENSE
     tags: list[str] = field(default_factory=list)
     visibility: Visibility = Visibility.PUBLIC
+    # The community it is posted to (its Group actor id), which announces it;
+    # members_only: addressed to that community alone, for its members' eyes.
+    community: str | None = None
+    members_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,14 +246,15 @@ async def create_material(
     prepared = await _prepared(draft.uploads, node)
     object_id = new_id()
     ap_id = node.config.object_url(author.username, object_id)
-    to, cc = addressing_for(draft.visibility, author, [])
+    visibility = Visibility.DIRECT if draft.members_only else draft.visibility
+    to, cc = addressing_for(visibility, author, [draft.community] if draft.community else [])
     now = utcnow()
     material = Material(
         object_id=object_id,
         author_id=author.id,
         local=True,
         domain=node.config.domain,
-        visibility=draft.visibility,
+        visibility=visibility,
         title=title,
         material_type=meta.material_type,
         license=meta.license,
@@ -268,7 +273,7 @@ async def create_material(
         type="Article",
         author_id=author.id,
         local=True,
-        visibility=draft.visibility,
+        visibility=visibility,
         url=node.config.material_page_url(object_id),
         conversation=ap_id,
         to=to,

@@ -131,6 +131,11 @@ def test_a_community_is_created_and_found_by_webfinger(world: World) -> None:
     assert doc["postingRestrictedToMods"] is False and doc["membersOnly"] is False
     assert doc["schoolSubject"] == ["chemistry"] and doc["communityLevel"] == "regional"
     assert doc["followers"] == f"{actor_url}/followers"
+    mods = httpx.get(doc["moderators"], headers=AS_JSON).json()
+    assert mods["orderedItems"] == [f"{world.a.base_url}/users/alice"]
+    listed = httpx.get(f"{world.a.base_url}/api/v1/directory", params={"local": "true"}).json()
+    assert {"chem", "club", "alice"} <= {a["acct"] for a in listed}
+    assert next(a for a in listed if a["acct"] == "chem")["group"] is True
     club = httpx.get(f"{world.a.base_url}/users/club", headers=AS_JSON).json()
     assert club["manuallyApprovesFollowers"] is True and club["joinPolicy"] == "approval"
     world.seen["chem"] = actor_url

@@ -103,6 +103,8 @@ def test_the_api_creates_a_members_only_community(world: World) -> None:
         assert [c["acct"] for c in directory] == ["staffroom"]
         assert directory[0]["members_count"] is None  # not for strangers' eyes
         assert http.get(API, params={"kind": "parents"}).json() == []
+        listed = {a["acct"] for a in http.get("/api/v1/directory").json()}
+        assert "alice" in listed and "staffroom" not in listed  # members-only: not offered
     world.seen["community"] = entity
 
 
@@ -210,6 +212,45 @@ def test_nobody_else_sees_the_post_by_any_door(world: World) -> None:
     carol = world.client(world.c, "carol")
     group = carol.account(world.seen["carol_group"])
     assert group["group"] is True
+
+
+def test_a_material_in_the_community_stays_members_only(world: World) -> None:
+    """Issue 12's community part: posted to the community, announced by it, members-only."""
+    with world.http(world.a, "alice") as http:
+        made = http.post(
+            "/api/v1/staffroom/materials",
+            data={
+                "title": "Timetable for the spring term",
+                "links[]": ["https://school7.example/timetable"],
+                "type": "other",
+                "community": world.seen["community"]["id"],
+            },
+        )
+        assert made.status_code == 200, made.text
+    with world.http(world.a, "eve") as http:
+        refused = http.post(
+            "/api/v1/staffroom/materials",
+            data={
+                "title": "x",
+                "links[]": ["https://e.org"],
+                "community": world.seen["community"]["id"],
+            },
+        )
+        assert refused.status_code == 422 and "only members" in refused.json()["error"]
+    uri = made.json()["uri"]
+    with world.http(world.c, "carol") as http:
+        group = world.seen["carol_group"]
+
+        def found() -> list[str]:
+            rows = http.get("/api/v1/staffroom/materials", params={"community": group}).json()
+            return [m["uri"] for m in rows]
+
+        assert wait_until(found, timeout=30) == [uri]
+    for node, who in ((world.c, "dave"), (world.a, "eve"), (world.c, None), (world.a, None)):
+        with world.http(node, who) as http:
+            listed = http.get("/api/v1/staffroom/materials").json()
+            assert uri not in [m["uri"] for m in listed], (node.domain, who)
+    assert httpx.get(uri, headers=AS_JSON).status_code == 404
 
 
 def test_a_removed_member_stops_receiving_at_once(world: World) -> None:

@@ -302,7 +302,7 @@ def test_bad_uploads_are_refused_and_leave_nothing(world: World) -> None:
         ),
         ({"title": "x"}, "at least one file or link"),
         ({"title": "x", "links[]": ["file:///etc/passwd"]}, "is refused"),
-        ({"title": "x", "community": "chem", "links[]": ["https://e.org"]}, "communities"),
+        ({"title": "x", "community": "chem", "links[]": ["https://e.org"]}, "not a community"),
     ):
         response = _publish(world, "alice", uploads=[], **data)
         assert response.status_code == 422 and reason in response.json()["error"], response.text
