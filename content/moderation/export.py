@@ -24,7 +24,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors.as2 import actor_to_as2
 from actors.config import NodeConfig
 from content.as2 import object_to_as2
-from content.media import SUBDIR
 from storage.models import (
     Actor,
     Block,
@@ -147,7 +146,8 @@ async def build_archive(session: AsyncSession, config: NodeConfig, actor: Actor)
         )
         archive.writestr("bookmarks.csv", "".join(f"{uri}\n" for uri in marked))
         for upload in media:
-            path = config.media_dir / SUBDIR / upload.file_name
+            # ``file_name`` is relative to the media directory ("attachments/x.png").
+            path = config.media_dir / upload.file_name
             if path.is_file():
-                archive.write(path, f"media_attachments/{upload.file_name}")
+                archive.write(path, f"media_attachments/{path.name}")
     return buffer.getvalue()

@@ -404,6 +404,9 @@ def test_a_parent_reads_the_childs_messages(school: School) -> None:
 
 def test_an_export_holds_every_post_media_file_and_follow(school: School) -> None:
     tess = school.api["tess"]
+    head_id = account_id(school, "head")
+    tess.account_follow(head_id)
+    wait_until(lambda: tess.account_relationships(head_id)[0]["following"], timeout=20)
     media = tess.media_post(png(), mime_type="image/png", description="our class photo")
     with_media = tess.status_post("class photo", media_ids=[media])
     made = _api(
@@ -421,7 +424,7 @@ def test_an_export_holds_every_post_media_file_and_follow(school: School) -> Non
         actor = json.loads(zipped.read("actor.json"))
     ids = {item["object"]["id"] for item in outbox["orderedItems"]}
     assert {with_media["uri"], local["uri"]} <= ids
-    assert f"sam@{school.a.domain}" in following
+    assert f"head@{school.a.domain}" in following
     assert actor["id"] == f"{school.a.base_url}/users/tess"
     assert any(n.startswith("media_attachments/") for n in names)
     # The same archive from the CLI.
