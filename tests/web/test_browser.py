@@ -40,9 +40,14 @@ SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 PASSWORD = "correct horse battery"
 SERIOUS = {"serious", "critical"}
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="no /usr/bin/chromium (make chromium installs it)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="no /usr/bin/chromium (make chromium installs it)"
+    ),
+    # A browser on a busy two-core machine: starting two nodes and chromium, and
+    # axe-core on a page, can take longer than the suite's default per test.
+    pytest.mark.timeout(300),
+]
 
 
 class World:
