@@ -12,7 +12,7 @@ from federation.inert_text import inert_text
 from federation.jsonld import canonical_context
 from federation.origin import origin_of, same_origin, strip_fragment
 from federation.vocab import ACTOR_TYPES, as_list, id_of, text_of, type_of, url_of
-from storage.models import Actor, ActorType
+from storage.models import Actor, ActorType, Community, CommunityVisibility, PostingPolicy
 
 # The profile fields a teacher's profile offers, in the order they are shown.
 PROFILE_FIELDS = ("Subject", "School", "Qualification")
@@ -41,6 +41,7 @@ def actor_to_as2(actor: Actor, node: NodeConfig) -> dict[str, Any]:
         },
         "manuallyApprovesFollowers": actor.manually_approves_followers,
         "discoverable": actor.discoverable,
+        "indexable": actor.discoverable,
         "published": _iso(actor.published),
     }
     if actor.type != ActorType.APPLICATION:
@@ -61,6 +62,31 @@ def actor_to_as2(actor: Actor, node: NodeConfig) -> dict[str, Any]:
         doc["icon"] = {"type": "Image", "url": actor.icon_url}
     if actor.image_url:
         doc["image"] = {"type": "Image", "url": actor.image_url}
+    return doc
+
+
+def group_to_as2(doc: dict[str, Any], actor: Actor, community: Community) -> dict[str, Any]:
+    """A community's ``Group`` document: Lemmy's and our terms beside the actor's own.
+
+    ``attributedTo``/``moderators`` name the moderators collection (Lemmy
+    reads either); ``postingRestrictedToMods`` marks an announcement
+    channel; ``membersOnly`` tells group-aware peers that its posts are for
+    members alone.
+    """
+    moderators = f"{actor.ap_id}/moderators"
+    doc.update(
+        {
+            "attributedTo": moderators,
+            "moderators": moderators,
+            "postingRestrictedToMods": community.posting_policy == PostingPolicy.MODERATORS,
+            "rules": inert_text(community.rules) if community.rules else "",
+            "schoolSubject": list(community.subjects),
+            "communityLevel": community.level or None,
+            "communityKind": community.kind or None,
+            "joinPolicy": community.join_policy,
+            "membersOnly": community.visibility == CommunityVisibility.MEMBERS,
+        }
+    )
     return doc
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors.config import NodeConfig
+from actors.federation_gate import FederationGate
 from actors.keys import KeyStore
 from actors.remote import RemoteActors
 from federation.client import SafeClient
@@ -23,3 +24,4 @@ class NodeContext:
     remote: RemoteActors
     keys: KeyStore
     inbox_writer: InboxWriter
+    gate: FederationGate

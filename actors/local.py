@@ -7,6 +7,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.config import NodeConfig
+from actors.minors import apply_student_defaults
 from actors.passwords import hash_password
 from actors.roles import INSTANCE_ACTOR_USERNAME, validate_username
 from federation.signatures.keys import generate_rsa_keypair
@@ -69,6 +70,8 @@ async def create_person(
         raise NameTakenError(f"the name {username!r} is already taken on this node")
     actor = _new_local_actor(node, username, ActorType.PERSON, ap_id=node.actor_url(username))
     actor.display_name = display_name or username
+    if role == Role.STUDENT:
+        apply_student_defaults(actor)
     session.add(actor)
     await session.flush()
     assert actor.id is not None
@@ -82,6 +85,24 @@ async def create_person(
     session.add(account)
     await session.flush()
     return account, actor
+
+
+async def create_group(
+    session: AsyncSession, node: NodeConfig, username: str, *, display_name: str = ""
+) -> Actor:
+    """A local ``Group`` actor (a community): a key pair, no log-in account.
+
+    Groups share the one namespace of local names with people, so
+    ``name@node`` still means exactly one actor and WebFinger finds it.
+    """
+    validate_username(username)
+    if await local_actor_by_name(session, username) is not None:
+        raise NameTakenError(f"the name {username!r} is already taken on this node")
+    actor = _new_local_actor(node, username, ActorType.GROUP, ap_id=node.actor_url(username))
+    actor.display_name = display_name or username
+    session.add(actor)
+    await session.flush()
+    return actor
 
 
 async def ensure_instance_actor(session: AsyncSession, node: NodeConfig) -> Actor:

@@ -26,6 +26,17 @@ DEFAULTS: dict[str, Any] = {
     # visitors and for people who chose none (an IANA name).
     "node.rules": "",
     "node.time_zone": "UTC",
+    # Federate only with the domains the admin allows (storage.repos.domain_rules).
+    "federation.allowlist_mode": False,
+    # Publish the domain blocks at /api/v1/instance/domain_blocks.
+    "federation.publish_domain_blocks": False,
+    # What of a student may leave the node: "none" (everything stays local),
+    # or "followers" (followers-only posts reach approved remote followers).
+    "students.federation": "none",
+    # A suspended local account's Delete goes out after this many seconds.
+    "moderation.suspension_grace_seconds": 30 * 86400,
+    # Reports (Flags and local reports) accepted per reporting host per hour.
+    "moderation.reports_per_host_per_hour": 20,
 }
 
 

@@ -13,6 +13,11 @@ USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$", re.IGNORECASE)
 INSTANCE_ACTOR_USERNAME = "instance.actor"
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.MODERATOR})
+# Who speaks for the school: creates student and parent accounts, links them,
+# issues invites; a student may write directly to these (and to their parents).
+SCHOOL_ROLES = frozenset({Role.ADMIN, Role.MODERATOR, Role.TEACHER})
+# Accounts only the school creates (never by open registration).
+PROTECTED_ROLES = frozenset({Role.STUDENT, Role.PARENT})
 
 
 class InvalidUsernameError(ValueError):

@@ -6,16 +6,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from actors.as2 import actor_to_as2
+from actors.as2 import actor_to_as2, group_to_as2
 from actors.context import NodeContext
 from actors.http import ActivityResponse, error
 from actors.local import local_actor_by_name
+from actors.minors import hidden_from_other_nodes
 from actors.remote import actor_by_ap_id
 from actors.roles import INSTANCE_ACTOR_USERNAME
 from actors.usage import usage
 from federation import nodeinfo, webfinger
 from federation.constants import JRD_JSON, XRD_XML
-from storage.models import Actor
+from storage.models import Actor, ActorType, Community
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 
@@ -31,14 +32,17 @@ async def _find_resource(node: NodeContext, raw: str | None) -> Actor | None:
         if isinstance(resource, webfinger.AcctResource):
             if resource.host != node.config.domain:
                 return None
-            return await local_actor_by_name(session, resource.username)
-        actor = await actor_by_ap_id(session, resource.url)
-        if actor is None:
-            # The profile-page URL is an alias too.
-            prefix = node.config.base_url + "/@"
-            if resource.url.startswith(prefix):
-                return await local_actor_by_name(session, resource.url[len(prefix) :])
-        return actor if actor is not None and actor.local else None
+            actor = await local_actor_by_name(session, resource.username)
+        else:
+            actor = await actor_by_ap_id(session, resource.url)
+            if actor is None:
+                # The profile-page URL is an alias too.
+                prefix = node.config.base_url + "/@"
+                if resource.url.startswith(prefix):
+                    actor = await local_actor_by_name(session, resource.url[len(prefix) :])
+        if actor is None or not actor.local or await hidden_from_other_nodes(session, actor):
+            return None
+        return actor
 
 
 async def webfinger_endpoint(request: Request) -> Response:
@@ -95,7 +99,13 @@ async def _actor_response(request: Request, actor: Actor | None) -> Response:
     if actor is None:
         return error(404, "no such actor")
     # A browser gets the profile page: web.public answers it before this route.
-    return ActivityResponse(actor_to_as2(actor, node.config), headers={"Vary": "Accept"})
+    doc = actor_to_as2(actor, node.config)
+    if actor.type == ActorType.GROUP:
+        async with node.sessions() as session:
+            community = await session.get(Community, actor.id)
+        if community is not None:
+            doc = group_to_as2(doc, actor, community)
+    return ActivityResponse(doc, headers={"Vary": "Accept"})
 
 
 async def actor_document(request: Request) -> Response:
@@ -103,6 +113,8 @@ async def actor_document(request: Request) -> Response:
     username = request.path_params["username"]
     async with node.sessions() as session:
         actor = await local_actor_by_name(session, username)
+        if actor is not None and await hidden_from_other_nodes(session, actor):
+            actor = None  # nothing of a student leaves the node
     if actor is not None and actor.username.lower() == INSTANCE_ACTOR_USERNAME:
         actor = None  # the instance actor lives at /actor only
     return await _actor_response(request, actor)

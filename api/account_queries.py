@@ -21,7 +21,7 @@ from api.errors import ApiError
 from api.pagination import PageParams, apply
 from content.resolve import is_listed, split_acct
 from content.timelines import newest_first
-from storage.models import Actor, Follow, FollowState
+from storage.models import Account, Actor, ActorModeration, Follow, FollowState, Role
 
 NOT_FOUND = "Record not found"
 
@@ -168,6 +168,15 @@ async def search_accounts(
         func.lower(Actor.display_name).like(f"%{pattern}%", escape="\\"),
     )
     query = select(Actor).where(*_listed(), or_(exact, by_name))
+    # A student is absent from everyone's search (the school finds them
+    # through the admin API); not even an exact handle finds one.
+    students = select(Account.actor_id).where(Account.role == Role.STUDENT)
+    query = query.where(col(Actor.id).not_in(students.scalar_subquery()))
+    # Nor is a suspended account (or one of a suspended domain).
+    suspended = select(ActorModeration.actor_id).where(
+        col(ActorModeration.suspended_at).is_not(None)
+    )
+    query = query.where(col(Actor.id).not_in(suspended.scalar_subquery()))
     if host is not None:
         query = query.where(Actor.domain == host)
     if following_of is not None:

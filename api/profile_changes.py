@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from actors.minors import MinorProtectionError, refuse_student_profile_change, role_of
 from actors.profile import publish_actor_update
 from api.errors import ApiError
 from api.params import Params
@@ -105,7 +106,21 @@ def note_html(note: str) -> str:
 async def apply_profile_changes(
     session: AsyncSession, node: NodeContext, actor: Actor, changes: ProfileChanges
 ) -> None:
-    """Apply ``changes`` to a local actor and publish the Update to its followers."""
+    """Apply ``changes`` to a local actor and publish the Update to its followers.
+
+    A student's protections are the school's to set: a change that would
+    lift them is refused whole (422) before anything is written.
+    """
+    changed = [
+        name
+        for name, value in (("locked", changes.locked), ("discoverable", changes.discoverable))
+        if value is not None
+    ]
+    if changed:
+        try:
+            refuse_student_profile_change(await role_of(session, actor.id), changed)
+        except MinorProtectionError as exc:
+            raise ApiError(422, f"Validation failed: {exc.reason}") from None
     if changes.display_name is not None:
         actor.display_name = changes.display_name
     if changes.note is not None:

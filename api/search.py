@@ -23,7 +23,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from actors.minors import is_student
 from api.account_queries import search_accounts
+from content.moderation.state import is_suspended
 from content.resolve import is_url, looks_like_handle, resolve_account, resolve_url
 from content.visibility import OPEN_VISIBILITIES, may_read
 from storage.models import Actor, ContentObject
@@ -151,6 +153,12 @@ async def _resolve(node: NodeContext, query: SearchQuery) -> Actor | ContentObje
     return None
 
 
+async def hidden_from_search(session: AsyncSession, actor: Actor) -> bool:
+    """A suspended account, and a student (unless it is the viewer's own
+    school finding them through the admin API), are never a search result."""
+    return await is_suspended(session, actor.id) or await is_student(session, actor)
+
+
 async def run_search(node: NodeContext, viewer: Actor | None, query: SearchQuery) -> SearchResults:
     """Everything ``/api/v2/search`` answers; statuses only for a logged-in viewer."""
     results = SearchResults()
@@ -160,7 +168,8 @@ async def run_search(node: NodeContext, viewer: Actor | None, query: SearchQuery
     by_url = is_url(query.text)
     async with node.sessions() as session:
         if isinstance(resolved, Actor):
-            results.actors.append(resolved)
+            if not await hidden_from_search(session, resolved):
+                results.actors.append(resolved)
         elif isinstance(resolved, ContentObject):
             author = await session.get(Actor, resolved.author_id)
             if author is not None and await may_read(session, resolved, author, viewer):

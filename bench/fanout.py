@@ -34,7 +34,17 @@ healthy hosts' rate does not drop.
 
     .venv/bin/python -m bench.fanout [--hosts 1000] [--followers 10000]
         [--backend sqlite|postgres] [--worker-processes N] [--runs clean,degraded,...]
-        [--profile]
+        [--pin] [--profile]
+
+``--pin`` (needs two cores) holds the node (web and worker processes, and
+every thread they start) on core 0 and the sink on core 1, with
+``os.sched_setaffinity`` inherited at fork, so the sink takes none of the
+node's CPU. The sign rate is then measured on core 0, and the bench's own
+polling moves to core 1. Every run also prints when the first request
+reached the sink after the publish commit (the sink's count, polled every
+millisecond until it moves), and the node's CPU-busy fraction during the
+fan-out: its processes' CPU seconds from the publish commit to the last
+arrival, over that wall time and the cores it may use.
 
 Target (issue, part 3): ≥ 0.5 x the sign rate, and degraded hosts never lower
 the others' rate. Everything stops by itself (``--time-limit`` per run).
@@ -87,6 +97,24 @@ def sign_rate(seconds: float = 2.0) -> float:
             key.sign(data, padding.PKCS1v15(), hashes.SHA256())
         count += 50
     return count / elapsed
+
+
+def pinned(core: int | None) -> contextlib.AbstractContextManager[None]:
+    """Processes started inside run on ``core`` only (affinity is inherited at fork)."""
+
+    @contextlib.contextmanager
+    def pin() -> Any:
+        if core is None:
+            yield
+            return
+        before = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {core})
+        try:
+            yield
+        finally:
+            os.sched_setaffinity(0, before)
+
+    return pin()
 
 
 def free_port_range(n: int) -> int:
@@ -215,7 +243,13 @@ def progress(node: Node, healthy: set[str]) -> tuple[int, int, list[datetime]]:
     return node.with_session(work)
 
 
-def ceiling(args: argparse.Namespace, node: Node, author_id: int) -> dict[str, Any]:
+def ceiling(
+    args: argparse.Namespace,
+    node: Node,
+    author_id: int,
+    client_core: int | None = None,
+    sink_core: int | None = None,
+) -> dict[str, Any]:
     """The sink's own ceiling, in this run: pre-signed raw HTTP/1.1 POSTs, no client work.
 
     A separate verifying sink with the same host count; each request is
@@ -230,7 +264,8 @@ def ceiling(args: argparse.Namespace, node: Node, author_id: int) -> dict[str, A
 
     key_id, pem = node.with_session(key)
     base = free_port_range(args.hosts)
-    sink = SinkProcess(args, base, 0, 0, "ceiling")
+    with pinned(sink_core):
+        sink = SinkProcess(args, base, 0, 0, "ceiling")
     body = json.dumps(note(Actor(ap_id=key_id.split("#")[0], username="x", domain="x",
                                  inbox_url="x", followers_url="x"), 0)).encode()  # fmt: skip
     requests = []
@@ -263,7 +298,8 @@ def ceiling(args: argparse.Namespace, node: Node, author_id: int) -> dict[str, A
         return time.perf_counter() - start, statuses
 
     try:
-        elapsed, statuses = asyncio.run(send_all())
+        with pinned(client_core):
+            elapsed, statuses = asyncio.run(send_all())
         time.sleep(0.3)
     finally:
         report = sink.stop()
@@ -294,21 +330,28 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
     base = free_port_range(args.hosts)
     degraded = {f"127.0.0.1:{base + i}" for i in range(slow + errors)}
     healthy = {f"127.0.0.1:{base + i}" for i in range(args.hosts)} - degraded
-    sink = SinkProcess(args, base, slow, errors, tag)
+    node_core, sink_core = (0, 1) if args.pin else (None, None)
+    with pinned(sink_core):
+        sink = SinkProcess(args, base, slow, errors, tag)
     node = Node(
         Path(tempfile.mkdtemp(dir=WORK)), args.backend, worker_processes=args.worker_processes
     )
     spy = None
     try:
         node.migrate()
-        node.start()
+        with pinned(node_core):
+            node.start()
         wanted = 1 + (args.worker_processes if args.worker_processes > 1 else 0)
         assert node.process is not None
         serve_pid = node.process.pid
         wait_until(lambda: len(process_tree(serve_pid)) >= wanted, timeout=30)
         author_id = seed(node, base, args)
-        ceil = ceiling(args, node, author_id) if args.ceiling else None
-        signs = sign_rate()
+        ceil = ceiling(args, node, author_id, node_core, sink_core) if args.ceiling else None
+        with pinned(node_core):  # the node's core, while the node is idle
+            signs = sign_rate()
+        if sink_core is not None:  # our polling shares the sink's core, not the node's
+            os.sched_setaffinity(0, {sink_core})
+        node_cores = len(os.sched_getaffinity(serve_pid))
         if args.profile:
             assert node.process is not None
             spy = profiling.start(node.process.pid, WORK / f"fanout-profile-{tag}.txt")
@@ -325,14 +368,23 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         sent = 0
         times: list[datetime] = []
         arrived: float | None = None
+        first: float | None = None
+        cpu_at_arrival: dict[str, float] = {}
         # Poll the sink (cheap) until every host was hit once; only then read
         # our database, so the bench itself does not compete for the CPU.
+        with httpx.Client(timeout=5) as poll:
+            while time.perf_counter() < deadline:
+                if arrived is not None:
+                    break
+                total = poll.get(sink.stats_url()).json().get("total", 0)
+                if first is None and total > 0:
+                    first = time.perf_counter()
+                if total >= args.hosts:
+                    arrived = time.perf_counter()
+                    cpu_at_arrival = {name: cpu_seconds(tree) for name, tree in pids.items()}
+                    break
+                time.sleep(0.001 if first is None else 0.01)
         while time.perf_counter() < deadline:
-            if arrived is None:
-                if sink.stats().get("total", 0) < args.hosts:
-                    time.sleep(0.01)
-                    continue
-                arrived = time.perf_counter()
             sent, _total, times = progress(node, healthy)
             if len(times) >= len(healthy):
                 break
@@ -377,6 +429,14 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         "ratio_arrival_to_sign": round(arrival / signs, 3) if signs else None,
         "ratio_sink_to_sign": round(sink_rate / signs, 3) if signs else None,
         "ratio_e2e_to_sign": round(e2e / signs, 3) if signs else None,
+        "pinned": bool(args.pin),
+        "node_cores": node_cores,
+        "first_arrival_ms": round((first - t0) * 1000, 1) if first else None,
+        "node_busy": (
+            round((cpu_at_arrival["node"] - cpu0["node"]) / ((arrived - t0) * node_cores), 3)
+            if arrived and cpu_at_arrival
+            else None
+        ),
     }
 
 
@@ -398,6 +458,14 @@ def show(result: dict[str, Any]) -> None:
         f"CPU seconds meanwhile: {result['cpu_s']}"
     )
     print(f"   rows recorded sent, ms after the publish commit: {result['recorded_ms']}")
+    busy = result["node_busy"]
+    print(
+        f"   first request at the sink {result['first_arrival_ms']} ms after the publish commit "
+        f"(target <= 50); node CPU busy "
+        f"{'?' if busy is None else f'{busy:.0%}'} of {result['node_cores']} core(s) "
+        f"from the commit to the last arrival (target >= 90%)"
+        + ("; pinned: node on core 0, sink on core 1" if result["pinned"] else "")
+    )
     print(
         f"   deliveries/s: arrival {result['arrival_per_s']}, "
         f"healthy end-to-end {result['healthy_e2e_per_s']}, "
@@ -442,9 +510,14 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0, help="per run, seconds")
     parser.add_argument("--profile", action="store_true", help="py-spy the node (raw stacks)")
     parser.add_argument(
+        "--pin", action="store_true", help="node on core 0, sink (and this script) on core 1"
+    )
+    parser.add_argument(
         "--no-ceiling", dest="ceiling", action="store_false", help="skip the sink ceiling run"
     )
     args = parser.parse_args()
+    if args.pin and len(os.sched_getaffinity(0)) < 2:
+        parser.error("--pin needs two cores")
     WORK.mkdir(exist_ok=True)
     runs = []
     for i, tag in enumerate(args.runs.split(",")):

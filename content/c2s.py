@@ -110,7 +110,7 @@ async def _readable_object(
         obj is None
         or author is None
         or obj.deleted_at is not None
-        or not await may_read(session, obj, author, actor)
+        or not await may_read(session, obj, author, actor, guardian=False)
     ):
         raise C2SError("no such object")
     return obj

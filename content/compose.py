@@ -23,6 +23,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from actors.minors import default_visibility
 from content.edits import record_version, save_source
 from content.events.model import load_view as load_event
 from content.events.publishing import delete_event
@@ -74,7 +75,8 @@ class PollDraft:
 @dataclass(frozen=True)
 class Draft:
     text: str
-    visibility: Visibility = Visibility.PUBLIC
+    # None: the author's default (a student's is local, everyone else's public).
+    visibility: Visibility | None = None
     spoiler_text: str | None = None
     sensitive: bool = False
     language: str | None = None
@@ -133,7 +135,7 @@ async def _parent_ap_id(session: AsyncSession, actor: Actor, parent_id: int) -> 
         parent is None
         or author is None
         or parent.deleted_at is not None
-        or not await may_read(session, parent, author, actor)
+        or not await may_read(session, parent, author, actor, guardian=False)
     ):
         raise ParentNotFoundError(str(parent_id))
     return parent.ap_id
@@ -178,7 +180,7 @@ async def post_status(
         node,
         actor,
         content_text_or_html=draft.text,
-        visibility=draft.visibility,
+        visibility=draft.visibility or await default_visibility(session, actor),
         summary=draft.spoiler_text or None,
         sensitive=draft.sensitive,
         in_reply_to=parent,

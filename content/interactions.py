@@ -65,7 +65,7 @@ async def _check_live_and_readable(
 ) -> None:
     if obj.deleted_at is not None:
         raise InteractionError("the post has been deleted")
-    if not await may_read(session, obj, author, actor):
+    if not await may_read(session, obj, author, actor, guardian=False):
         raise InteractionError("the post is unknown")
 
 

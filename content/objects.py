@@ -20,10 +20,11 @@ The rules every path shares:
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import event, func, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -51,8 +52,68 @@ REPLY_FETCH_DEPTH = 5
 EDITABLE = ("name", "summary", "content", "sensitive", "language", "tags", "attachments", "extra")
 
 
+_KNOWN_OBJECTS = "content.objects.known"
+
+
 async def object_by_ap_id(session: AsyncSession, ap_id: str) -> ContentObject | None:
+    known: dict[str, ContentObject | None] | None = session.info.get(_KNOWN_OBJECTS)
+    if known is not None and ap_id in known:
+        sure, found = _still_known(session, ap_id, known[ap_id])
+        if sure:
+            return found
     return (await session.exec(select(ContentObject).where(ContentObject.ap_id == ap_id))).first()
+
+
+async def remember_objects(session: AsyncSession, ap_ids: Collection[str]) -> None:
+    """Look up many ids at once, so that :func:`object_by_ap_id` answers them without a query.
+
+    The inbox worker calls it for a whole batch (the objects its Creates,
+    Updates and Deletes name, and the parents of replies). The answers hold
+    for this session only. A row found is handed out while it stays loaded
+    and unexpired (a rolled-back savepoint expires it, and the next call asks
+    the database). An object this session adds later is remembered at its
+    flush (and asked for again if that flush is rolled back), and one still
+    pending makes the lookup a query, which flushes it first.
+    """
+    wanted = sorted(set(ap_ids))
+    known: dict[str, ContentObject | None] | None = session.info.get(_KNOWN_OBJECTS)
+    if known is None:
+        known = session.info[_KNOWN_OBJECTS] = {}
+        event.listen(session.sync_session, "before_flush", _remember_new)
+    for chunk in range(0, len(wanted), 500):
+        part = wanted[chunk : chunk + 500]
+        rows = await session.exec(select(ContentObject).where(col(ContentObject.ap_id).in_(part)))
+        found = {row.ap_id: row for row in rows.all()}
+        for ap_id in part:
+            known[ap_id] = found.get(ap_id)
+
+
+def forget_objects(session: AsyncSession) -> None:
+    """Stop answering from what :func:`remember_objects` found."""
+    if session.info.pop(_KNOWN_OBJECTS, None) is not None:
+        event.remove(session.sync_session, "before_flush", _remember_new)
+
+
+def _remember_new(sync_session: Any, _context: Any, _instances: Any) -> None:
+    known = sync_session.info.get(_KNOWN_OBJECTS)
+    if known is None:
+        return
+    for obj in sync_session.new:
+        if isinstance(obj, ContentObject):
+            known[obj.ap_id] = obj
+
+
+def _still_known(
+    session: AsyncSession, ap_id: str, remembered: ContentObject | None
+) -> tuple[bool, ContentObject | None]:
+    """(True, the answer) when what was remembered still holds, else (False, None)."""
+    if remembered is not None:
+        state = inspect(remembered)
+        return (state.persistent and not state.expired_attributes, remembered)
+    for obj in session.new:
+        if isinstance(obj, ContentObject) and obj.ap_id == ap_id:
+            return (False, None)  # added, not flushed yet: the query flushes it
+    return (True, None)
 
 
 def unless_tombstone(obj: ContentObject) -> ContentObject | None:
@@ -128,8 +189,18 @@ async def store_object(
 async def insert_object(
     session: AsyncSession, node: NodeContext, fields: dict[str, Any], author: Actor
 ) -> ContentObject:
-    """:func:`store_object` without looking first: a known id is a unique violation."""
+    """:func:`store_object` without looking first: a known id is a unique violation.
+
+    A domain whose media the admin rejects (``reject_media``) has its
+    attachments dropped here, where every remote post is stored.
+    """
     assert author.id is not None
+    if (
+        not author.local
+        and fields.get("attachments")
+        and (await node.gate.rules()).rejects_media(author.domain)
+    ):
+        fields = {**fields, "attachments": []}
     obj = ContentObject(
         id=new_id(),
         **fields,

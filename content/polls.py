@@ -242,7 +242,11 @@ async def receive_vote(
     if name not in names or voter.id is None or obj.id is None:
         return False
     author = await session.get(Actor, obj.author_id)
-    if author is None or author.id == voter.id or not await may_read(session, obj, author, voter):
+    if (
+        author is None
+        or author.id == voter.id
+        or not await may_read(session, obj, author, voter, guardian=False)
+    ):
         return False
     seen = await session.exec(select(PollVote.id).where(PollVote.activity_ap_id == vote_ap_id))
     if seen.first() is not None:

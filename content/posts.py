@@ -22,7 +22,9 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from actors.minors import check_direct, check_visibility
 from content.as2 import object_to_as2
+from content.communities.threads import communities_announcing
 from content.formatting import (
     find_hashtags,
     find_mentions,
@@ -115,7 +117,7 @@ async def _parent(
         parent is None
         or parent_author is None
         or parent.deleted_at is not None
-        or not await may_read(session, parent, parent_author, author)
+        or not await may_read(session, parent, parent_author, author, guardian=False)
     ):
         raise InvalidPostError("the post being replied to is unknown")
     return parent, parent_author
@@ -207,6 +209,14 @@ async def create_post(
     recipients = [a.ap_id for a in [*rendered.mentioned, *explicit]]
     if parent is not None:
         recipients.append(parent[1].ap_id)
+        recipients += [c.ap_id for c in await communities_announcing(session, parent[0])]
+    await check_visibility(session, author, vis)
+    if vis == Visibility.DIRECT:
+        await check_direct(
+            session,
+            author,
+            [*rendered.mentioned, *explicit, *([parent[1]] if parent is not None else [])],
+        )
     to, cc = addressing_for(vis, author, recipients)
     object_id = new_id()
     ap_id = node.config.object_url(author.username, object_id)

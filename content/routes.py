@@ -26,14 +26,16 @@ from actors.tokens import account_for_token
 from content import c2s, collections
 from content.activity_view import ActivityView
 from content.as2 import object_to_as2, tombstone_to_as2
+from content.communities.access import members_visible_to
 from content.lookup import find_activity, find_object, may_read_activity
+from content.moderation.state import is_suspended
 from content.visibility import is_open, may_read
 from federation.errors import FederationError
 from federation.jsonld import canonical_context
 from federation.limits import read_limited, require_activity_media_type
 from federation.signatures import verify_request
 from federation.strict_json import loads_object
-from storage.models import Actor
+from storage.models import Actor, ActorType
 
 PRIVATE = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization, Signature"}
 
@@ -182,6 +184,15 @@ async def inbox_get(request: Request) -> Response:
 
 
 async def followers_get(request: Request) -> Response:
+    node = _node(request)
+    async with node.sessions() as session:
+        actor = await _named_actor(session, request)
+    if actor is not None and actor.type == ActorType.GROUP:
+        # A members-only community's members are for its members' eyes.
+        viewer = await _viewer(request, node)
+        async with node.sessions() as session:
+            if not await members_visible_to(session, actor, viewer):
+                return _not_found()
     return await _graph(request, collections.followers)
 
 
@@ -225,6 +236,9 @@ async def object_get(request: Request) -> Response:
         return _not_found()
     obj, author = found
     headers = {"Vary": "Accept"}
+    async with node.sessions() as session:
+        if await is_suspended(session, author.id):
+            return _not_found()  # a suspended account's content is hidden
     if not is_open(obj):
         viewer = await _viewer(request, node)
         async with node.sessions() as session:

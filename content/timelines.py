@@ -36,6 +36,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.mutes import muted_ids
+from content.moderation.state import is_suspended, limited_actor_ids
 from content.visibility import is_open, may_read
 from storage.models import (
     Actor,
@@ -129,11 +130,12 @@ async def _collect(
 
 
 async def readable(session: AsyncSession, obj: ContentObject | None, viewer: Actor | None) -> bool:
-    """Live, and the viewer may read it (public and unlisted posts cost no query)."""
+    """Live, and the viewer may read it (public and unlisted posts cost one query: is
+    the author suspended?)."""
     if obj is None or obj.deleted_at is not None:
         return False
     if is_open(obj):
-        return True
+        return not await is_suspended(session, obj.author_id)
     author = await session.get(Actor, obj.author_id)
     return author is not None and await may_read(session, obj, author, viewer)
 
@@ -215,6 +217,8 @@ def _public_query(viewer: Actor | None, *, local: bool | None, only_media: bool)
             ),
         )
     )
+    # A limited (silenced) or suspended account is not on public timelines.
+    query = query.where(col(ContentObject.author_id).not_in(limited_actor_ids()))
     if local is not None:
         query = query.where(col(ContentObject.local).is_(local))
     if only_media:

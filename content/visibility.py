@@ -22,11 +22,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from actors.guardians import children_of
+from content.moderation.state import is_suspended
 from federation.constants import PUBLIC, is_public
-from storage.models import Actor, Block, ContentObject, Follow, FollowState, Visibility
+from storage.models import (
+    Actor,
+    ActorType,
+    Block,
+    CommunityMember,
+    ContentObject,
+    Follow,
+    FollowState,
+    Visibility,
+)
 
 OPEN_VISIBILITIES = frozenset({Visibility.PUBLIC, Visibility.UNLISTED})
 
@@ -41,7 +52,7 @@ def addressing_for(
         return [PUBLIC], [followers, *others]
     if visibility == Visibility.UNLISTED:
         return [followers], [PUBLIC, *others]
-    if visibility == Visibility.FOLLOWERS:
+    if visibility in (Visibility.FOLLOWERS, Visibility.LOCAL):
         return [followers], others
     return others, []
 
@@ -112,19 +123,88 @@ async def may_see(
     if viewer.ap_id in audience:
         return True
     to_followers = followers_only or (author.followers_url in audience)
-    return to_followers and await follows(session, viewer, author)
+    if to_followers and await follows(session, viewer, author):
+        return True
+    return await member_of_addressed_community(session, viewer, audience)
+
+
+async def member_of_addressed_community(
+    session: AsyncSession, viewer: Actor, audience: set[str]
+) -> bool:
+    """Is ``viewer`` a member (or moderator) of a community the post addresses?
+
+    A post to a community (FEP-1b12) addresses the ``Group`` or its members
+    collection; every accepted member may read it, on the community's node
+    and on the member's own (where the Follow row says they were accepted).
+    """
+    addressed = or_(col(Actor.ap_id).in_(audience), col(Actor.followers_url).in_(audience))
+    followed = (
+        select(Follow.id)
+        .join(Actor, col(Actor.id) == Follow.followee_id)
+        .where(
+            Follow.follower_id == viewer.id,
+            Follow.state == FollowState.ACCEPTED,
+            Actor.type == ActorType.GROUP,
+            addressed,
+        )
+    )
+    if (await session.exec(followed)).first() is not None:
+        return True
+    moderates = (
+        select(CommunityMember.id)
+        .join(Actor, col(Actor.id) == CommunityMember.community_id)
+        .where(CommunityMember.actor_id == viewer.id, addressed)
+    )
+    return (await session.exec(moderates)).first() is not None
+
+
+async def _guardian_reads(
+    session: AsyncSession, author: Actor, addressed: Iterable[str], viewer: Actor
+) -> bool:
+    """A parent reads (only reads) what their linked child wrote or was sent."""
+    if not viewer.local or viewer.id is None:
+        return False
+    children = await children_of(session, viewer.id)
+    if not children:
+        return False
+    audience = set(addressed)
+    return any(child.id == author.id or child.ap_id in audience for child in children)
 
 
 async def may_read(
-    session: AsyncSession, obj: ContentObject, author: Actor, viewer: Actor | None
+    session: AsyncSession,
+    obj: ContentObject,
+    author: Actor,
+    viewer: Actor | None,
+    *,
+    guardian: bool = True,
 ) -> bool:
-    """May ``viewer`` (None: anonymous) read ``obj``?"""
+    """May ``viewer`` (None: anonymous) read ``obj``?
+
+    ``guardian=False`` asks whether the viewer may *act* on it (reply, like,
+    boost, vote): a parent reads their child's posts but never acts on them.
+
+    A ``local`` post is for this node's people only: a remote viewer (a
+    signed fetch from another node) is never allowed one, whoever it is.
+    """
+    if await is_suspended(session, author.id):
+        return False  # a suspended account's content is hidden from everyone
     if is_open(obj):
         return True
-    return await may_see(
+    local_only = obj.visibility == Visibility.LOCAL
+    if local_only and (viewer is None or not viewer.local):
+        return False
+    addressed = [*obj.to, *obj.cc]
+    if await may_see(
         session,
         author=author,
-        addressed=[*obj.to, *obj.cc],
+        addressed=addressed,
         viewer=viewer,
-        followers_only=obj.visibility == Visibility.FOLLOWERS,
+        followers_only=obj.visibility in (Visibility.FOLLOWERS, Visibility.LOCAL),
+    ):
+        return True
+    return (
+        guardian
+        and viewer is not None
+        and await _guardian_reads(session, author, addressed, viewer)
     )

@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -84,6 +84,14 @@ class FetchStatusError(FetchError):
     def __init__(self, http_status: int) -> None:
         super().__init__(f"HTTP status {http_status}")
         self.http_status = http_status
+
+
+class HostRefusedError(FetchError):
+    """The node's federation policy refuses this host (see ``SafeClient.set_host_gate``)."""
+
+
+#: ``host[:port]`` → why it is refused, or None.
+HostGate = Callable[[str], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,12 @@ class SafeClient:
             ("Accept-Encoding", ACCEPT_ENCODING),
         )
         self._checked: OrderedDict[str, httpx.URL] = OrderedDict()
+        self._host_gate: HostGate | None = None
+
+    def set_host_gate(self, gate: HostGate | None) -> None:
+        """Ask ``gate`` before every request and redirect hop: the node's federation
+        policy (a suspended domain, allowlist mode) says why a host is refused."""
+        self._host_gate = gate
 
     async def __aenter__(self) -> SafeClient:
         return self
@@ -273,6 +287,10 @@ class SafeClient:
         request = self._build(method, self._check(url), headers, content)
         hops = 0
         while True:
+            if self._host_gate is not None:
+                refusal = await self._host_gate(request.url.netloc.decode("ascii"))
+                if refusal is not None:
+                    raise HostRefusedError(refusal)
             response = await self._send(request, auth)
             try:
                 following = _redirect(request, response)

@@ -26,7 +26,9 @@ import asyncio
 import errno
 import ssl
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import httpx
@@ -44,6 +46,32 @@ _DEFAULT_PORTS = {b"http": 80, b"https": 443}
 _UNLIMITED_HANDSHAKE = 24 * 3600.0
 
 Origin = tuple[bytes, str, int]
+
+
+class NetworkDeferred(BaseException):
+    """Raised instead of a request while :func:`offline` holds.
+
+    The inbox worker handles a batch inside one transaction; on SQLite that
+    transaction holds the one write lock, and a fetch (seconds, at worst)
+    would hold every 202 behind it. So the batch runs offline, and an
+    activity that turns out to need the network (an unknown sender, a
+    reply's missing parent) is undone and handled alone afterwards. A
+    ``BaseException``, so that no ``except Exception`` on the way (a fetch
+    that falls back to "unknown") mistakes it for a failed request.
+    """
+
+
+_OFFLINE: ContextVar[bool] = ContextVar("federation_offline", default=False)
+
+
+@contextmanager
+def offline() -> Iterator[None]:
+    """No request leaves in this block (this task, tasks it starts): :class:`NetworkDeferred`."""
+    token = _OFFLINE.set(True)
+    try:
+        yield
+    finally:
+        _OFFLINE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     # -- httpx's interface -------------------------------------------------
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if _OFFLINE.get():
+            raise NetworkDeferred(str(request.url))
         if self._closed:
             raise RuntimeError("the transport is closed")
         url = request.url

@@ -31,11 +31,13 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from content.moderation.state import is_suspended_ap_id
 from federation.vocab import type_of
 from inbox.handlers import (
     announce,
     block,
     collection,
+    community,
     create,
     event,
     flag,
@@ -110,15 +112,18 @@ HANDLERS: dict[str, Handler] = {
     # of our Join of an event; else of our Follow of a collection; else accept.handle
     "Accept": event.chain_answer(collection.accept, accepted=True),
     "Add": collection.add,  # to a remote collection we hold; else add.handle
-    "Announce": announce.handle,
+    "Announce": community.announce(announce.handle),  # by a remote Group; else announce.handle
     "Block": block.handle,
-    "Create": by_object_type(CREATE, untyped=create.by_reference),
-    # delete.handle, then the rows of a material or review, then of an event
-    "Delete": event.chain_delete(material.delete),
+    # Then, a post to one of our communities is checked and announced (FEP-1b12).
+    "Create": community.create(by_object_type(CREATE, untyped=create.by_reference)),
+    # delete.handle, then the rows of a material or review, then the communities'
+    # Announce, then the rows of an event.
+    "Delete": event.chain_delete(community.delete(material.delete)),
     "Flag": flag.handle,
+    # A join of one of our communities; else of one of our collections; else follow.handle.
+    "Follow": community.follow(collection.follow),
     "Join": event.chain_join(ignore),  # of one of our events; anything else handed on
     "Leave": event.chain_leave(ignore),  # of one of our events; anything else handed on
-    "Follow": collection.follow,  # of one of our collections; else follow.handle
     "Like": like.handle,
     "Reject": event.chain_answer(reject.handle, accepted=False),  # of our Join; else a Follow
     "Remove": collection.remove,  # from a remote collection we hold; else remove.handle
@@ -129,8 +134,8 @@ HANDLERS: dict[str, Handler] = {
 
 LOCAL_HANDLERS: dict[str, Handler] = {
     "Announce": announce.local,
-    "Create": create.local,
-    "Follow": follow.local,
+    "Create": community.create(create.local),
+    "Follow": community.follow_local(follow.local),
     "Like": like.local,
     "Update": update.local,
 }
@@ -141,7 +146,12 @@ def handler_for(activity_type: str, *, local: bool = False) -> Handler:
 
 
 async def dispatch(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
-    """Run the item's handler, then file it in the inbox of every local actor it reached."""
+    """Run the item's handler, then file it in the inbox of every local actor it reached.
+
+    Nothing a suspended account sends is acted on (its content stays hidden).
+    """
+    if not is_local_item(item) and await is_suspended_ap_id(session, item.actor_ap_id):
+        raise Refused("the sender is suspended on this node")
     await handler_for(item.activity_type, local=is_local_item(item))(session, node, item)
     await record_mailbox(session, item, node.config.is_local)
 

@@ -20,6 +20,7 @@ from actors.context import NodeContext
 from actors.local import local_actor_by_name
 from actors.roles import INSTANCE_ACTOR_USERNAME
 from federation.errors import FederationError
+from federation.signatures import key_id_of
 from inbox.pipeline import receive
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ class InboxEndpoints:
     async def __call__(self, scope: Scope, receive_message: Receive, send: Send) -> None:
         owner = inbox_owner(scope["path"]) if scope["type"] == "http" else None
         if owner is None:
+            refusal = await self._fetch_refusal(scope) if scope["type"] == "http" else None
+            if refusal is not None:
+                await _answer(send, refusal[0], {"error": refusal[1]})
+                return
             await self._app(scope, receive_message, send)
             return
         if scope["method"] != "POST":
@@ -78,6 +83,34 @@ class InboxEndpoints:
             log.exception("receiving at %s failed", scope["path"])
             status, answer = 500, {"error": "internal error"}
         await _answer(send, status, answer)
+
+    async def _fetch_refusal(self, scope: Scope) -> tuple[int, str] | None:
+        """A fetch from a node this one does not federate with, refused up front.
+
+        A signed request names its node (its key id): a suspended one, or in
+        allowlist mode an unlisted one, gets 403 and nothing. In allowlist
+        mode an unsigned request for ActivityPub JSON gets 401 (we cannot
+        tell whose it is); the instance actor's own document stays open, for
+        verifying its signatures.
+        """
+        headers = _headers(scope)
+        gate = self._node().gate
+        key_id = key_id_of(headers) if _signed(headers) else None
+        if key_id is not None:
+            reason = await gate.refusal(key_id)
+            return None if reason is None else (403, reason)
+        rules = await gate.rules()
+        if (
+            rules.allowlist_mode
+            and _wants_activity_json(headers)
+            and not headers.get("authorization", "").lower().startswith("bearer ")
+            and scope["path"].rstrip("/") != _INSTANCE_DOCUMENT
+        ):
+            return 401, (
+                "this node federates only with the nodes its admin lists: "
+                "sign the request as one of them"
+            )
+        return None
 
     async def _receive(
         self, scope: Scope, receive_message: Receive, owner: str
@@ -110,6 +143,22 @@ async def _answer(
         headers.append((b"allow", allow))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+_INSTANCE_DOCUMENT = "/actor"
+
+
+def _signed(headers: dict[str, str]) -> bool:
+    return (
+        "signature" in headers
+        or "signature-input" in headers
+        or headers.get("authorization", "")[:10].lower() == "signature "
+    )
+
+
+def _wants_activity_json(headers: dict[str, str]) -> bool:
+    accept = headers.get("accept", "")
+    return "activity+json" in accept or "ld+json" in accept
 
 
 def _target(scope: Scope) -> str:

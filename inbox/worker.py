@@ -1,39 +1,51 @@
-"""Processes stored activities: claim a leased batch, run each handler, record the outcome.
+"""The inbox worker: handle stored activities in batches, ingress first.
 
-Each item is handled in its own transaction, so one bad activity never holds
-back the rest; a crash mid-batch leaves leased rows that come back when the
-lease runs out.
+Each turn waits until the inbox is not storing a burst (or a tenth of a
+second has passed: a steady stream must not starve handling), then handles
+one batch in one transaction (:mod:`inbox.batch`): a savepoint per item, so
+one bad activity fails alone and retries with backoff. Items that need the
+network come back from the batch and are handled alone, each in its own
+transaction, as is every item of a batch whose transaction failed as a
+whole (the rows are free again: the claim was part of it).
+
+The batch is sized to its time budget, from what recent items cost: small
+while ingress is busy (on SQLite the batch holds the one write lock, and
+202s wait behind it), large when the inbox is quiet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
+from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from inbox.batch import failure, handle_batch
+from inbox.batch import retry_delay as retry_delay
 from inbox.dispatch import Refused, dispatch
+from inbox.ordering import AFTER, Holds, keys_of
 from storage.jobs import claim
 from storage.models import InboxItem, InboxState
-from storage.models.inbox import LEASE_SECONDS, MAX_ATTEMPTS
+from storage.models.inbox import LEASE_SECONDS
 from storage.types import utcnow
 from storage.wakeups import INBOX, idle_until, queue_beacon
 
 log = logging.getLogger(__name__)
 
-BATCH = 50
+BATCH = 500
+#: Seconds a batch may take (on SQLite: hold the write lock) while ingress is busy, and not.
+BUSY_BUDGET = 0.015
+QUIET_BUDGET = 0.25
 IDLE_POLL_SECONDS = 0.5
 #: A claimed row whose lease has at least this long to run is still ours.
 LEASE_MARGIN = timedelta(seconds=5)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff with jitter: about 2 s, 4 s, 8 s ... capped at an hour."""
-    base = min(3600.0, 2.0**attempts)
-    return timedelta(seconds=base * random.uniform(0.75, 1.25))
+#: Fewer items than this are not worth a batch's fixed cost.
+_MIN_BATCH = 8
 
 
 async def _take(session: AsyncSession, item: InboxItem) -> InboxItem | None:
@@ -51,11 +63,16 @@ async def _take(session: AsyncSession, item: InboxItem) -> InboxItem | None:
     return row if row is not None and row.state == InboxState.RECEIVED else None
 
 
-async def process_item(node: NodeContext, item: InboxItem) -> None:
+async def process_item(node: NodeContext, item: InboxItem) -> datetime | None:
+    """Handle one leased item alone, in its own transaction (the network allowed).
+
+    Returns when it is due again if it failed and will retry, else None.
+    """
     async with node.sessions() as session:
         row = await _take(session, item)
         if row is None:
-            return
+            return None
+        retry_at = None
         try:
             await dispatch(session, node, row)
         except Refused as refused:
@@ -71,45 +88,106 @@ async def process_item(node: NodeContext, item: InboxItem) -> None:
             await session.rollback()
             row = await session.get(InboxItem, item.id)
             assert row is not None
-            row.attempts += 1
-            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.state, row.attempts, row.next_attempt_at, row.error = failure(row, exc)
             row.locked_until = None
-            if row.attempts >= MAX_ATTEMPTS:
-                row.state = InboxState.FAILED
-            else:
-                row.next_attempt_at = utcnow() + retry_delay(row.attempts)
+            if row.state == InboxState.RECEIVED:
+                retry_at = row.next_attempt_at
             log.warning("inbox item %s failed: %s", item.activity_id, row.error)
         else:
             row.state = InboxState.PROCESSED
             row.locked_until = None
             row.error = None
         await session.commit()
+        return retry_at
 
 
-async def run_once(node: NodeContext) -> int:
-    """Claim and process one batch; returns how many items were claimed."""
+async def _defer(node: NodeContext, item: InboxItem, until: datetime) -> None:
+    async with node.sessions() as session:
+        await session.exec(
+            update(InboxItem)
+            .where(col(InboxItem.id) == item.id, col(InboxItem.state) == InboxState.RECEIVED)
+            .values(next_attempt_at=until, locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+
+
+async def handle_alone(node: NodeContext, items: list[InboxItem]) -> None:
+    """Handle leased items one by one, in order; one that fails holds back those behind it."""
+    holds = Holds()
+    for item in items:
+        keys = keys_of(item)
+        if (until := holds.wait_until(keys)) is not None:
+            until += AFTER
+            holds.hold(keys, until)
+            await _defer(node, item, until)
+            continue
+        await node.inbox_writer.quiet()
+        if (retry_at := await process_item(node, item)) is not None:
+            holds.hold(keys, retry_at)
+
+
+async def _claim_alone(node: NodeContext, limit: int) -> list[InboxItem]:
     async with node.sessions() as session:
         items = await claim(
             session,
             InboxItem,
             ready_state=InboxState.RECEIVED,
-            limit=BATCH,
+            limit=limit,
             lease=timedelta(seconds=LEASE_SECONDS),
         )
         await session.commit()
-    for item in items:
-        await node.inbox_writer.quiet()
-        await process_item(node, item)
-    return len(items)
+    return sorted(items, key=lambda i: (i.next_attempt_at, i.id or 0))
+
+
+class Pace:
+    """What an item has cost lately, to size a batch to its time budget."""
+
+    def __init__(self) -> None:
+        self.per_item = 0.002
+
+    def limit(self, budget: float) -> int:
+        return max(_MIN_BATCH, min(BATCH, int(budget / self.per_item)))
+
+    def observe(self, items: int, seconds: float) -> None:
+        if items >= _MIN_BATCH:
+            self.per_item = 0.7 * self.per_item + 0.3 * (seconds / items)
+
+
+_PACE = Pace()
+
+
+async def run_once(node: NodeContext, *, pace: Pace = _PACE, budget: float | None = None) -> int:
+    """Handle one batch; returns how many items were handled (0: nothing was due).
+
+    ``budget`` (seconds) overrides the one chosen from ingress.
+    """
+    waited = time.monotonic()
+    await node.inbox_writer.quiet()
+    busy = time.monotonic() - waited >= 0.05  # quiet() waited: a burst is being stored
+    if budget is None:
+        budget = BUSY_BUDGET if busy else QUIET_BUDGET
+    started = time.monotonic()
+    try:
+        settled = await handle_batch(node, limit=pace.limit(budget), budget=budget)
+    except Exception:
+        log.exception("an inbox batch failed as a whole; handling its items one by one")
+        items = await _claim_alone(node, pace.limit(budget))
+        await handle_alone(node, items)
+        return len(items)
+    pace.observe(settled.handled, time.monotonic() - started)
+    await handle_alone(node, settled.alone)
+    return settled.handled + len(settled.alone)
 
 
 async def run_forever(node: NodeContext, stop: asyncio.Event) -> None:
     """Handle stored activities until ``stop``; when idle, wake as soon as a batch is stored."""
     stored = queue_beacon(node.sessions, INBOX)
     seen = stored.last() if stored is not None else 0.0
+    pace = Pace()
     while not stop.is_set():
         try:
-            claimed = await run_once(node)
+            claimed = await run_once(node, pace=pace)
         except Exception:
             log.exception("inbox worker iteration failed")
             claimed = 0

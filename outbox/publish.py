@@ -19,7 +19,9 @@ from federation.vocab import id_of
 from outbox.audience import Audience, resolve
 from storage.ids import new_id
 from storage.models import Activity, Actor, Delivery
+from storage.repos.domain_rules import load_rules
 from storage.repos.inbox import insert_once
+from storage.repos.locality import stays_local
 from storage.types import utcnow
 from storage.wakeups import OUTBOX, mark
 
@@ -73,6 +75,24 @@ async def deliver_locally(
     )
 
 
+async def _remote_inboxes(
+    session: AsyncSession, actor: Actor, body: dict[str, Any], audience: Audience
+) -> set[str]:
+    """The audience's inboxes the node's policy lets this activity reach.
+
+    Nothing of a local-only post, nor (by default) of a student, leaves the
+    node; nothing goes to a suspended domain or, in allowlist mode, to a
+    domain not on the list.
+    """
+    if not audience.inboxes:
+        return set()
+    assert actor.id is not None
+    if await stays_local(session, actor.id, id_of(body.get("object"))):
+        return set()
+    rules = await load_rules(session)
+    return {i for i in audience.inboxes if rules.refusal(urlsplit(i).netloc) is None}
+
+
 async def publish(
     session: AsyncSession,
     actor: Actor,
@@ -99,6 +119,6 @@ async def publish(
     )
     session.add(activity)
     await session.flush()
-    await enqueue(session, activity, audience.inboxes)
+    await enqueue(session, activity, await _remote_inboxes(session, actor, body, audience))
     await deliver_locally(session, actor, body, audience.local_recipients)
     return activity, audience

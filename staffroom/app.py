@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, Response
 
 import actors.routes
 import api.account_routes
+import api.admin
+import api.communities
 import api.errors
 import api.events
 import api.materials
@@ -27,6 +29,7 @@ import content.routes
 import web.routes
 from actors.config import EventConfig, MaterialConfig, NodeConfig
 from actors.context import NodeContext
+from actors.federation_gate import FederationGate
 from actors.keys import KeyStore
 from actors.local import ensure_instance_actor
 from actors.remote import RemoteActors
@@ -115,8 +118,10 @@ async def node_context(settings: Settings) -> AsyncIterator[NodeContext]:
             remote = RemoteActors(sessions, fetch_json)
             keys = KeyStore(sessions, remote, config)
             writer = InboxWriter(engine)
+            gate = FederationGate(sessions)
+            client.set_host_gate(gate.refusal)
             try:
-                yield NodeContext(config, sessions, client, remote, keys, writer)
+                yield NodeContext(config, sessions, client, remote, keys, writer, gate)
             finally:
                 await writer.close()
     finally:
@@ -152,11 +157,13 @@ def create_app(settings: Settings) -> InboxEndpoints:
             *content.materials.routes.routes,
             *api.materials.routes,
             *api.events.routes,
+            *api.communities.routes,
             *api.oauth.routes,
             *api.v1.notifications.routes,
             *api.v1.conversations.routes,
             *api.streaming.routes,
             *api.account_routes.routes,
+            *api.admin.routes,
             *api.status_routes.routes,
         ],
         lifespan=lifespan,

@@ -1,4 +1,4 @@
-"""The ``staffroom`` command: serve, worker, migrate, users, materials, events."""
+"""The ``staffroom`` command: serve, worker, migrate, users, materials, communities, events."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from actors.local import account_by_name, count_admins, create_person, list_acco
 from actors.passwords import generate_password
 from actors.roles import parse_role
 from actors.tokens import issue_token, parse_scopes
-from staffroom import cli_events, cli_materials
+from staffroom import cli_communities, cli_events, cli_materials, cli_safety
 from staffroom.app import create_app, node_config, node_context
 from staffroom.gc_tuning import tune_for_serving
 from staffroom.processes import serve_many, worker_processes, workers_apart
@@ -312,9 +312,17 @@ def build_parser() -> argparse.ArgumentParser:
     admin.set_defaults(func=cmd_users_ensure_admin)
 
     material_commands = cli_materials.register(sub)
+    community_commands = cli_communities.register(sub)
     event_commands = cli_events.register(sub)
+    safety_commands = cli_safety.register(sub)
     leaves = (serve, sub.choices["worker"], sub.choices["migrate"], *users.choices.values())
-    for leaf in (*leaves, *material_commands, *event_commands):
+    for leaf in (
+        *leaves,
+        *material_commands,
+        *community_commands,
+        *event_commands,
+        *safety_commands,
+    ):
         _add_setting_flags(leaf)
     return parser
 

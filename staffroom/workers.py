@@ -17,6 +17,7 @@ from actors.context import NodeContext
 from content import media_cleanup
 from content.events import worker as events_worker
 from content.materials import worker as materials_worker
+from content.moderation import suspension
 from inbox import worker as inbox_worker
 from outbox import delivery
 from staffroom.settings import Settings
@@ -40,4 +41,5 @@ def background_workers(
         materials_worker.run_forever(node, stop),
         events_worker.run_forever(node, stop),  # event counts and reminders, poll totals and ends
         media_cleanup.run_forever(node, stop, unattached_media_ttl(settings)),
+        suspension.run_forever(node, stop),
     ]

@@ -34,7 +34,7 @@ from content.materials import library
 from content.materials.model import load_views
 from content.sanitize import sanitize_html
 from content.visibility import may_read
-from storage.models import Actor, ContentObject, FollowState
+from storage.models import Actor, ContentObject, FollowState, Role
 from web.i18n import gettext as _
 from web.page import PageError, Visitor, handler, redirect, render
 from web.views import is_material, paging, post_view, post_views
@@ -98,6 +98,9 @@ async def profile(request: Request, visitor: Visitor) -> Response:
         if found is None:
             raise PageError(404, _("There is no such person here."))
         account, actor = found
+        # A child's profile is not a public page: only people signed in here see it.
+        if account.role == Role.STUDENT and (visitor.actor is None or not visitor.actor.local):
+            raise PageError(404, _("There is no such person here."))
         items = await account_statuses(session, actor, visitor.actor, page, StatusFilters())
         posts = await post_views(session, items, visitor.actor)
         materials = await library.find(

@@ -18,6 +18,7 @@ READ = (
     "read:accounts",
     "read:blocks",
     "read:bookmarks",
+    "read:communities",  # Staffroom's communities: directory, members, join requests
     "read:events",  # Staffroom's events, their participants and calendars
     "read:favourites",
     "read:filters",
@@ -33,6 +34,7 @@ WRITE = (
     "write:accounts",
     "write:blocks",
     "write:bookmarks",
+    "write:communities",  # create and moderate communities
     "write:conversations",
     "write:events",  # organize, edit, cancel, join and leave events
     "write:favourites",

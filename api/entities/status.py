@@ -38,6 +38,7 @@ from api.entities.media import attachment_entities, media_entity
 from api.entities.poll import poll_entity
 from api.entities.time import iso_ms, iso_ms_or_none
 from content.formatting import tag_url
+from content.moderation import filters
 from storage.models import (
     Actor,
     Announce,
@@ -69,6 +70,9 @@ _VISIBILITY_NAMES = {
     Visibility.UNLISTED: "unlisted",
     Visibility.FOLLOWERS: "private",
     Visibility.DIRECT: "direct",
+    # Shown as Mastodon's "private" with ``local_only`` (glitch-soc's flag), so
+    # every client renders it and the ones that know the flag show it.
+    Visibility.LOCAL: "private",
 }
 # Types whose title Mastodon shows above the text (an Article's headline, an Event's name).
 _TITLED = frozenset({"Article", "Page", "Event", "Document"})
@@ -301,6 +305,7 @@ def _post(
         "spoiler_text": "" if material else (obj.summary or ""),
         "sensitive": obj.sensitive,
         "visibility": visibility_name(obj.visibility),
+        "local_only": obj.visibility == Visibility.LOCAL,
         "language": obj.language,
         "in_reply_to_id": str(parent[0]) if parent else None,
         "in_reply_to_account_id": str(parent[1]) if parent else None,
@@ -382,7 +387,37 @@ async def status_entities(
                 out.append(entity)
         elif item.author_id in page.accounts:
             out.append(_post(node, item, page, viewer))
+    if viewer is not None and viewer.id is not None and out:
+        await _apply_filters(session, viewer.id, page, out)
     return out
+
+
+async def _apply_filters(
+    session: AsyncSession, viewer_id: int, page: _Page, out: list[dict[str, Any]]
+) -> None:
+    """Mastodon's ``filtered``: the viewer's v2 keyword filters each post matches
+    (one query for the viewer's filters, one more only when they have some)."""
+    objects = list(page.objects.values())
+    matches = await filters.matches_for(session, viewer_id, objects)
+    if not matches:
+        return
+    for entity in out:
+        for target in (entity, entity.get("reblog")):
+            if isinstance(target, dict) and int(target["id"]) in matches:
+                target["filtered"] = [
+                    {
+                        "filter": {
+                            "id": str(f.id),
+                            "title": f.title,
+                            "context": list(f.contexts),
+                            "expires_at": iso_ms_or_none(f.expires_at),
+                            "filter_action": f.action,
+                        },
+                        "keyword_matches": words,
+                        "status_matches": [],
+                    }
+                    for f, words in matches[int(target["id"])]
+                ]
 
 
 async def status_entity(

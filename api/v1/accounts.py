@@ -20,6 +20,7 @@ from api.errors import ApiError
 from api.pagination import account_page, link_header, offset_link_header, page_params
 from api.params import read_params
 from api.routing import api_routes
+from api.search import hidden_from_search
 from content.account_posts import StatusFilters, account_statuses
 from content.resolve import resolve_account
 from storage.models import Actor
@@ -81,6 +82,8 @@ async def search(request: Request) -> Response:
         found = await account_queries.search_accounts(
             session, query, limit=page.limit, offset=page.offset, following_of=following_of
         )
+        if resolved is not None and await hidden_from_search(session, resolved):
+            resolved = None
         if resolved is not None and all(a.id != resolved.id for a in found):
             found = [resolved, *found][: page.limit]
         entities = await account_entities(session, node, found)

@@ -67,8 +67,6 @@ routes = api_routes(
     ("/api/v1/custom_emojis", _empty_public(), ["GET"]),
     ("/api/v1/filters", _empty_for_user("read:filters"), ["GET"]),
     ("/api/v1/filters/{id}", _not_found_for_user("read:filters"), ["GET"]),
-    ("/api/v2/filters", _empty_for_user("read:filters"), ["GET"]),
-    ("/api/v2/filters/{id}", _not_found_for_user("read:filters"), ["GET"]),
     ("/api/v1/trends", _empty_public(), ["GET"]),
     ("/api/v1/trends/tags", _empty_public(), ["GET"]),
     ("/api/v1/trends/statuses", _empty_public(), ["GET"]),

@@ -23,6 +23,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from actors.minors import MinorProtectionError
 from api.auth import CurrentUser, optional_scope, require_user
 from api.entities.status import status_entities, status_entity
 from api.entities.status_edit import status_edit_entities, status_source_entity
@@ -50,8 +51,10 @@ VISIBILITIES = {
     "unlisted": Visibility.UNLISTED,
     "private": Visibility.FOLLOWERS,
     "direct": Visibility.DIRECT,
+    # Staffroom's (and glitch-soc's idea of) a post that never leaves the node.
+    "local": Visibility.LOCAL,
 }
-DOMAIN_REFUSALS = (ComposeError, MediaError, InvalidPostError)
+DOMAIN_REFUSALS = (ComposeError, MediaError, InvalidPostError, MinorProtectionError)
 
 
 def _ids(params: Params, name: str) -> list[int]:
@@ -73,8 +76,13 @@ def _poll(params: Params) -> PollDraft | None:
     )
 
 
-def _visibility(params: Params) -> Visibility:
-    raw = (params.get("visibility") or "public").strip().lower()
+def _visibility(params: Params) -> Visibility | None:
+    """The asked visibility; None (not given) lets the domain pick the author's default."""
+    raw = (params.get("visibility") or "").strip().lower()
+    if params.get_bool("local_only") and raw in ("", "public", "unlisted", "private"):
+        return Visibility.LOCAL
+    if not raw:
+        return None
     if raw not in VISIBILITIES:
         raise ApiError(422, "Validation failed: Visibility is not included in the list")
     return VISIBILITIES[raw]

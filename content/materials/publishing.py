@@ -22,6 +22,7 @@ from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from actors.minors import check_visibility
 from content.as2 import iso
 from content.edits import record_version
 from content.materials import search
@@ -235,6 +236,7 @@ async def create_material(
         tags=draft.tags,
     )
     links = check_links(draft.links, node.config)
+    await check_visibility(session, author, draft.visibility)
     if not draft.uploads and not links:
         raise MaterialError("a material needs at least one file or link")
     prepared = await _prepared(draft.uploads, node)

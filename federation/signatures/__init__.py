@@ -40,6 +40,7 @@ from federation.signatures.verify import (
     KeyResolver,
     SignatureScheme,
     VerifiedRequest,
+    key_id_of,
     verify_request,
 )
 
@@ -57,6 +58,7 @@ __all__ = [
     "content_digest_header",
     "digest_header",
     "generate_rsa_keypair",
+    "key_id_of",
     "load_private_key",
     "load_public_key",
     "parse_signature_header",

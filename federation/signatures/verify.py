@@ -263,3 +263,24 @@ def _parse_http_date(value: str) -> float:
     except (TypeError, ValueError, IndexError):
         raise SignatureError("Date header is not a valid HTTP date") from None
     return moment.timestamp() if moment.tzinfo else moment.replace(tzinfo=UTC).timestamp()
+
+
+def key_id_of(headers: Mapping[str, str]) -> str | None:
+    """The key id a request claims, unverified (None when there is none or it is malformed).
+
+    For decisions that must come before any work, such as refusing a blocked
+    domain: the signature check that follows proves the claim.
+    """
+    normalized = normalize_headers(headers)
+    try:
+        if "signature-input" in normalized:
+            parsed = rfc9421.parse_signature_headers(
+                normalized["signature-input"], normalized.get("signature", "")
+            )
+            return parsed[0].input.key_id if parsed else None
+        value = normalized.get("signature") or normalized.get("authorization", "")
+        if not value or ("signature" not in normalized and value[:10].lower() != "signature "):
+            return None
+        return cavage.parse_signature_header(value).key_id
+    except SignatureError:
+        return None

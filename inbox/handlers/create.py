@@ -22,11 +22,14 @@ notification (a post of our own reaches them through :func:`local`).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from actors.minors import addressed_students
 from content.as2 import InvalidObjectError, attributed_to, object_from_as2
+from content.moderation.held import hold
 from content.notifications import notify_mentions, notify_subscribers
 from content.objects import (
     REPLY_FETCH_DEPTH,
@@ -37,7 +40,7 @@ from content.objects import (
 from content.polls import is_closed, receive_vote
 from federation.vocab import ids_of
 from inbox.handlers.common import Refused, embedded, object_id, sender
-from storage.models import InboxItem
+from storage.models import Actor, InboxItem
 
 
 async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
@@ -71,6 +74,7 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
                 session, parent, author, fields["name"], fields["ap_id"], totals_window=window
             )
         return  # a poll vote
+    await _hold_for_students(node, author, fields, item)
     if parent_id and parent is None and not node.config.is_local(parent_id):
         await fetch_object(session, node, parent_id, limit=REPLY_FETCH_DEPTH)
     # Not stored a moment ago; a parent fetch above stores ancestors, not this
@@ -78,6 +82,22 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     obj = await insert_object(session, node, fields, author)
     await notify_mentions(session, obj, node.config.is_local)
     await notify_subscribers(session, obj)
+
+
+async def _hold_for_students(
+    node: NodeContext, author: Actor, fields: dict[str, Any], item: InboxItem
+) -> None:
+    """Another node's post addressing or mentioning a student goes to a moderator."""
+    if author.local:
+        return
+    mentions = [t.get("href") for t in fields.get("tags") or [] if t.get("type") == "Mention"]
+    async with node.sessions() as session:
+        students = await addressed_students(
+            session, [*fields["to"], *fields["cc"], *(m for m in mentions if isinstance(m, str))]
+        )
+    if students:
+        await hold(node, author, students[0], fields["ap_id"], item.body)
+        raise Refused("a message to a student of this school is held for a moderator")
 
 
 async def by_reference(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:

@@ -5,7 +5,9 @@ at least one of our actors or of our objects; a report about other servers'
 content is not ours to act on. Mastodon sends the reported account and posts
 in ``object`` and the comment in ``content``; Lemmy puts its reason in
 ``summary``. The reporter is often the remote instance actor, to keep the
-reporting person anonymous.
+reporting person anonymous. A domain whose reports the admin rejects is
+ignored; a host sending more than ``moderation.reports_per_host_per_hour``
+reports an hour is refused (a flood).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from content.moderation.reports import flood_limit, recent_from_origin
 from content.sanitize import plain_text
 from federation.vocab import ids_of, text_of
-from inbox.handlers.common import sender
+from inbox.handlers.common import Refused, sender
 from storage.models import Actor, ContentObject, InboxItem, Report
 
 MAX_OBJECTS = 50
@@ -47,6 +50,10 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     if target is None:
         target = await session.get(Actor, objects[0].author_id)
     reporter = await sender(session, node, item)
+    if (await node.gate.rules()).rejects_reports(reporter.domain):
+        return  # the admin chose to ignore this domain's reports
+    if await recent_from_origin(session, reporter.domain) >= await flood_limit(session):
+        raise Refused(f"too many reports from {reporter.domain} in the last hour")
     body = item.body
     comment = plain_text(text_of(body.get("content")) or text_of(body.get("summary")) or "")
     session.add(

@@ -20,8 +20,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from actors.graph import approve, blocks, follow_by_activity, receive_follow, reject
+from actors.minors import hidden_from_other_nodes
 from content.notifications import notify_follow
-from inbox.handlers.common import local_actor, object_id, sender
+from inbox.handlers.common import Refused, local_actor, object_id, sender
 from storage.models import Actor, FollowState, InboxItem
 
 
@@ -32,6 +33,8 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     follower = await sender(session, node, item)
     if follower.id == target.id:
         return
+    if not follower.local and await hidden_from_other_nodes(session, target):
+        raise Refused("students of this school cannot be followed from other nodes")
     row = await receive_follow(session, node, follower, target, item.activity_id)
     await notify_follow(session, row)
 

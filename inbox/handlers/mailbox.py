@@ -15,7 +15,7 @@ followers here), not four.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlmodel import col, select
@@ -90,16 +90,11 @@ async def _owners(
             sender.followers_url is not None and sender.followers_url in addressed
         )
         if to_followers:
-            rows = await session.exec(
-                select(Follow.follower_id)
-                .join(Actor, col(Actor.id) == Follow.follower_id)
-                .where(
-                    Follow.followee_id == sender.id,
-                    Follow.state == FollowState.ACCEPTED,
-                    col(Actor.local),
-                )
-            )
-            owners.update(rows.all())
+            remembered = session.info.get(_LOCAL_FOLLOWERS, {}).get(sender.id)
+            if remembered is not None:
+                owners.update(remembered)
+            else:
+                owners.update((await _local_followers(session, [sender.id])).get(sender.id, ()))
         owners.discard(sender.id)
         if owners:
             blocking = await session.exec(
@@ -109,6 +104,43 @@ async def _owners(
             )
             owners.difference_update(blocking.all())
     return owners
+
+
+_LOCAL_FOLLOWERS = "inbox.local_followers"
+
+
+async def _local_followers(session: AsyncSession, senders: list[int]) -> dict[int, set[int]]:
+    rows = await session.exec(
+        select(Follow.followee_id, Follow.follower_id)
+        .join(Actor, col(Actor.id) == Follow.follower_id)
+        .where(
+            col(Follow.followee_id).in_(senders),
+            Follow.state == FollowState.ACCEPTED,
+            col(Actor.local),
+        )
+    )
+    found: dict[int, set[int]] = {}
+    for followee, follower in rows.all():
+        found.setdefault(followee, set()).add(follower)
+    return found
+
+
+async def remember_local_followers(session: AsyncSession, senders: Iterable[int]) -> None:
+    """Our followers of many senders in one query, for a batch of activities from them.
+
+    Valid while no Follow changes in the session: the inbox worker calls
+    :func:`forget_local_followers` after any activity that is not a Create,
+    Update, Delete, Like or Announce.
+    """
+    wanted = sorted(set(senders))
+    remembered: dict[int, set[int]] = {sender: set() for sender in wanted}
+    for start in range(0, len(wanted), 500):
+        remembered.update(await _local_followers(session, wanted[start : start + 500]))
+    session.info[_LOCAL_FOLLOWERS] = remembered
+
+
+def forget_local_followers(session: AsyncSession) -> None:
+    session.info.pop(_LOCAL_FOLLOWERS, None)
 
 
 async def record_mailbox(

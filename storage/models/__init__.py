@@ -3,6 +3,17 @@
 from storage.models.account_settings import AccountSettings
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
+from storage.models.communities import (
+    Community,
+    CommunityBan,
+    CommunityInvitation,
+    CommunityMember,
+    CommunityPost,
+    CommunityRole,
+    CommunityVisibility,
+    JoinPolicy,
+    PostingPolicy,
+)
 from storage.models.conversations import ConversationMark
 from storage.models.events import (
     EventCode,
@@ -41,6 +52,16 @@ from storage.models.outbox import (
 )
 from storage.models.polls import PollVote
 from storage.models.preferences import ListMember, Marker, Mute, UserList
+from storage.models.safety import (
+    ActorModeration,
+    DomainPolicy,
+    DomainSeverity,
+    Filter,
+    FilterKeyword,
+    GuardianLink,
+    Invite,
+    ModerationAction,
+)
 from storage.models.statuses import Bookmark, IdempotencyKey, StatusEdit, StatusSource
 from storage.models.streams import StreamEvent
 
@@ -50,25 +71,40 @@ __all__ = [
     "AccountSettings",
     "Activity",
     "Actor",
+    "ActorModeration",
     "ActorType",
     "Announce",
     "Block",
     "Bookmark",
+    "Community",
+    "CommunityBan",
+    "CommunityInvitation",
+    "CommunityMember",
+    "CommunityPost",
+    "CommunityRole",
+    "CommunityVisibility",
     "ContentObject",
     "ConversationMark",
     "Delivery",
     "DeliveryState",
+    "DomainPolicy",
+    "DomainSeverity",
     "EventCode",
     "EventParticipant",
     "EventReminder",
     "EventRow",
     "Featured",
+    "Filter",
+    "FilterKeyword",
     "Follow",
     "FollowState",
+    "GuardianLink",
     "HostHealth",
     "IdempotencyKey",
     "InboxItem",
     "InboxState",
+    "Invite",
+    "JoinPolicy",
     "Like",
     "ListMember",
     "MailboxEntry",
@@ -83,6 +119,7 @@ __all__ = [
     "MaterialReview",
     "MaterialSubject",
     "MediaAttachment",
+    "ModerationAction",
     "Mute",
     "NodeSetting",
     "Notification",
@@ -90,6 +127,7 @@ __all__ = [
     "OAuthCode",
     "PollState",
     "PollVote",
+    "PostingPolicy",
     "Report",
     "Role",
     "StatusEdit",

@@ -57,3 +57,12 @@ class Report(SQLModel, table=True):
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
     resolved_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    # Mastodon's categories: spam, legal, violation, other; "held" for a
+    # message to a student held for a moderator.
+    category: str = Field(default="other", max_length=16)
+    assigned_id: int | None = Field(default=None, sa_column=fk_column("actors.id", nullable=True))
+    resolved_by_id: int | None = Field(
+        default=None, sa_column=fk_column("actors.id", nullable=True)
+    )
+    # Forwarded (anonymised) to the reported account's node.
+    forwarded: bool = False

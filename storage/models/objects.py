@@ -24,6 +24,9 @@ class Visibility(StrEnum):
     UNLISTED = "unlisted"
     FOLLOWERS = "followers"
     DIRECT = "direct"
+    # Stored and shown on this node only: never delivered nor served to
+    # another node (a student's default; see actors.minors).
+    LOCAL = "local"
 
 
 class ContentObject(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """events: events, their codes, participants and reminders; poll states; follows.notify
 
 Revision ID: 0012_events
-Revises: 0010_node_settings
+Revises: 0011_communities
 Create Date: 2026-12-07 05:01:03.255244
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0012_events"
-down_revision: str | None = "0010_node_settings"
+down_revision: str | None = "0011_communities"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """what a person chose for the web pages (language, time zone, default visibility)
 
 Revision ID: 0014_web
-Revises: 0010_library_sort_indexes, 0012_events
+Revises: 0013_safety
 Create Date: 2026-12-07
 """
 
@@ -14,9 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0014_web"
-# Main has two heads from the same parent (the library's indexes, events); this
-# migration joins them until the lead relinks the chain.
-down_revision: str | tuple[str, ...] | None = ("0010_library_sort_indexes", "0012_events")
+down_revision: str | None = "0013_safety"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,239 @@
+"""A members-only community across three nodes, driven through the client API (issue 11).
+
+Node A holds alice, who creates the community ``staffroom`` (members-only,
+join by approval) through ``/api/v1/staffroom/communities``, and eve, who
+is no member. Node B holds bob, node C carol (members, approved by alice
+through the API) and dave (a stranger on a member's node); fred on the
+Fedify peer is a stranger elsewhere. bob posts from an unmodified
+Mastodon.py client by mentioning the community; carol on C sees it, with
+its reply; nobody else does by any door: the public and tag timelines,
+search, the community's statuses, an unsigned fetch, a signed fetch by a
+non-member, the members collection. The Announce goes to the members'
+nodes only, and a removed member's node stops receiving at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from mastodon import Mastodon
+from sqlmodel import col, select
+
+from storage.models import Activity, Delivery
+from tests.support.databases import postgres_admin_url
+from tests.support.fedify import missing_reason, started_peer
+from tests.support.node import Node, wait_until
+
+API = "/api/v1/staffroom/communities"
+AS_JSON = {"Accept": "application/activity+json"}
+
+
+@dataclass
+class World:
+    a: Node
+    b: Node
+    c: Node
+    fred: Any
+    tokens: dict[str, str]
+    seen: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, node: Node, who: str) -> Mastodon:
+        return Mastodon(access_token=self.tokens[who], api_base_url=node.base_url)
+
+    def http(self, node: Node, who: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return httpx.Client(base_url=node.base_url, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    if missing_reason() is not None:
+        pytest.skip(missing_reason() or "")
+    base = tmp_path_factory.mktemp("members-only")
+    a = Node(base / "a", "postgres" if postgres_admin_url() else "sqlite")
+    b, c = Node(base / "b"), Node(base / "c")
+    try:
+        for node, names in ((a, ("alice", "eve")), (b, ("bob",)), (c, ("carol", "dave"))):
+            node.migrate()
+            for name in names:
+                node.create_user(name)
+            node.start()
+        tokens = {
+            "alice": a.token("alice"),
+            "eve": a.token("eve"),
+            "bob": b.token("bob"),
+            "carol": c.token("carol"),
+            "dave": c.token("dave"),
+        }
+        with started_peer(base / "fedify", "fred") as fred:
+            yield World(a, b, c, fred, tokens)
+    finally:
+        for node in (a, b, c):
+            node.close()
+
+
+def test_the_api_creates_a_members_only_community(world: World) -> None:
+    with world.http(world.a, "alice") as http:
+        bad = http.post(API, data={"name": "x", "join_policy": "whenever"})
+        assert bad.status_code == 422 and "join policy" in bad.json()["error"]
+        made = http.post(
+            API,
+            data={
+                "name": "staffroom",
+                "display_name": "School 7 staff room",
+                "join_policy": "approval",
+                "visibility": "members",
+                "kind": "school_staff",
+                "level": "school",
+            },
+        )
+        assert made.status_code == 200, made.text
+        entity = made.json()
+        again = http.post(API, data={"name": "staffroom"})
+        assert again.status_code == 422 and "taken" in again.json()["error"]
+    assert entity["visibility"] == "members" and entity["join_policy"] == "approval"
+    assert entity["role"] == "owner" and entity["members_count"] == 0
+    assert entity["account"]["group"] is True and entity["account"]["locked"] is True
+    with world.http(world.a) as http:
+        directory = http.get(API, params={"kind": "school_staff"}).json()
+        assert [c["acct"] for c in directory] == ["staffroom"]
+        assert directory[0]["members_count"] is None  # not for strangers' eyes
+        assert http.get(API, params={"kind": "parents"}).json() == []
+    world.seen["community"] = entity
+
+
+def test_members_join_and_alice_approves_them_through_the_api(world: World) -> None:
+    handle = f"staffroom@{world.a.domain}"
+    for node, who in ((world.b, "bob"), (world.c, "carol")):
+        client = world.client(node, who)
+        group = client.search_v2(handle, resolve=True)["accounts"][0]
+        client.account_follow(group["id"])
+        wait_until(lambda c=client, g=group: c.account_relationships(g["id"])[0]["requested"])
+        world.seen[f"{who}_group"] = group["id"]
+    base = f"{API}/{world.seen['community']['id']}"
+    with world.http(world.a, "eve") as http:
+        assert http.get(f"{base}/requests").status_code == 403
+    with world.http(world.a, "alice") as http:
+        waiting = wait_until(lambda: len(http.get(f"{base}/requests").json()) == 2 and http)
+        for account in waiting.get(f"{base}/requests").json():
+            answer = http.post(f"{base}/requests/{account['id']}/authorize")
+            assert answer.status_code == 200, answer.text
+        world.seen["accounts"] = {
+            a["acct"].split("@")[0]: a["id"] for a in http.get(f"{base}/members").json()
+        }
+    for node, who in ((world.b, "bob"), (world.c, "carol")):
+        client = world.client(node, who)
+        wait_until(
+            lambda c=client, g=world.seen[f"{who}_group"]: c.account_relationships(g)[0][
+                "following"
+            ],
+            timeout=30,
+        )
+    assert set(world.seen["accounts"]) == {"bob", "carol"}
+
+
+def test_a_members_post_reaches_the_other_member_in_mastodon_py(world: World) -> None:
+    bob = world.client(world.b, "bob")
+    status = bob.status_post(
+        f"@staffroom@{world.a.domain} Staff meeting moved to Thursday #staffnews",
+        visibility="direct",
+    )
+    world.seen["post"] = status["uri"]
+    carol = world.client(world.c, "carol")
+    entry = wait_until(
+        lambda: next(
+            (
+                s
+                for s in carol.timeline_home()
+                if s["reblog"] and s["reblog"]["uri"] == status["uri"]
+            ),
+            None,
+        ),
+        timeout=30,
+    )
+    assert "Thursday" in entry["reblog"]["content"]
+    reply = carol.status_post(
+        "Thanks, noted.", in_reply_to_id=entry["reblog"]["id"], visibility="direct"
+    )
+    world.seen["reply"] = reply["uri"]
+
+    def bob_sees_reply() -> bool:
+        own = next(s for s in bob.account_statuses(status["account"]["id"]))
+        return any(s["uri"] == reply["uri"] for s in bob.status_context(own["id"])["descendants"])
+
+    wait_until(bob_sees_reply, timeout=30)
+
+
+def test_announces_went_only_to_members_nodes(world: World) -> None:
+    async def inboxes(session: Any) -> set[str]:
+        rows = await session.exec(
+            select(Delivery.inbox_url)
+            .join(Activity, col(Activity.id) == Delivery.activity_id)
+            .where(Activity.type == "Announce", col(Activity.body).is_not(None))
+        )
+        return {url.split("/")[2] for url in rows.all()}
+
+    hosts = world.a.with_session(inboxes)
+    assert hosts == {world.b.domain, world.c.domain}
+    assert not [r for r in world.fred.received() if "Thursday" in str(r["activity"])]
+
+
+def test_nobody_else_sees_the_post_by_any_door(world: World) -> None:
+    uri = world.seen["post"]
+    for node, who in ((world.a, "eve"), (world.c, "dave")):
+        client = world.client(node, who)
+        assert all(uri != s["uri"] for s in client.timeline_home())
+        assert all(uri != s["uri"] for s in client.timeline_public())
+        assert all(uri != s["uri"] for s in client.timeline_hashtag("staffnews"))
+        assert not client.search_v2(uri, resolve=True)["statuses"]
+        assert not client.search_v2("Thursday")["statuses"]
+        group = client.search_v2(f"staffroom@{world.a.domain}", resolve=True)["accounts"][0]
+        assert client.account_statuses(group["id"]) == []
+    for node in (world.a, world.b, world.c):
+        with world.http(node) as http:
+            assert all(uri != s["uri"] for s in http.get("/api/v1/timelines/public").json())
+    # An unsigned fetch at the origin and at the community's node; a signed one by a stranger.
+    assert httpx.get(uri, headers=AS_JSON).status_code == 404
+    community_uri = world.seen["community"]["uri"]
+    assert httpx.get(f"{community_uri}/followers", headers=AS_JSON).status_code == 404
+    with pytest.raises(Exception, match="404") as failed:
+        world.fred.lookup(uri)
+    assert getattr(failed.value, "status", None) == 404
+    with world.http(world.a, "eve") as http:
+        base = f"{API}/{world.seen['community']['id']}"
+        assert http.get(f"{base}/members").status_code == 404
+    # A member sees the community's statuses and its members.
+    carol = world.client(world.c, "carol")
+    group = carol.account(world.seen["carol_group"])
+    assert group["group"] is True
+
+
+def test_a_removed_member_stops_receiving_at_once(world: World) -> None:
+    base = f"{API}/{world.seen['community']['id']}"
+    with world.http(world.a, "alice") as http:
+        carol_id = world.seen["accounts"]["carol"]
+        assert http.post(f"{base}/members/{carol_id}/remove").status_code == 200
+    carol = world.client(world.c, "carol")
+    wait_until(
+        lambda: not carol.account_relationships(world.seen["carol_group"])[0]["following"],
+        timeout=30,
+    )
+    bob = world.client(world.b, "bob")
+    later = bob.status_post(
+        f"@staffroom@{world.a.domain} Only bob is left to read this", visibility="direct"
+    )
+
+    async def hosts_for_later(session: Any) -> set[str]:
+        rows = await session.exec(
+            select(Delivery.inbox_url, Activity.body)
+            .join(Activity, col(Activity.id) == Delivery.activity_id)
+            .where(Activity.type == "Announce")
+        )
+        return {url.split("/")[2] for url, body in rows.all() if later["uri"] in str(body)}
+
+    hosts = wait_until(lambda: world.a.with_session(hosts_for_later), timeout=30)
+    assert hosts == {world.b.domain}
