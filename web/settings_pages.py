@@ -8,6 +8,7 @@ account with the admin role reaches ``/admin``; anyone else gets a 403 page.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from zoneinfo import available_timezones
 
 from starlette.requests import Request
@@ -18,8 +19,11 @@ from actors import account_settings, node_settings
 from actors.account_settings import LANGUAGES, Choices, SettingRefused, valid_time_zone
 from actors.local import list_accounts
 from actors.profile import publish_actor_update
+from outbox import health
 from storage.models import Actor
+from web.charts import HEIGHT, WIDTH, bars
 from web.i18n import gettext as _
+from web.i18n import zone
 from web.page import PageError, Visitor, handler, read_form, redirect, render
 
 MAX_NAME = 100
@@ -103,7 +107,33 @@ async def admin_submit(request: Request, visitor: Visitor) -> Response:
     return redirect("/admin?saved=1")
 
 
+async def health_page(request: Request, visitor: Visitor) -> Response:
+    _admin(visitor)
+    now = datetime.now(UTC)
+    async with visitor.node.sessions() as session:
+        counts = await health.queue_counts(session)
+        hosts = await health.failing_hosts(session)
+        sent, received = await health.per_hour(session, now)
+    tz = zone(visitor.time_zone)
+    labels = [
+        (now - timedelta(hours=health.HOURS - i)).astimezone(tz).strftime("%H:00")
+        for i in range(health.HOURS)
+    ]
+    return render(
+        visitor,
+        "health.html",
+        counts=counts,
+        hosts=hosts,
+        charts=[
+            ("sent", _("Deliveries sent per hour"), bars(sent, labels), sum(sent)),
+            ("received", _("Inbox items received per hour"), bars(received, labels), sum(received)),
+        ],
+        chart_size=(WIDTH, HEIGHT),
+    )
+
+
 routes = [
+    Route("/admin/federation", handler(health_page), methods=["GET"]),
     Route("/settings", handler(settings_page), methods=["GET"]),
     Route("/settings", handler(settings_submit), methods=["POST"]),
     Route("/admin", handler(admin_page), methods=["GET"]),

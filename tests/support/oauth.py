@@ -90,7 +90,13 @@ class Browser:
 
     def __init__(self, node: Any) -> None:
         self.base_url = node.base_url
-        self.client = httpx.Client(base_url=node.base_url, follow_redirects=False, timeout=30)
+        # English pages: a node speaks its default language (ru) to a client that names none.
+        self.client = httpx.Client(
+            base_url=node.base_url,
+            follow_redirects=False,
+            timeout=30,
+            headers={"Accept-Language": "en"},
+        )
 
     def __enter__(self) -> Browser:
         return self

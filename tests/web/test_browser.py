@@ -40,9 +40,14 @@ SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 PASSWORD = "correct horse battery"
 SERIOUS = {"serious", "critical"}
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="no /usr/bin/chromium (make chromium installs it)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="no /usr/bin/chromium (make chromium installs it)"
+    ),
+    # A browser on a busy two-core machine: starting two nodes and chromium, and
+    # axe-core on a page, can take longer than the suite's default per test.
+    pytest.mark.timeout(300),
+]
 
 
 class World:
@@ -308,6 +313,24 @@ def test_join_an_event_and_download_its_ics(world: World) -> None:
     carol.goto(f"{world.a.base_url}/")
     assert "Open lesson: photosynthesis" in carol.inner_text("main")
     world.check(carol, "front-full")
+
+
+def test_admin_pages_with_the_federation_charts(world: World) -> None:
+    alice = world.page("alice")
+    alice.goto(f"{world.a.base_url}/admin")
+    world.check(alice, "admin")
+    alice.fill("#node-name", "School 12 <Staffroom>")
+    alice.fill("#node-description", "Teachers of School 12 share lessons here.")
+    alice.click("form#node-settings button[type=submit]")
+    alice.wait_for_selector("#saved")
+    assert alice.inner_text("a.brand") == "School 12 <Staffroom>"
+    alice.goto(f"{world.a.base_url}/admin/federation")
+    assert alice.locator("#chart-sent rect").count() == 24
+    assert int(alice.inner_text("#queue dd >> nth=1").replace(",", "")) >= 1  # sent to B
+    world.check(alice, "federation")
+    carol = world.page("carol")
+    assert carol.goto(f"{world.a.base_url}/admin").status == 403
+    assert carol.goto(f"{world.a.base_url}/admin/federation").status == 403
 
 
 def test_interact_from_your_server(world: World) -> None:

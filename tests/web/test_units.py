@@ -95,3 +95,28 @@ def test_csp_allows_no_inline_script() -> None:
     assert "unsafe-inline" not in policy
     assert "frame-ancestors 'none'" in policy
     assert "http:" not in policy
+
+
+def test_bars_scale_to_the_largest_value() -> None:
+    from web.charts import HEIGHT, bars
+
+    drawn = bars([0, 5, 10], ["a", "b", "c"])
+    assert [b.height for b in drawn] == [0, HEIGHT / 2, HEIGHT]
+    assert drawn[2].y == 0 and drawn[0].y == HEIGHT
+    assert bars([0, 0], ["a", "b"])[1].height == 0
+    assert bars([], []) == []
+
+
+def test_hourly_buckets_keep_only_the_last_day() -> None:
+    from datetime import timedelta
+
+    from outbox.health import _buckets
+
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    times = [
+        now - timedelta(minutes=30),
+        now - timedelta(hours=23, minutes=30),
+        now - timedelta(hours=25),
+    ]
+    counts = _buckets(times, now)
+    assert len(counts) == 24 and counts[-1] == 1 and counts[0] == 1 and sum(counts) == 2
