@@ -35,6 +35,8 @@ from content.materials.model import load_views
 from content.sanitize import sanitize_html
 from content.visibility import may_read
 from storage.models import Actor, ContentObject, FollowState, Role
+from web.communities import FRONT_COMMUNITIES, community_page
+from web.communities import entries as community_entries
 from web.i18n import gettext as _
 from web.page import PageError, Visitor, handler, redirect, render
 from web.views import is_material, paging, post_view, post_views
@@ -58,9 +60,11 @@ async def front(request: Request, visitor: Visitor) -> Response:
         events = await event_queries.find(
             session, visitor.actor, event_queries.EventQuery(limit=FRONT_EVENTS)
         )
+    communities = await community_entries(visitor, FRONT_COMMUNITIES)
     return render(
         visitor,
         "front.html",
+        communities=communities,
         events=events,
         description=str(visitor.settings.get("node.description") or node.config.node_description),
         rules=str(visitor.settings.get("node.rules") or ""),
@@ -95,8 +99,9 @@ async def profile(request: Request, visitor: Visitor) -> Response:
     page = paging(request.query_params.get("max_id"))
     async with visitor.node.sessions() as session:
         found = await account_by_name(session, username)
-        if found is None:
-            raise PageError(404, _("There is no such person here."))
+    if found is None:  # a community's Group actor shares the people's URLs
+        return await community_page(request, visitor, username)
+    async with visitor.node.sessions() as session:
         account, actor = found
         # A child's profile is not a public page: only people signed in here see it.
         if account.role == Role.STUDENT and (visitor.actor is None or not visitor.actor.local):

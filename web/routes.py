@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from web import assets, events, interact, library, oauth, public, settings_pages, signin, teacher
+from web import (
+    assets,
+    communities,
+    events,
+    interact,
+    library,
+    oauth,
+    public,
+    settings_pages,
+    signin,
+    teacher,
+)
 
 routes: list[BaseRoute] = [
     *assets.routes,
@@ -18,6 +29,7 @@ routes: list[BaseRoute] = [
     *public.routes,
     *library.routes,
     *events.routes,
+    *communities.routes,
     *teacher.routes,
     *interact.routes,
     *settings_pages.routes,

@@ -1,0 +1,168 @@
+"""The communities' pages on a real node: the directory, a community's page at its
+actor's URLs, joining through the form (CSRF-checked), and a members-only
+community whose posts and members a visitor and a non-member never see."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.node import Node, wait_until
+
+PASSWORD = "correct horse battery"
+SECRET = "Staff meeting moved to room 12"
+
+
+def _token(html: str) -> str:
+    found = re.search(r'name="authenticity_token" value="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def _client(node: Node, language: str = "en") -> httpx.Client:
+    return httpx.Client(base_url=node.base_url, timeout=30, headers={"Accept-Language": language})
+
+
+@contextmanager
+def _signed_in(node: Node, who: str) -> Iterator[httpx.Client]:
+    with _client(node) as client:
+        token = _token(client.get("/login").text)
+        answer = client.post(
+            "/login", data={"authenticity_token": token, "username": who, "password": PASSWORD}
+        )
+        assert answer.status_code == 303, answer.text
+        yield client
+
+
+def _create(node: Node, owner: str, **fields: Any) -> None:
+    from actors.local import account_by_name
+    from content.communities.manage import CommunityDraft, create_community
+
+    async def work(session: Any, ctx: Any) -> None:
+        found = await account_by_name(session, owner)
+        assert found is not None
+        await create_community(session, ctx.config, CommunityDraft(**fields), found[1])
+
+    node.with_node(work)
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    a = Node(tmp_path_factory.mktemp("community-pages"))
+    try:
+        a.migrate()
+        for name in ("alice", "bob", "eve"):
+            a.create_user(name)
+        _create(
+            a,
+            "alice",
+            name="maths",
+            display_name="Maths teachers <b>of</b> the region",
+            description="Problems, olympiads and lessons.",
+            rules="Be kind; cite your sources.",
+            level="regional",
+            kind="subject_association",
+        )
+        _create(a, "alice", name="staff", display_name="School 7 staff", visibility="members")
+        a.start()
+        yield a
+    finally:
+        a.close()
+
+
+def test_the_directory_lists_communities_and_filters_them(node: Node) -> None:
+    with _client(node) as http:
+        page = http.get("/communities")
+        assert page.status_code == 200
+        assert "/@maths" in page.text and "/@staff" in page.text
+        assert "Maths teachers &lt;b&gt;of&lt;/b&gt; the region" in page.text  # escaped
+        assert "Members only" in page.text
+        kind = http.get("/communities", params={"kind": "subject_association"}).text
+        assert "/@maths" in kind and "/@staff" not in kind
+        named = http.get("/communities", params={"q": "staff"}).text
+        assert "/@staff" in named and "/@maths" not in named
+        front = http.get("/").text
+        assert 'href="/communities"' in front and "/@maths" in front
+    with _client(node, "ru") as http:
+        russian = http.get("/communities").text
+        assert "Сообщества" in russian and "Только для участников" in russian
+
+
+def test_a_community_page_answers_at_its_actor_urls(node: Node) -> None:
+    with _client(node) as http:
+        page = http.get("/@maths")
+        assert page.status_code == 200
+        text = page.text
+        for expected in (
+            "Problems, olympiads and lessons.",
+            "Be kind; cite your sources.",
+            "Regional",
+            "Subject association",
+            "0 members",
+            'property="og:title"',
+        ):
+            assert expected in text, expected
+        assert re.search(r'id="moderators">.*alice', text)
+        alternate = f'type="application/activity+json" href="{node.base_url}/users/maths"'
+        assert alternate in text and 'rel="alternate"' in text
+        browser = http.get("/users/maths", headers={"Accept": "text/html"})
+        assert browser.status_code == 200 and "Be kind; cite your sources." in browser.text
+        document = http.get("/users/maths", headers={"Accept": "application/activity+json"})
+        assert document.json()["type"] == "Group"
+        assert http.get("/c/maths").headers["location"] == "/@maths"
+        missing = http.get("/@nobody-here")
+        assert missing.status_code == 404 and "no such person or community" in missing.text
+    with _client(node, "ru") as http:
+        russian = http.get("/@maths").text
+        assert "Региональный" in russian and "Правила" in russian
+
+
+def test_joining_needs_the_form_token_and_makes_a_member(node: Node) -> None:
+    with _signed_in(node, "bob") as bob:
+        page = bob.get("/@staff").text
+        assert 'id="join"' in page and SECRET not in page
+        assert bob.post("/communities/staff/join", data={"x": "1"}).status_code == 403
+        stale = {"authenticity_token": "x" * 40}
+        assert bob.post("/communities/staff/join", data=stale).status_code == 403
+        cross = bob.post(
+            "/communities/staff/join",
+            data={"authenticity_token": _token(page)},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert cross.status_code == 403
+        assert "You are a member." not in bob.get("/@staff").text
+        joined = bob.post("/communities/staff/join", data={"authenticity_token": _token(page)})
+        assert joined.status_code == 303 and joined.headers["location"] == "/@staff"
+        member = wait_until(lambda: "You are a member." in bob.get("/@staff").text, timeout=30)
+        assert member
+        assert re.search(r'id="members">.*bob', bob.get("/@staff").text, re.S)
+
+
+def test_a_members_only_community_hides_posts_and_members(node: Node) -> None:
+    token = node.token("bob")
+    posted = httpx.post(
+        f"{node.base_url}/api/v1/statuses",
+        headers={"Authorization": f"Bearer {token}"},
+        data={"status": f"@staff@{node.domain} {SECRET}", "visibility": "direct"},
+        timeout=30,
+    )
+    assert posted.status_code == 200, posted.text
+    with _signed_in(node, "bob") as bob:
+        wait_until(lambda: SECRET in bob.get("/@staff").text, timeout=30)
+    with _signed_in(node, "eve") as eve, _client(node) as stranger:
+        for http in (eve, stranger):
+            for url in ("/@staff", "/users/staff", "/communities"):
+                text = http.get(url, headers={"Accept": "text/html"}).text
+                assert SECRET not in text, url
+                assert "member-count" not in text and 'id="members"' not in text, url
+                assert ">bob<" not in text, url
+            page = http.get("/@staff").text
+            assert "for its members only" in page
+    with _signed_in(node, "alice") as alice:  # the owner moderates: a member's view
+        page = alice.get("/@staff").text
+        assert SECRET in page and "You moderate this community." in page
