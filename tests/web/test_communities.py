@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.databases import postgres_admin_url
 from tests.support.node import Node, wait_until
 
 PASSWORD = "correct horse battery"
@@ -53,7 +54,9 @@ def _create(node: Node, owner: str, **fields: Any) -> None:
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    a = Node(tmp_path_factory.mktemp("community-pages"))
+    # PostgreSQL when configured (the lists' queries differ most there), else SQLite.
+    kind = "postgres" if postgres_admin_url() else "sqlite"
+    a = Node(tmp_path_factory.mktemp("community-pages"), kind)
     try:
         a.migrate()
         for name in ("alice", "bob", "eve"):
