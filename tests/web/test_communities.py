@@ -169,3 +169,13 @@ def test_a_members_only_community_hides_posts_and_members(node: Node) -> None:
     with _signed_in(node, "alice") as alice:  # the owner moderates: a member's view
         page = alice.get("/@staff").text
         assert SECRET in page and "You moderate this community." in page
+
+
+def test_leaving_through_the_form_ends_the_access(node: Node) -> None:
+    with _signed_in(node, "bob") as bob:
+        page = bob.get("/@staff").text
+        assert 'id="leave"' in page and SECRET in page
+        left = bob.post("/communities/staff/leave", data={"authenticity_token": _token(page)})
+        assert left.status_code == 303
+        wait_until(lambda: 'id="join"' in bob.get("/@staff").text, timeout=30)
+        assert SECRET not in bob.get("/@staff").text
