@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from web import assets, events, interact, library, oauth, public, settings_pages, signin, teacher
+from web import (
+    assets,
+    events,
+    interact,
+    library,
+    moderation_pages,
+    oauth,
+    public,
+    settings_pages,
+    signin,
+    teacher,
+)
 
 routes: list[BaseRoute] = [
     *assets.routes,
@@ -21,4 +32,5 @@ routes: list[BaseRoute] = [
     *teacher.routes,
     *interact.routes,
     *settings_pages.routes,
+    *moderation_pages.routes,
 ]
