@@ -53,6 +53,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
             ("tess", "teacher"),
             ("vic", "teacher"),
             ("una", "teacher"),
+            ("wes", "teacher"),
             ("sam", "student"),
         ]:
             node.create_user(name, role)
@@ -206,6 +207,32 @@ def test_a_moderator_works_a_report_through_the_forms(node: Node) -> None:
     ]
     ru = mo.get("/admin/audit", headers={"Accept-Language": "ru"})
     assert "Журнал модерации" in ru.text and "Учётная запись заблокирована" in ru.text
+
+
+def test_a_moderator_deletes_a_post_and_limits_the_account(node: Node) -> None:
+    report_id, post_id, _wes = _report(node, "wes")
+    mo = _signed_in(node, "mo")
+    path = f"/admin/reports/{report_id}"
+    r = _post(mo, path, {"action": "delete_post", "post": str(post_id), "reason": "insult"})
+    assert r.status_code == 303, r.text
+    post = _rows(node, select(ContentObject).where(ContentObject.id == post_id))[0]
+    assert post.deleted_at is not None
+    assert "rude words here" not in mo.get(path).text
+    # A post already gone cannot be deleted twice (and nothing more is logged).
+    before = len(_audit(node))
+    r = _post(mo, path, {"action": "delete_post", "post": str(post_id), "reason": "again"})
+    assert r.status_code == 422
+    assert len(_audit(node)) == before
+    assert _post(mo, path, {"action": "silence", "reason": "cool off"}).status_code == 303
+    wes = _rows(node, select(Actor).where(Actor.username == "wes"))[0]
+    state = _rows(node, select(ActorModeration).where(ActorModeration.actor_id == wes.id))[0]
+    assert state.limited and state.suspended_at is None
+    assert 'id="account-state">Limited' in mo.get(path).text
+    assert _post(mo, path, {"action": "unsilence", "reason": "better now"}).status_code == 303
+    state = _rows(node, select(ActorModeration).where(ActorModeration.actor_id == wes.id))[0]
+    assert not state.limited
+    logged = [(a.action, a.reason) for a in _audit(node) if a.target_actor_id == wes.id]
+    assert logged == [("delete_post", "insult"), ("limit", "cool off"), ("unlimit", "better now")]
 
 
 def test_domain_policy_through_the_forms(node: Node) -> None:
