@@ -367,4 +367,7 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "no media": "без медиафайлов",
     "no reports": "без жалоб",
     "the node": "узел",
+    "Profile": "Профиль",
+    "Reports about this account": "Жалобы на эту учётную запись",
+    "There is no such account.": "Такой учётной записи нет.",
 }

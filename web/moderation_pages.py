@@ -32,7 +32,7 @@ REPORT_ACTIONS = ("assign", "unassign", "resolve", "reopen")
 LIFT_ACTIONS = ("unsilence", "unsuspend")
 
 
-def _staff(visitor: Visitor) -> Actor:
+def staff(visitor: Visitor) -> Actor:
     actor = visitor.actor_required()
     if not visitor.is_staff:
         raise PageError(403, _("Only the node's moderators may open this page."))
@@ -94,14 +94,14 @@ async def _view(session: AsyncSession, report: Report) -> ReportView:
     )
 
 
-async def _actors_of(session: AsyncSession, rows: list[ModerationAction]) -> dict[int, Actor]:
+async def actors_of(session: AsyncSession, rows: list[ModerationAction]) -> dict[int, Actor]:
     ids = {i for r in rows for i in (r.moderator_id, r.target_actor_id) if i is not None}
     found = {i: await session.get(Actor, i) for i in ids}
     return {i: a for i, a in found.items() if a is not None}
 
 
 async def queue_page(request: Request, visitor: Visitor) -> Response:
-    _staff(visitor)
+    staff(visitor)
     resolved = request.query_params.get("resolved") == "1"
     async with visitor.node.sessions() as session:
         rows = [await _view(session, r) for r in await reports.queue(session, resolved=resolved)]
@@ -116,7 +116,7 @@ async def _report(session: AsyncSession, raw: str) -> Report:
 
 
 async def report_page(request: Request, visitor: Visitor) -> Response:
-    _staff(visitor)
+    staff(visitor)
     async with visitor.node.sessions() as session:
         view = await _view(session, await _report(session, request.path_params["id"]))
         history = await audit.entries(session, report_id=view.report.id)
@@ -131,7 +131,7 @@ async def report_page(request: Request, visitor: Visitor) -> Response:
             state = await actions.state_of(session, view.target.id)
         else:
             state = None
-        people = await _actors_of(session, history)
+        people = await actors_of(session, history)
     return render(
         visitor,
         "moderation_report.html",
@@ -144,13 +144,33 @@ async def report_page(request: Request, visitor: Visitor) -> Response:
     )
 
 
-def _reason(form: Form) -> str:
+def required_reason(form: Form) -> str:
     reason = form.get("reason").strip()
     if not reason:
         raise PageError(422, _("Say why: a reason is required for this action."))
     if len(reason) > MAX_REASON:
         raise PageError(422, _("The text is too long."))
     return reason
+
+
+async def act_on_account(
+    session: AsyncSession,
+    me: Actor,
+    target: Actor,
+    what: str,
+    reason: str,
+    *,
+    report_id: int | None = None,
+) -> None:
+    """Warn, limit, suspend, or lift a limit or suspension (``what`` is the form's value)."""
+    if what == "unsilence":
+        await actions.set_account_flag(session, me, target, "limited", False, reason)
+    elif what == "unsuspend":
+        await actions.unsuspend(session, me, target, reason)
+    else:
+        await actions.account_action(
+            session, me, target, ACCOUNT_KINDS[what], reason, report_id=report_id
+        )
 
 
 async def _act(
@@ -169,7 +189,7 @@ async def _act(
     elif what == "reopen":
         await reports.reopen(session, view.report, me)
     elif what in POST_ACTIONS:
-        reason = _reason(form)
+        reason = required_reason(form)
         post = next((p for p in view.posts if str(p.id) == form.get("post")), None)
         if post is None:
             raise PageError(422, _("That post is not part of this report."))
@@ -180,23 +200,16 @@ async def _act(
         else:
             await actions.mark_sensitive(session, me, post, reason, report_id=report_id)
     elif what in ACCOUNT_KINDS or what in LIFT_ACTIONS:
-        reason = _reason(form)
+        reason = required_reason(form)
         if view.target is None:
             raise PageError(422, _("The reported account is no longer stored here."))
-        if what == "unsilence":
-            await actions.set_account_flag(session, me, view.target, "limited", False, reason)
-        elif what == "unsuspend":
-            await actions.unsuspend(session, me, view.target, reason)
-        else:
-            await actions.account_action(
-                session, me, view.target, ACCOUNT_KINDS[what], reason, report_id=report_id
-            )
+        await act_on_account(session, me, view.target, what, reason, report_id=report_id)
     else:
         raise PageError(400, _("The form could not be read."))
 
 
 async def report_submit(request: Request, visitor: Visitor) -> Response:
-    me = _staff(visitor)
+    me = staff(visitor)
     form = await read_form(request, visitor)
     async with visitor.node.sessions() as session:
         view = await _view(session, await _report(session, request.path_params["id"]))
@@ -211,12 +224,12 @@ async def report_submit(request: Request, visitor: Visitor) -> Response:
 
 
 async def audit_page(request: Request, visitor: Visitor) -> Response:
-    _staff(visitor)
+    staff(visitor)
     raw = request.query_params.get("max_id", "")
     max_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
     async with visitor.node.sessions() as session:
         rows = await audit.entries(session, limit=PAGE, max_id=max_id)
-        people = await _actors_of(session, rows)
+        people = await actors_of(session, rows)
     older = rows[-1].id if len(rows) == PAGE else None
     return render(
         visitor,
@@ -229,7 +242,7 @@ async def audit_page(request: Request, visitor: Visitor) -> Response:
 
 
 async def domains_page(request: Request, visitor: Visitor) -> Response:
-    _staff(visitor)
+    staff(visitor)
     async with visitor.node.sessions() as session:
         rows = await domains.policies(session)
         allowlist = bool(await node_settings.read(session, ALLOWLIST_MODE))
@@ -244,7 +257,7 @@ async def domains_page(request: Request, visitor: Visitor) -> Response:
 
 
 async def domains_submit(request: Request, visitor: Visitor) -> Response:
-    me = _staff(visitor)
+    me = staff(visitor)
     form = await read_form(request, visitor)
     what = form.get("action")
     domain = form.get("domain").strip()
@@ -258,7 +271,7 @@ async def domains_submit(request: Request, visitor: Visitor) -> Response:
                     reject_media=form.checked("reject_media"),
                     reject_reports=form.checked("reject_reports"),
                     public_comment=form.get("public_comment").strip(),
-                    private_comment=_reason(form),
+                    private_comment=required_reason(form),
                     moderator=me,
                 )
             elif what == "unblock":

@@ -14,6 +14,7 @@ from web import (
     events,
     interact,
     library,
+    moderation_accounts,
     moderation_pages,
     oauth,
     public,
@@ -33,4 +34,5 @@ routes: list[BaseRoute] = [
     *interact.routes,
     *settings_pages.routes,
     *moderation_pages.routes,
+    *moderation_accounts.routes,
 ]

@@ -231,8 +231,22 @@ def test_a_moderator_deletes_a_post_and_limits_the_account(node: Node) -> None:
     assert _post(mo, path, {"action": "unsilence", "reason": "better now"}).status_code == 303
     state = _rows(node, select(ActorModeration).where(ActorModeration.actor_id == wes.id))[0]
     assert not state.limited
+    # The account's own page: its state, the report, and a suspension from there.
+    account = f"/admin/accounts/{wes.id}"
+    page = mo.get(account).text
+    assert f'href="/admin/reports/{report_id}"' in page and 'id="account-state">Active' in page
+    assert _post(mo, account, {"action": "suspend", "reason": ""}).status_code == 422
+    assert _post(mo, account, {"action": "suspend", "reason": "enough"}).status_code == 303
+    assert 'id="account-state">Suspended' in mo.get(account).text
+    for who in ("tess", "sam"):
+        assert _signed_in(node, who).get(account).status_code == 403
     logged = [(a.action, a.reason) for a in _audit(node) if a.target_actor_id == wes.id]
-    assert logged == [("delete_post", "insult"), ("limit", "cool off"), ("unlimit", "better now")]
+    assert logged == [
+        ("delete_post", "insult"),
+        ("limit", "cool off"),
+        ("unlimit", "better now"),
+        ("suspend", "enough"),
+    ]
 
 
 def test_domain_policy_through_the_forms(node: Node) -> None:
