@@ -370,4 +370,7 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "Profile": "Профиль",
     "Reports about this account": "Жалобы на эту учётную запись",
     "There is no such account.": "Такой учётной записи нет.",
+    "A message to a student, held for a moderator": (
+        "Сообщение ученику, задержанное для модератора"
+    ),
 }

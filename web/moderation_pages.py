@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from actors import node_settings
-from content.moderation import actions, audit, domains, reports
+from content.moderation import actions, audit, domains, held, reports
+from content.sanitize import sanitize_html
 from storage.models import Actor, ContentObject, ModerationAction, Report
 from storage.repos.domain_rules import ALLOWLIST_MODE
 from web.i18n import gettext as _
@@ -75,6 +77,24 @@ class ReportView:
     posts: list[ContentObject]
 
     @property
+    def held(self) -> bool:
+        return self.report.category == held.HELD
+
+    @property
+    def acted_on(self) -> Actor | None:
+        """Whom the account actions reach: a held message's sender, never the student."""
+        return self.reporter if self.held else self.target
+
+    @property
+    def held_html(self) -> Markup:
+        """A held message's text (sanitized), for the moderator's eyes only."""
+        body = (self.report.extra or {}).get("held_activity")
+        obj = body.get("object") if isinstance(body, dict) else None
+        content = obj.get("content") if isinstance(obj, dict) else None
+        text = sanitize_html(content if isinstance(content, str) else "")
+        return Markup(text)  # noqa: S704 (sanitized just now)
+
+    @property
     def origin(self) -> str:
         """Who reported it as the page may say: a local person's name, else their node."""
         return str((self.report.extra or {}).get("origin") or "")
@@ -120,15 +140,15 @@ async def report_page(request: Request, visitor: Visitor) -> Response:
     async with visitor.node.sessions() as session:
         view = await _view(session, await _report(session, request.path_params["id"]))
         history = await audit.entries(session, report_id=view.report.id)
-        if view.target is not None and view.target.id is not None:
-            earlier = await audit.entries(session, target_id=view.target.id)
+        if view.acted_on is not None and view.acted_on.id is not None:
+            earlier = await audit.entries(session, target_id=view.acted_on.id)
             seen = {row.id for row in history}
             history = sorted(
                 [*history, *(r for r in earlier if r.id not in seen)],
                 key=lambda r: r.id or 0,
                 reverse=True,
             )
-            state = await actions.state_of(session, view.target.id)
+            state = await actions.state_of(session, view.acted_on.id)
         else:
             state = None
         people = await actors_of(session, history)
@@ -201,9 +221,9 @@ async def _act(
             await actions.mark_sensitive(session, me, post, reason, report_id=report_id)
     elif what in ACCOUNT_KINDS or what in LIFT_ACTIONS:
         reason = required_reason(form)
-        if view.target is None:
+        if view.acted_on is None:
             raise PageError(422, _("The reported account is no longer stored here."))
-        await act_on_account(session, me, view.target, what, reason, report_id=report_id)
+        await act_on_account(session, me, view.acted_on, what, reason, report_id=report_id)
     else:
         raise PageError(400, _("The form could not be read."))
 

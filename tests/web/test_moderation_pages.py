@@ -249,6 +249,48 @@ def test_a_moderator_deletes_a_post_and_limits_the_account(node: Node) -> None:
     ]
 
 
+def test_a_held_message_is_shown_and_actions_reach_its_sender(node: Node) -> None:
+    """A message from another node to a student: the moderator reads it (markup
+    sanitized) and a suspension reaches the sender, never the student."""
+    from content.moderation import held
+
+    async def hold(session: Any, ctx: Any) -> int:
+        sender = Actor(
+            ap_id="https://far.example/users/spam",
+            username="spam",
+            domain="far.example",
+            inbox_url="https://far.example/users/spam/inbox",
+        )
+        session.add(sender)
+        await session.flush()
+        sam = (await session.exec(select(Actor).where(Actor.username == "sam"))).one()
+        body = {
+            "type": "Create",
+            "object": {"content": "<p>meet me</p><script>alert(1)</script>"},
+        }
+        await session.commit()
+        await held.hold(ctx, sender, sam, "https://far.example/notes/1", body)
+        return int(sender.id)
+
+    sender_id = node.with_node(hold)
+    report = _rows(node, select(Report).where(Report.reporter_id == sender_id))[0]
+    mo = _signed_in(node, "mo")
+    path = f"/admin/reports/{report.id}"
+    page = mo.get(path).text
+    assert "meet me" in page and "<script>alert" not in page
+    assert f'href="/admin/accounts/{sender_id}"' in page
+    assert _post(mo, path, {"action": "suspend", "reason": "grooming"}).status_code == 303
+    sam = _rows(node, select(Actor).where(Actor.username == "sam"))[0]
+    assert not _rows(node, select(Account).where(Account.actor_id == sam.id))[0].disabled
+    suspended = _rows(
+        node,
+        select(ActorModeration).where(ActorModeration.suspended_at != None),  # noqa: E711
+    )
+    assert sender_id in {s.actor_id for s in suspended} and sam.id not in {
+        s.actor_id for s in suspended
+    }
+
+
 def test_domain_policy_through_the_forms(node: Node) -> None:
     mo = _signed_in(node, "mo")
     r = _post(mo, "/admin/domains", {"action": "block", "domain": "bad.example", "reason": ""})
