@@ -28,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 from actors import account_settings, node_settings
 from actors.account_settings import LANGUAGES
 from actors.context import NodeContext
+from actors.roles import STAFF_ROLES
 from federation.errors import FederationError
 from federation.limits import read_limited
 from storage.models import Account, Actor, Role
@@ -72,6 +73,11 @@ class Visitor:
     @property
     def is_admin(self) -> bool:
         return self.account is not None and self.account.role == Role.ADMIN
+
+    @property
+    def is_staff(self) -> bool:
+        """An admin or a moderator: may open the moderation pages."""
+        return self.account is not None and self.account.role in STAFF_ROLES
 
     @property
     def node_name(self) -> str:

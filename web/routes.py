@@ -15,6 +15,8 @@ from web import (
     events,
     interact,
     library,
+    moderation_accounts,
+    moderation_pages,
     oauth,
     public,
     settings_pages,
@@ -33,4 +35,6 @@ routes: list[BaseRoute] = [
     *teacher.routes,
     *interact.routes,
     *settings_pages.routes,
+    *moderation_pages.routes,
+    *moderation_accounts.routes,
 ]

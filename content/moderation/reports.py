@@ -179,3 +179,14 @@ async def reopen(session: AsyncSession, report: Report, moderator: Actor) -> Rep
     session.add(report)
     await audit.record(session, "report_reopen", moderator=moderator, report_id=report.id)
     return report
+
+
+async def report_posts(session: AsyncSession, report: Report) -> list[ContentObject]:
+    """The stored posts a report names (those we hold), in the order it names them."""
+    if not report.object_ap_ids:
+        return []
+    rows = await session.exec(
+        select(ContentObject).where(col(ContentObject.ap_id).in_(report.object_ap_ids))
+    )
+    by_id = {obj.ap_id: obj for obj in rows.all()}
+    return [by_id[ap_id] for ap_id in report.object_ap_ids if ap_id in by_id]
