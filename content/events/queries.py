@@ -21,6 +21,7 @@ from content.events.model import ACTIVE
 from content.timelines import readable
 from storage.models import (
     Actor,
+    CommunityMember,
     CommunityPost,
     ContentObject,
     EventCode,
@@ -54,12 +55,18 @@ class EventQuery:
 
 def in_my_communities(viewer: Actor) -> list[ColumnElement[bool]]:
     """A members-only community's events: for its members (an accepted join is a
-    ``Follow`` of the community), whether it organizes them here or announced them."""
-    joined = select(Follow.followee_id).where(
-        Follow.follower_id == viewer.id, Follow.state == FollowState.ACCEPTED
-    )
-    announced = select(CommunityPost.object_id).where(col(CommunityPost.community_id).in_(joined))
-    return [col(EventRow.community_id).in_(joined), col(EventRow.object_id).in_(announced)]
+    ``Follow`` of the community) and moderators, whether it organizes them here
+    or announced them."""
+    clauses: list[ColumnElement[bool]] = []
+    for mine in (
+        select(Follow.followee_id).where(
+            Follow.follower_id == viewer.id, Follow.state == FollowState.ACCEPTED
+        ),
+        select(CommunityMember.community_id).where(CommunityMember.actor_id == viewer.id),
+    ):
+        announced = select(CommunityPost.object_id).where(col(CommunityPost.community_id).in_(mine))
+        clauses += [col(EventRow.community_id).in_(mine), col(EventRow.object_id).in_(announced)]
+    return clauses
 
 
 async def find(session: AsyncSession, viewer: Actor | None, query: EventQuery) -> list[EventRow]:

@@ -158,6 +158,13 @@ def test_a_members_only_communitys_event_stays_with_its_members(
     with _http(node, tokens["olga"]) as http:
         people = http.get(f"{API}/{event_id}/participants").json()
     assert [p["account"]["username"] for p in people] == ["pavel"]
+    with _http(node, tokens["pavel"]) as http:
+        workshop = http.post(API, json=_event(title="Pavel's workshop", community=group))
+        assert workshop.status_code == 200, workshop.text
+    with _http(node, tokens["olga"]) as http:  # the owner (a role, no join) lists it
+        assert "Pavel's workshop" in _titles(http, community=group)
+    with _http(node, tokens["rita"]) as http:
+        assert "Pavel's workshop" not in _titles(http)
     with _http(node, None) as http:  # a public community's calendar is anyone's
         public = http.get(f"/api/v1/staffroom/communities/{groups['bulletin']}/calendar.ics")
         assert public.status_code == 200 and b"Bulletin day" in public.content
