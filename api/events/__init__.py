@@ -26,5 +26,6 @@ routes: list[BaseRoute] = list(
         (f"{BASE}/{{id}}/participants", events.participant_list, ["GET"]),
         (f"{BASE}/{{id}}/participants/{{pid}}/approve", events.approve, ["POST"]),
         (f"{BASE}/{{id}}/participants/{{pid}}/reject", events.reject, ["POST"]),
+        ("/api/v1/staffroom/communities/{id}/calendar.ics", calendars.community_calendar, ["GET"]),
     )
 )

@@ -3,6 +3,9 @@
 * ``GET /api/v1/staffroom/events/:id/calendar.ics``: the event (whoever may see it).
 * ``GET /api/v1/staffroom/events/calendar.ics``: the node's own open events
   (``community_id`` for one community's; the same filters as the list).
+* ``GET /api/v1/staffroom/communities/:id/calendar.ics``: the events a
+  community organizes or announced (the same filters as the list); a members-only
+  community's only for its members (404 to anyone else).
 * ``GET /api/v1/staffroom/events/joined.ics`` (``read:events``): the events
   the token's account takes part in, wherever they are organized.
 """
@@ -17,7 +20,8 @@ from starlette.responses import Response
 
 from api.auth import optional_scope, require_user
 from api.errors import ApiError
-from api.events import forms
+from api.events import community, forms
+from api.materials.community import find_community
 from api.params import read_params
 from api.status_support import NOT_FOUND, node_of, path_id
 from content.events import queries
@@ -76,3 +80,21 @@ async def joined_calendar(request: Request) -> Response:
         rows = await queries.find(session, user.actor, query)
         events = await _with_objects(session, rows)
     return _ics(calendar(f"{user.actor.username}: events", events), "joined")
+
+
+async def community_calendar(request: Request) -> Response:
+    principal = await optional_scope(request, READ)
+    viewer = principal.actor if principal else None
+    node = node_of(request)
+    params = await read_params(request)
+    async with node.sessions() as session:
+        try:
+            group = await find_community(session, request.path_params["id"])
+        except ApiError:
+            raise ApiError(404, NOT_FOUND) from None
+        if not await community.calendar_visible(session, group, viewer):
+            raise ApiError(404, NOT_FOUND)
+        query = replace(forms.query(params, MAX_EVENTS, 0), community_id=group.id, joined=False)
+        rows = await queries.find(session, viewer, query)
+        events = await _with_objects(session, rows)
+    return _ics(calendar(f"{group.display_name or group.username}: events", events), "community")

@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse, Response
 from api.auth import optional_scope, require_user
 from api.entities.account import account_entities
 from api.errors import ApiError
-from api.events import forms
+from api.events import community, forms
 from api.events.render import render_events, render_one
 from api.pagination import offset_link_header, page_params
 from api.params import read_params
@@ -71,6 +71,9 @@ async def create(request: Request) -> Response:
     draft = forms.draft(params)
     node = node_of(request)
     async with node.sessions() as session:
+        draft = await community.organized_by(
+            session, draft, forms.community_param(params), user.actor
+        )
         try:
             view = await publishing.create_event(session, node, user.actor, draft)
         except EventError as exc:
@@ -87,6 +90,7 @@ async def index(request: Request) -> Response:
     query = forms.query(params, page.limit, page.offset)
     node = node_of(request)
     async with node.sessions() as session:
+        query = await community.filtered(session, query, forms.community_param(params))
         rows = await queries.find(session, viewer, query)
         entities = await render_events(session, node, rows, viewer)
     return JSONResponse(entities, headers=offset_link_header(request, page, len(rows)))

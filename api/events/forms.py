@@ -56,6 +56,11 @@ def _required(params: Params, name: str) -> str:
     return value
 
 
+def community_param(params: Params) -> str | None:
+    """``community``: a community's account id or URI (resolved by the routes)."""
+    return (params.get("community") or "").strip() or None
+
+
 def draft(params: Params) -> EventDraft:
     return EventDraft(
         title=_required(params, "title"),

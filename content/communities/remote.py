@@ -26,6 +26,7 @@ from actors.as2 import InvalidActorError, remote_actor_fields
 from actors.context import NodeContext
 from actors.remote import actor_by_ap_id, upsert_remote_actor
 from content.as2 import OBJECT_TYPES, InvalidObjectError, attributed_to, object_from_as2
+from content.events.remote import sync_remote
 from content.interactions import receive_announce
 from content.materials.lookup import material_for
 from content.objects import fetch_object, object_by_ap_id, store_object, tombstone
@@ -156,6 +157,11 @@ async def receive(
         await material_for(session, node, obj)  # a material's library rows
         if inspect(obj).was_deleted:
             return True  # a material its guard refused (removed again)
+    if obj.type == "Event":
+        row = await sync_remote(session, obj)  # its event row: listed, joined, in calendars
+        if row is not None and row.community_id is None:
+            row.community_id = community.id
+            session.add(row)
     await record(session, community, obj)
     await receive_announce(session, community, obj, activity_id)
     return True

@@ -35,7 +35,7 @@ from content.visibility import addressing_for
 from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
-from storage.models import Actor, ContentObject, EventCode, EventRow
+from storage.models import Actor, ContentObject, EventCode, EventRow, Visibility
 from storage.types import utcnow
 
 __all__ = ["EventDraft", "EventEdit", "EventError", "create_event"]
@@ -157,7 +157,8 @@ async def create_event(
     row, subjects, grades = _checked(draft, node)
     object_id = new_id()
     ap_id = node.config.object_url(organizer.username, object_id)
-    to, cc = addressing_for(draft.visibility, organizer, [])
+    visibility = Visibility.DIRECT if draft.members_only else draft.visibility
+    to, cc = addressing_for(visibility, organizer, [draft.community] if draft.community else [])
     now = utcnow()
     obj = ContentObject(
         id=object_id,
@@ -165,7 +166,7 @@ async def create_event(
         type="Event",
         author_id=organizer.id,
         local=True,
-        visibility=draft.visibility,
+        visibility=visibility,
         url=ap_id,
         conversation=ap_id,
         to=to,
@@ -175,6 +176,7 @@ async def create_event(
     session.add(obj)
     await session.flush()
     row.object_id, row.organizer_id, row.local = object_id, organizer.id, True
+    row.visibility, row.community_id = visibility, draft.community_id
     session.add(row)
     await session.flush()
     await _set_codes(session, object_id, subjects, grades)

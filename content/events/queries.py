@@ -2,7 +2,8 @@
 or the ones a person joined.
 
 Lists show open events (public and unlisted) to everyone, and a signed-in
-viewer also their own and the ones they take part in; a followers-only or
+viewer also their own, the ones they take part in and those of the
+members-only communities they belong to; a followers-only or
 direct event is reached by its id (:func:`visible_event`), which checks like
 any post.
 """
@@ -12,13 +13,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.events.model import ACTIVE
 from content.timelines import readable
-from storage.models import Actor, ContentObject, EventCode, EventParticipant, EventRow, Visibility
+from storage.models import (
+    Actor,
+    CommunityMember,
+    CommunityPost,
+    ContentObject,
+    EventCode,
+    EventParticipant,
+    EventRow,
+    Follow,
+    FollowState,
+    Visibility,
+)
 from storage.types import utcnow
 
 OPEN = (Visibility.PUBLIC.value, Visibility.UNLISTED.value)
@@ -41,6 +53,22 @@ class EventQuery:
     offset: int = 0
 
 
+def in_my_communities(viewer: Actor) -> list[ColumnElement[bool]]:
+    """A members-only community's events: for its members (an accepted join is a
+    ``Follow`` of the community) and moderators, whether it organizes them here
+    or announced them."""
+    clauses: list[ColumnElement[bool]] = []
+    for mine in (
+        select(Follow.followee_id).where(
+            Follow.follower_id == viewer.id, Follow.state == FollowState.ACCEPTED
+        ),
+        select(CommunityMember.community_id).where(CommunityMember.actor_id == viewer.id),
+    ):
+        announced = select(CommunityPost.object_id).where(col(CommunityPost.community_id).in_(mine))
+        clauses += [col(EventRow.community_id).in_(mine), col(EventRow.object_id).in_(announced)]
+    return clauses
+
+
 async def find(session: AsyncSession, viewer: Actor | None, query: EventQuery) -> list[EventRow]:
     stmt = select(EventRow).join(ContentObject, col(ContentObject.id) == EventRow.object_id)
     stmt = stmt.where(col(ContentObject.deleted_at).is_(None))
@@ -61,6 +89,7 @@ async def find(session: AsyncSession, viewer: Actor | None, query: EventQuery) -
                 col(EventRow.visibility).in_(OPEN),
                 col(EventRow.organizer_id) == viewer.id,
                 col(EventRow.object_id).in_(mine),
+                *in_my_communities(viewer),
             )
         )
     else:
@@ -81,7 +110,15 @@ async def find(session: AsyncSession, viewer: Actor | None, query: EventQuery) -
                 )
             )
     if query.community_id is not None:
-        stmt = stmt.where(EventRow.community_id == query.community_id)
+        announced = select(CommunityPost.object_id).where(
+            CommunityPost.community_id == query.community_id
+        )
+        stmt = stmt.where(
+            or_(
+                col(EventRow.community_id) == query.community_id,
+                col(EventRow.object_id).in_(announced),
+            )
+        )
     if query.node:
         stmt = stmt.where(EventRow.domain == query.node.lower())
     if query.local_only:

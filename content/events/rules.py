@@ -76,6 +76,11 @@ class EventDraft:
     grades: list[str] = field(default_factory=list)
     image_url: str | None = None
     visibility: Visibility = Visibility.PUBLIC
+    # The community that organizes it (its Group actor's id and row id), which
+    # announces it; members_only: addressed to that community alone.
+    community: str | None = None
+    community_id: int | None = None
+    members_only: bool = False
 
 
 def check_title(title: str) -> str:
