@@ -170,7 +170,9 @@ async def check_password(
     decision = bucket_for(request.app.state, "login", rate).hit(ip)
     if not decision.allowed:
         raise PageError(
-            429, _("Too many sign-in attempts from your network. Wait a few minutes and try again.")
+            429,
+            _("Too many sign-in attempts from your network. Wait a few minutes and try again."),
+            headers=decision.headers(),
         )
     async with node.sessions() as session:
         account = await authenticate(session, login, password, domain=node.config.domain)

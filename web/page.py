@@ -43,11 +43,19 @@ CSRF_FIELD = "authenticity_token"
 class PageError(Exception):
     """A request refused with a message for the person (shown on an error page)."""
 
-    def __init__(self, status: int, message: str, title: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        title: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.title = title
+        # What the refusal tells a client besides the page (a 429's rate-limit headers).
+        self.headers = dict(headers or {})
 
 
 @dataclass
@@ -183,7 +191,14 @@ def error_page(visitor: Visitor, error: PageError) -> Response:
         429: _("Too many attempts"),
     }
     title = error.title or titles.get(error.status, _("Something went wrong"))
-    return render(visitor, "error.html", status=error.status, title=title, message=error.message)
+    return render(
+        visitor,
+        "error.html",
+        status=error.status,
+        headers=error.headers,
+        title=title,
+        message=error.message,
+    )
 
 
 Handler = Callable[[Request, Visitor], Awaitable[Response]]
