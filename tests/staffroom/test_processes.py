@@ -102,7 +102,7 @@ def test_web_processes_and_workers_serve_one_node(node: Node, remote: RemoteServ
         held = id_tags_held(node)
         return held if len(held) >= count else None
 
-    held = wait_until(all_held, timeout=20)
+    held = wait_until(all_held, timeout=60)  # worker processes start after the web answers
     assert len(set(held.values())) == len(held) == count
     assert set(held) <= children | {node.process.pid}
     niceness = sorted(int(stat_fields(pid)[16]) for pid in held)
