@@ -143,10 +143,11 @@ def _filtered(
     session: AsyncSession,
     viewer: Actor | None,
     query: LibraryQuery,
+    match: search.Match | None,
     *,
-    narrowed: bool = True,
     by_index: bool = True,
 ) -> Any:
+    """``query``'s conditions in SQL; ``match`` (the full-text narrowing) as ``IN``."""
     statement = select(Material).where(visible_to(viewer, by_index=by_index))
     if query.subject:
         statement = statement.where(
@@ -179,9 +180,8 @@ def _filtered(
                 )
             )
         )
-    found = _match(session, viewer, query) if narrowed else None
-    if found is not None:
-        matching = text(found.sql).bindparams(**found.params)
+    if match is not None:
+        matching = text(match.sql).bindparams(**match.params)
         statement = statement.where(col(Material.object_id).in_(matching))
     return statement
 
@@ -198,11 +198,13 @@ class _Below:
 
 
 async def _fts_walk(
-    session: AsyncSession, viewer: Actor | None, query: LibraryQuery, page: Paging
+    session: AsyncSession,
+    viewer: Actor | None,
+    query: LibraryQuery,
+    page: Paging,
+    match: search.Match,
 ) -> list[Material]:
-    match = _match(session, viewer, query)
-    assert match is not None
-    others = _filtered(session, viewer, query, narrowed=False)
+    others = _filtered(session, viewer, query, None)
     connection = await session.connection()
     found: list[Material] = []
     upper = page.max_id
@@ -225,19 +227,14 @@ async def _fts_walk(
         upper = ids[-1]
     rest = _Below(max_id=upper, limit=page.limit - len(found))
     rows_left = await session.exec(
-        bounded(_filtered(session, viewer, query), Material.object_id, rest, rest.limit)
+        bounded(_filtered(session, viewer, query, match), Material.object_id, rest, rest.limit)
     )
     return found + list(rows_left.all())
 
 
-async def _few_matches(
-    session: AsyncSession, viewer: Actor | None, query: LibraryQuery
-) -> list[int] | None:
+async def _few_matches(session: AsyncSession, match: search.Match) -> list[int] | None:
     """The ids matching the words and facets when there are at most :data:`FEW` of
-    them; None when there is no match condition or more."""
-    match = _match(session, viewer, query)
-    if match is None:
-        return None
+    them; None when there are more."""
     connection = await session.connection()
     rows = await connection.execute(text(f"{match.sql} LIMIT {FEW + 1}"), match.params)
     ids = [int(row[0]) for row in rows.all()]
@@ -248,23 +245,19 @@ async def find(
     session: AsyncSession, viewer: Actor | None, query: LibraryQuery, page: Paging, offset: int = 0
 ) -> list[Material]:
     """One page of the library, in the query's sort order."""
+    match = _match(session, viewer, query)
     walkable = page.min_id is None and page.since_id is None and not page.ascending
-    if (
-        query.sort == "newest"
-        and walkable
-        and _dialect(session) == "sqlite"
-        and _match(session, viewer, query) is not None
-    ):
-        return await _fts_walk(session, viewer, query, page)
-    statement = _filtered(session, viewer, query)
+    if query.sort == "newest" and walkable and match is not None and _dialect(session) == "sqlite":
+        return await _fts_walk(session, viewer, query, page, match)
+    statement = _filtered(session, viewer, query, match)
     if query.sort == "newest":
         rows = await session.exec(bounded(statement, Material.object_id, page, page.limit))
         return newest_first(list(rows.all()), page)
-    if query.sort != "newest" and (few := await _few_matches(session, viewer, query)) is not None:
+    if match is not None and (few := await _few_matches(session, match)) is not None:
         # Few matches: read them by id and sort them, rather than walk the sort index.
         if not few:
             return []
-        statement = _filtered(session, viewer, query, narrowed=False, by_index=False).where(
+        statement = _filtered(session, viewer, query, None, by_index=False).where(
             col(Material.object_id).in_(few)
         )
     if query.sort == "rating":
