@@ -11,7 +11,6 @@ every participant's node.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -19,12 +18,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from content.due_updates import send_due
 from content.events.model import load_view
 from content.events.publishing import publish_update
 from storage.models import Actor, ContentObject, EventRow
 from storage.types import utcnow
 
-log = logging.getLogger(__name__)
 BATCH = 20
 
 
@@ -61,18 +60,10 @@ async def _publish_one(node: NodeContext, event_id: int, due: datetime) -> bool:
 
 async def publish_due(node: NodeContext, now: datetime) -> int:
     """Send the owed count Updates whose time has come; returns how many went out."""
-    async with node.sessions() as session:
-        rows = await session.exec(
-            select(EventRow.object_id, EventRow.count_update_due_at)
-            .where(col(EventRow.count_update_due_at) <= now, col(EventRow.local))
-            .order_by(col(EventRow.count_update_due_at))
-            .limit(BATCH)
-        )
-        due = [(oid, at) for oid, at in rows.all() if at is not None]
-    sent = 0
-    for event_id, at in due:
-        try:
-            sent += await _publish_one(node, event_id, at)
-        except Exception:
-            log.exception("count update of event %s failed", event_id)
-    return sent
+    due_rows = (
+        select(EventRow.object_id, EventRow.count_update_due_at)
+        .where(col(EventRow.count_update_due_at) <= now, col(EventRow.local))
+        .order_by(col(EventRow.count_update_due_at))
+        .limit(BATCH)
+    )
+    return await send_due(node, due_rows, _publish_one, "count update of event")

@@ -17,7 +17,6 @@ steps around them:
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
@@ -25,12 +24,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from content.due_updates import send_due
 from content.materials.model import load_view
 from content.materials.publishing import publish_update
 from storage.models import Actor, ContentObject, Material, MaterialReview
 from storage.types import utcnow
-
-log = logging.getLogger(__name__)
 
 MIN_RATING = 1
 MAX_RATING = 5
@@ -120,18 +118,10 @@ async def _publish_one(node: NodeContext, material_id: int, due: datetime) -> bo
 
 async def publish_due(node: NodeContext, now: datetime) -> int:
     """Send the owed rating Updates whose time has come; returns how many went out."""
-    async with node.sessions() as session:
-        rows = await session.exec(
-            select(Material.object_id, Material.rating_update_due_at)
-            .where(col(Material.rating_update_due_at) <= now, col(Material.local))
-            .order_by(col(Material.rating_update_due_at))
-            .limit(BATCH)
-        )
-        due = [(oid, at) for oid, at in rows.all() if at is not None]
-    sent = 0
-    for material_id, at in due:
-        try:
-            sent += await _publish_one(node, material_id, at)
-        except Exception:
-            log.exception("rating update of material %s failed", material_id)
-    return sent
+    due_rows = (
+        select(Material.object_id, Material.rating_update_due_at)
+        .where(col(Material.rating_update_due_at) <= now, col(Material.local))
+        .order_by(col(Material.rating_update_due_at))
+        .limit(BATCH)
+    )
+    return await send_due(node, due_rows, _publish_one, "rating update of material")
