@@ -12,6 +12,12 @@ then runs :func:`inbox.worker.run_once` until nothing is left, and prints:
 * statements per item, and the statements that took the most time.
 
     .venv/bin/python -m bench.inbox_drain [--count 2000] [--backend sqlite|postgres|both]
+        [--profile]
+
+``--profile`` runs the drain under cProfile and prints the functions that
+took the most CPU (their own time, then cumulative). The CPU per item is the
+figure to compare on a loaded machine: the wall-clock rate moves with the
+load, the CPU an item costs does not (much).
 
 The machine's speed moves by a third from hour to hour on a shared VM:
 compare two versions by running them alternately, not against a figure from
@@ -22,7 +28,9 @@ received posts takes to reach timelines.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import tempfile
 import time
 import uuid
@@ -117,7 +125,7 @@ class StatementTimes:
         return int(sum(n for n, _ in self.by_text.values()))
 
 
-async def drain(url: str, count: int, data_dir: Path) -> dict[str, Any]:
+async def drain(url: str, count: int, data_dir: Path, profile: bool = False) -> dict[str, Any]:
     engine = create_engine(url)
     await migrate.upgrade(engine)
     await engine.dispose()
@@ -153,11 +161,19 @@ async def drain(url: str, count: int, data_dir: Path) -> dict[str, Any]:
                 await session.commit()
             times = StatementTimes()
             with times.watching(node.sessions.kw["bind"].sync_engine):
+                profiler = cProfile.Profile() if profile else None
                 started, cpu = time.perf_counter(), time.process_time()
                 handled = 0
+                if profiler is not None:
+                    profiler.enable()
                 while claimed := await worker.run_once(node):
                     handled += claimed
+                if profiler is not None:
+                    profiler.disable()
                 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler is not None:
+        for order in ("tottime", "cumulative"):
+            pstats.Stats(profiler).sort_stats(order).print_stats(25)
     return {
         "handled": handled,
         "per_s": handled / elapsed,
@@ -171,6 +187,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="sqlite")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the drain")
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     if "postgres" in kinds and not os.environ.get(POSTGRES_ENV):
@@ -179,7 +196,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             raw_url = new_database_url(kind, Path(tmp))
             try:
-                result = uvloop.run(drain(normalize_database_url(raw_url), args.count, Path(tmp)))
+                result = uvloop.run(
+                    drain(normalize_database_url(raw_url), args.count, Path(tmp), args.profile)
+                )
             finally:
                 drop_database(raw_url)
         print(

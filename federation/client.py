@@ -39,7 +39,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -88,6 +88,16 @@ class FetchStatusError(FetchError):
 
 class HostRefusedError(FetchError):
     """The node's federation policy refuses this host (see ``SafeClient.set_host_gate``)."""
+
+
+class SigningTurn(Protocol):
+    """A turn to sign, for a caller with many requests to sign at once (a fan-out,
+    :class:`outbox.turns.SignTurns`): the signature waits for :meth:`take`, and
+    :meth:`give` is called as soon as it is made."""
+
+    async def take(self) -> None: ...
+
+    def give(self) -> None: ...
 
 
 #: ``host[:port]`` → why it is refused, or None.
@@ -230,17 +240,19 @@ class SafeClient:
         auth: httpx.Auth | None = None,
         content_type: str = "application/activity+json",
         headers: Mapping[str, str] | None = None,
+        turn: SigningTurn | None = None,
     ) -> httpx.Response:
         """POST ``body`` (a delivery); the status is returned, not raised.
 
         Only 307/308 redirects are followed (same method, same body, signed
         again). A 301/302/303 is returned as is: following it would turn the
         delivery into a GET whose 200 could be mistaken for success.
+        With ``turn``, each signature waits for its turn (see :class:`SigningTurn`).
         """
         merged = dict(headers or {})
         merged["Content-Type"] = content_type
         response, response_body = await self._request(
-            "POST", url, headers=merged, auth=auth, content=body
+            "POST", url, headers=merged, auth=auth, content=body, turn=turn
         )
         return rebuild_response(response, response_body)
 
@@ -255,6 +267,7 @@ class SafeClient:
         auth: httpx.Auth | None,
         content: bytes | None = None,
         before_body: Callable[[httpx.Response], None] | None = None,
+        turn: SigningTurn | None = None,
     ) -> tuple[httpx.Response, bytes]:
         try:
             async with asyncio.timeout(self.config.total_timeout):
@@ -265,6 +278,7 @@ class SafeClient:
                     auth=auth,
                     content=content,
                     before_body=before_body,
+                    turn=turn,
                 )
         except TimeoutError:
             raise FetchError("timed out") from None
@@ -282,6 +296,7 @@ class SafeClient:
         auth: httpx.Auth | None,
         content: bytes | None,
         before_body: Callable[[httpx.Response], None] | None,
+        turn: SigningTurn | None = None,
     ) -> tuple[httpx.Response, bytes]:
         cfg = self.config
         request = self._build(method, self._check(url), headers, content)
@@ -291,7 +306,7 @@ class SafeClient:
                 refusal = await self._host_gate(request.url.netloc.decode("ascii"))
                 if refusal is not None:
                     raise HostRefusedError(refusal)
-            response = await self._send(request, auth)
+            response = await self._send(request, auth, turn)
             try:
                 following = _redirect(request, response)
                 if following is not None and (
@@ -342,14 +357,23 @@ class SafeClient:
         request.read()
         return request
 
-    async def _send(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
+    async def _send(
+        self, request: httpx.Request, auth: httpx.Auth | None, turn: SigningTurn | None = None
+    ) -> httpx.Response:
         """Send one request through ``auth``'s flow (a signature; or a challenge and answer)."""
         if auth is None:
             return await self._transport.handle_async_request(request)
         if type(auth) is HttpSignatureAuth:
             # Its flow is one signature and one send, nothing to answer: no
             # need to drive the generator (every delivery comes this way).
-            auth.sign(request)
+            if turn is None:
+                auth.sign(request)
+            else:
+                await turn.take()
+                try:
+                    auth.sign(request)
+                finally:
+                    turn.give()
             return await self._transport.handle_async_request(request)
         if auth.requires_request_body:
             await request.aread()

@@ -2,12 +2,19 @@
 
 Shape, and why:
 
-* **One continuous loop, one task per delivery.** The loop claims rows,
-  starts sends while there is room, and writes finished outcomes every few
-  milliseconds; it never waits for a whole batch. A host that answers in two
-  seconds holds only its own slots while everything else keeps flowing.
-  New rows are claimed within milliseconds of their commit, on this machine
-  (the outbox beacon, :mod:`storage.wakeups`), else at the next poll.
+* **A pipeline: one loop, one task per delivery, one writer of outcomes.**
+  The loop claims rows and starts sends while there is room; each send
+  waits its turn to sign (:mod:`outbox.turns`: one signature per pass of the
+  event loop, so the first request leaves after one signature, not after
+  a whole claim's, and answers are read while the rest are signed); a task
+  of its own writes finished outcomes every few milliseconds, so neither
+  claiming nor sending ever waits for a commit, and bookkeeping never waits
+  behind ready sends. A host that answers in two seconds holds only its own
+  slots while everything else keeps flowing. New rows are claimed within
+  milliseconds of their commit, on this machine (the outbox beacon,
+  :mod:`storage.wakeups`), else at the next poll; the first claim after a
+  pause is small (one round of sends), so the first request does not wait
+  for a large claim's reads and payloads.
 * **Two caps.** ``concurrency`` sends in flight in all, and ``per_host`` per
   host (a server we would otherwise hit with dozens of parallel POSTs; and the
   reason one slow host cannot take every slot). Each host may also have up to
@@ -38,27 +45,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-import httpx
-
-from federation.auth import HttpSignatureAuth
-from federation.errors import FederationError
 from outbox import breaker, queue, record
-from outbox.retry import DEFAULT_POLICY, Outcome, RetryPolicy, classify, parse_retry_after
+from outbox.attempt import Poster, Signers, attempt
+from outbox.retry import DEFAULT_POLICY, Outcome, RetryPolicy
+from outbox.turns import SignTurns
 from storage.beacons import Beacon
 from storage.engine import SessionMaker
-from storage.types import utcnow
-from storage.wakeups import OUTBOX, idle_until, queue_beacon
+from storage.wakeups import LOOK_EVERY, OUTBOX, idle_until, queue_beacon
 
 log = logging.getLogger(__name__)
-
-
-class Poster(Protocol):
-    """How a delivery leaves: :meth:`federation.client.SafeClient.post` (the SSRF-guarded
-    client) fits; a leaner transport with the same guard could be dropped in."""
-
-    async def post(
-        self, url: str, body: bytes, *, auth: httpx.Auth | None = None
-    ) -> httpx.Response: ...
 
 
 class DeliveryNode(Protocol):
@@ -84,9 +79,12 @@ class DeliveryConfig:
     #: machine wake the worker at once (the outbox beacon); the poll finds
     #: retries coming due and rows queued elsewhere.
     idle_poll: float = 0.5
-    #: Outcomes are written at least this often (seconds) or when this many wait.
+    #: Outcomes wait at least ``flush_every`` s, then are written once ``flush_size``
+    #: wait or nothing is in flight, and at the latest after ``flush_max_wait`` s:
+    #: a commit per tenth of a second would cost a slow fan-out more than its sends.
     flush_every: float = 0.05
-    flush_size: int = 500
+    flush_size: int = 64
+    flush_max_wait: float = 1.0
     #: Rows still pending after this long (a host parked for days) end as dead.
     max_age: timedelta = timedelta(days=5)
     expire_every: float = 300.0
@@ -97,7 +95,6 @@ class DeliveryConfig:
 _MIN_CLAIM_INTERVAL = 0.01
 _PROBE_CHECK_INTERVAL = 0.25
 _PAYLOAD_CACHE = 512
-_SIGNER_CACHE = 256
 
 
 class DeliveryWorker:
@@ -124,9 +121,14 @@ class DeliveryWorker:
         self.running = 0
         self.held: set[int] = set()  # leased ids: waiting, in flight or unrecorded
         self.results: list[record.Result] = []
+        #: Set while results wait to be written; ``_full`` when a batch is ready now.
+        self._has_results = asyncio.Event()
+        self._full = asyncio.Event()
+        self._closing = False
+        self.turns = SignTurns()
         self.tasks: set[asyncio.Task[None]] = set()
         self.payloads: OrderedDict[int, queue.Payload] = OrderedDict()
-        self.signers: OrderedDict[tuple[str, str], HttpSignatureAuth] = OrderedDict()
+        self.signers = Signers()
         #: Set when a send finishes (a slot is free) or stop is asked; ends a pause.
         self._woken = False
         self._waiter: asyncio.Future[None] | None = None
@@ -145,13 +147,15 @@ class DeliveryWorker:
         heartbeat = cfg.lease.total_seconds() / 3
         stopping = asyncio.ensure_future(stop.wait())
         stopping.add_done_callback(lambda _: self._wake())
+        self._closing = False
+        flusher = asyncio.create_task(self._flush_forever())
         try:
             while not stop.is_set():
                 now = loop.time()
                 if self.beacon is not None and (stamp := self.beacon.last()) > self._beacon_seen:
                     self._beacon_seen = stamp
                     next_claim = now  # new rows were committed: no need to wait for the poll
-                if now >= next_claim and self._room() > 0:
+                if now >= next_claim and self._wants_rows():
                     try:
                         claimed = await self.claim()
                     except Exception:
@@ -160,11 +164,6 @@ class DeliveryWorker:
                     wait = _MIN_CLAIM_INTERVAL if claimed else cfg.idle_poll
                     next_claim = loop.time() + wait
                 self.dispatch()
-                if self.results and (
-                    len(self.results) >= cfg.flush_size
-                    or loop.time() - self._first_result_at >= cfg.flush_every
-                ):
-                    await self.flush()
                 if loop.time() >= next_heartbeat:
                     await self._heartbeat()
                     next_heartbeat = loop.time() + heartbeat
@@ -172,10 +171,8 @@ class DeliveryWorker:
                     await self._expire()
                     next_expire = loop.time() + cfg.expire_every
                 deadlines = [next_heartbeat, next_expire]
-                if self._room() > 0:
+                if self._wants_rows():
                     deadlines.append(next_claim)
-                if self.results:
-                    deadlines.append(self._first_result_at + cfg.flush_every)
                 self._woken = False
                 await self._pause(stop, min(deadlines))
                 if self._woken and self._hosts_were_full:
@@ -183,7 +180,7 @@ class DeliveryWorker:
                     next_claim = min(next_claim, loop.time() + _MIN_CLAIM_INTERVAL)
         finally:
             stopping.cancel()
-            await self._drain()
+            await self._drain(flusher)
 
     async def _pause(self, stop: asyncio.Event, deadline: float) -> None:
         """Wait for ``deadline``, a freed slot or ``stop`` (:meth:`_wake`), or new rows.
@@ -192,9 +189,12 @@ class DeliveryWorker:
         one timer each, rather than the tasks ``asyncio.wait_for`` would make.
         """
         loop = asyncio.get_running_loop()
-        if self.beacon is None or self.held or self.running:
+        if self.beacon is None or self.held or self.running or self.results:
             if self._woken or stop.is_set():
                 return
+            if self.beacon is not None and self._wants_rows():
+                # Busy, with room: a post committed now must not wait for the poll.
+                deadline = min(deadline, loop.time() + LOOK_EVERY)
             waiter = self._waiter = loop.create_future()
             timer = loop.call_at(deadline, _resolve, waiter)
             try:
@@ -210,6 +210,21 @@ class DeliveryWorker:
         self._woken = True
         if self._waiter is not None:
             _resolve(self._waiter)
+
+    def _wants_rows(self) -> bool:
+        """Room for rows, and a claim worth making now.
+
+        While every send slot is busy, rows are claimed only once fewer than
+        half a round wait: one claim of many rows costs about what one of a
+        few does, and a claim per finished send would cost a fan-out a fifth
+        of its CPU. With a slot free (after :meth:`dispatch`, so whatever
+        waits is for hosts at their cap), any room is worth a claim.
+        """
+        if self._room() <= 0:
+            return False
+        if self.running < self.config.concurrency:
+            return True
+        return sum(len(q) for q in self.waiting.values()) < self.config.concurrency // 2
 
     def _room(self) -> int:
         waiting = sum(len(q) for q in self.waiting.values())
@@ -233,9 +248,11 @@ class DeliveryWorker:
                 # look for them at every claim of a busy fan-out.
                 self._next_probe_check = loop.time() + _PROBE_CHECK_INTERVAL
                 jobs += await queue.arm_probes(session, cfg.breaker)
+            # Nothing in hand: one round of sends, so the first leaves soon.
+            batch = cfg.claim_batch if self.held else cfg.concurrency
             jobs += await queue.claim_jobs(
                 session,
-                limit=min(cfg.claim_batch, self._room()),
+                limit=min(batch, self._room()),
                 lease=cfg.lease,
                 room=room,
                 per_host=cfg.per_host * 2,
@@ -278,51 +295,9 @@ class DeliveryWorker:
 
     # -- one delivery ------------------------------------------------------
 
-    def _signer(self, payload: queue.Payload) -> HttpSignatureAuth:
-        assert payload.key_id is not None
-        assert payload.private_key_pem is not None
-        key = (payload.key_id, payload.private_key_pem)
-        signer = self.signers.get(key)
-        if signer is None:
-            signer = HttpSignatureAuth(*key)
-            self.signers[key] = signer
-            while len(self.signers) > _SIGNER_CACHE:
-                self.signers.popitem(last=False)
-        return signer
-
     async def _send(self, job: queue.Job, payload: queue.Payload | None) -> None:
-        status: int | None = None
-        error: BaseException | None = None
-        message: str | None = None
-        retry_after: timedelta | None = None
         try:
-            if payload is None or payload.key_id is None or payload.private_key_pem is None:
-                outcome, verdict = Outcome.FAILED, breaker.Verdict.NEUTRAL
-                message = "activity or its author's key is missing"
-            else:
-                try:
-                    response = await self.client.post(
-                        job.inbox_url, payload.body, auth=self._signer(payload)
-                    )
-                except FederationError as exc:
-                    error, message = exc, exc.reason
-                except Exception as exc:  # a bug or an odd failure: retry, never crash
-                    log.warning("delivery to %s raised", job.inbox_url, exc_info=True)
-                    error, message = exc, f"{type(exc).__name__}: {exc}"[:500]
-                else:
-                    status = response.status_code
-                    if not 200 <= status < 300:
-                        message = f"HTTP {status}"
-                    if status in (429, 503):
-                        retry_after = parse_retry_after(
-                            response.headers.get("retry-after"), utcnow()
-                        )
-                outcome, verdict = classify(status, error), breaker.judge(status, error)
-            if not self.results:
-                self._first_result_at = asyncio.get_running_loop().time()
-            self.results.append(
-                record.Result(job, outcome, verdict, status, message, utcnow(), retry_after)
-            )
+            self._add_result(await attempt(self.client, job, payload, self.signers, self.turns))
         finally:
             self.running -= 1
             left = self.active.get(job.host, 1) - 1
@@ -331,13 +306,50 @@ class DeliveryWorker:
             else:
                 self.active.pop(job.host, None)
             self.dispatch()
+            self._settle_if_idle()
             self._wake()
 
     # -- bookkeeping -------------------------------------------------------
 
+    def _add_result(self, result: record.Result) -> None:
+        if not self.results:
+            self._first_result_at = asyncio.get_running_loop().time()
+            self._has_results.set()
+        self.results.append(result)
+        if len(self.results) >= self.config.flush_size:
+            self._full.set()
+
+    def _settle_if_idle(self) -> None:
+        if not self.running and not self.waiting:
+            self._full.set()  # nothing more is coming soon: write what there is
+
+    async def _flush_forever(self) -> None:
+        """The writer of outcomes (see :class:`DeliveryConfig` for when it writes).
+
+        A task of its own, so that the loop goes on claiming and sends go on
+        starting while a batch commits (on SQLite a commit can wait for the
+        disk, on PostgreSQL for a round trip). Ends when the worker closes;
+        :meth:`_drain` writes what is left.
+        """
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        while not self._closing:
+            await self._has_results.wait()
+            if self._closing:
+                return
+            await asyncio.sleep(max(0.0, self._first_result_at + cfg.flush_every - loop.time()))
+            self._settle_if_idle()
+            left = self._first_result_at + cfg.flush_max_wait - loop.time()
+            if not self._full.is_set() and left > 0 and not self._closing:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), left)
+            await self.flush()
+
     async def flush(self) -> None:
         """Write the finished outcomes in one transaction."""
         batch, self.results = self.results, []
+        self._has_results.clear()
+        self._full.clear()
         if not batch:
             return
         cfg = self.config
@@ -351,10 +363,13 @@ class DeliveryWorker:
             log.exception("recording %d delivery outcomes failed; will retry", len(batch))
             self.results = batch + self.results
             self._first_result_at = asyncio.get_running_loop().time()
+            self._has_results.set()
             return
         for result in batch:
             self.held.discard(result.job.id)
         self.sent += sum(1 for r in batch if r.outcome is Outcome.SENT)
+        if not self.held:
+            self._wake()  # all done: the loop may go idle (and watch the beacon)
 
     async def _heartbeat(self) -> None:
         try:
@@ -374,7 +389,7 @@ class DeliveryWorker:
         except Exception:
             log.exception("expiring stale deliveries failed")
 
-    async def _drain(self) -> None:
+    async def _drain(self, flusher: asyncio.Task[None]) -> None:
         """Stop: give back rows not started, let sends finish briefly, write outcomes."""
         waiting = [job.id for q in self.waiting.values() for job in q]
         self.waiting.clear()
@@ -387,6 +402,14 @@ class DeliveryWorker:
             await asyncio.wait(set(self.tasks), timeout=self.config.stop_grace)
         for task in list(self.tasks):
             task.cancel()  # its lease runs out and the row is sent again later
+        # Let a batch being written finish (a cancelled commit would only
+        # mean resending its rows), then write the rest here.
+        self._closing = True
+        self._has_results.set()
+        self._full.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(flusher), self.config.stop_grace)
+        flusher.cancel()
         with contextlib.suppress(Exception):
             await self.flush()
 

@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlmodel import col, select
 
+from federation.auth import HttpSignatureAuth
 from federation.client import ClientConfig, SafeClient
 from outbox.breaker import BreakerPolicy
 from outbox.delivery import DeliveryConfig, DeliveryWorker, run_forever
@@ -172,6 +174,57 @@ async def test_an_idle_worker_claims_new_rows_at_their_commit_not_its_next_poll(
             waited = time.monotonic() - committed
         assert len(sink.received()) == 4
     assert waited < 5.0
+
+
+async def test_a_busy_worker_claims_new_rows_at_their_commit_too(
+    sessions: SessionMaker, client: SafeClient, author: Actor
+) -> None:
+    """A slow host keeps the worker busy (sends in flight, no idle wait on the beacon);
+    a post committed meanwhile still leaves at once, not at the next poll."""
+    lazy = replace(FAST, idle_poll=60.0)
+    with Sink(hosts=2, keys=our_keys(author)) as sink:
+        slow, quick = sink.hosts
+        sink.script(slow, delay=4.0)  # answered after the test ends (it records answers)
+        await queue(sessions, author, [sink.url(slow, "/inbox")])
+        async with Running(Node(sessions, client), lazy):
+            await asyncio.sleep(0.5)  # claimed at start: in flight now
+            committed = time.monotonic()
+            await queue(sessions, author, [sink.url(quick, "/inbox")])
+            await until(lambda: _arrived(sink, quick), within=2.5)
+            waited = time.monotonic() - committed
+    assert waited < 1.0, waited
+
+
+async def _arrived(sink: Sink, host: str) -> bool:
+    return any(a.host == host for a in sink.received())
+
+
+async def test_the_first_request_leaves_before_the_round_is_signed(
+    sessions: SessionMaker,
+    client: SafeClient,
+    author: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sends take turns to sign (:mod:`outbox.turns`): the first of 64 leaves after
+    its own signature, not after all 64 (which took one pass of the loop before)."""
+    signed_at: list[float] = []
+    sign = HttpSignatureAuth.sign
+
+    def timed_sign(self: HttpSignatureAuth, request: httpx.Request) -> None:
+        sign(self, request)
+        signed_at.append(time.monotonic())
+
+    monkeypatch.setattr(HttpSignatureAuth, "sign", timed_sign)
+    with Sink(hosts=16, keys=our_keys(author)) as sink:
+        inboxes = [sink.url(h, f"/users/u{i}/inbox") for h in sink.hosts for i in range(4)]
+        await queue(sessions, author, inboxes)
+        async with Running(Node(sessions, client)):
+            await until(lambda: all_settled(sessions))
+        arrived = sink.received()
+    assert len(arrived) == len(signed_at) == 64
+    first_arrival = min(a.at for a in arrived)
+    assert first_arrival < signed_at[-1]
+    assert sum(1 for at in signed_at if at < first_arrival) < 32
 
 
 async def test_a_host_that_fails_twice_then_recovers_gets_everything(
