@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import uvloop
-from sqlalchemy import event
+from sqlalchemy import event, func
+from sqlmodel import select
 
 from federation.constants import PUBLIC
 from federation.jsonld import normalize
@@ -50,6 +51,7 @@ from staffroom.app import node_context
 from staffroom.settings import load_settings, normalize_database_url
 from storage import migrate
 from storage.engine import create_engine
+from storage.models import ContentObject, StreamEvent
 from storage.repos.inbox import insert_once
 from tests.support.databases import POSTGRES_ENV, drop_database, new_database_url
 from tests.support.remote import RemoteActor, remote_server
@@ -171,11 +173,19 @@ async def drain(url: str, count: int, data_dir: Path, profile: bool = False) -> 
                 if profiler is not None:
                     profiler.disable()
                 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            async with node.sessions() as session:  # what the drain left: one of each per item
+                stored = {
+                    model.__name__: (
+                        await session.exec(select(func.count()).select_from(model))
+                    ).one()
+                    for model in (ContentObject, StreamEvent)
+                }
     if profiler is not None:
         for order in ("tottime", "cumulative"):
             pstats.Stats(profiler).sort_stats(order).print_stats(25)
     return {
         "handled": handled,
+        "stored": stored,
         "per_s": handled / elapsed,
         "cpu_ms_per_item": cpu / max(handled, 1) * 1000,
         "statements_per_item": times.count / max(handled, 1),
@@ -204,7 +214,7 @@ def main() -> None:
         print(
             f"{kind}: {result['handled']} Creates handled at {result['per_s']:.0f}/s; "
             f"CPU {result['cpu_ms_per_item']:.2f} ms/item; "
-            f"{result['statements_per_item']:.1f} statements/item"
+            f"{result['statements_per_item']:.1f} statements/item; rows: {result['stored']}"
         )
         handled = max(result["handled"], 1)
         for text, (n, seconds) in result["top"]:

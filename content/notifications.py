@@ -275,6 +275,37 @@ async def recent(
     return found
 
 
+_HAS_SUBSCRIBERS = "content.notifications.has_subscribers"
+
+
+async def remember_subscribers(session: AsyncSession, author_ids: Iterable[int]) -> None:
+    """Which of many authors have a local follower who asked for their posts, in one
+    query, so :func:`notify_subscribers` asks no more about the others.
+
+    The inbox worker asks once per batch; the answers hold for this session.
+    """
+    wanted = sorted(set(author_ids))
+    found: dict[int, bool] = dict.fromkeys(wanted, False)
+    for start in range(0, len(wanted), 500):
+        rows = await session.exec(
+            select(Follow.followee_id)
+            .join(Actor, col(Actor.id) == Follow.follower_id)
+            .where(
+                col(Follow.followee_id).in_(wanted[start : start + 500]),
+                Follow.state == FollowState.ACCEPTED,
+                col(Follow.notify),
+                col(Actor.local),
+            )
+            .distinct()
+        )
+        found.update(dict.fromkeys(rows.all(), True))
+    session.info[_HAS_SUBSCRIBERS] = found
+
+
+def forget_subscribers(session: AsyncSession) -> None:
+    session.info.pop(_HAS_SUBSCRIBERS, None)
+
+
 async def notify_subscribers(session: AsyncSession, obj: ContentObject) -> int:
     """A new post: a ``status`` notification to each local follower who asked for one
     (Mastodon's ``notify`` on a follow). Replies to others are not news of this kind;
@@ -292,6 +323,9 @@ async def notify_subscribers(session: AsyncSession, obj: ContentObject) -> int:
         ).first()
         if parent != author.id:
             return 0
+    remembered: dict[int, bool] | None = session.info.get(_HAS_SUBSCRIBERS)
+    if remembered is not None and author.id is not None and remembered.get(author.id) is False:
+        return 0
     rows = await session.exec(
         select(Actor)
         .join(Follow, col(Follow.follower_id) == Actor.id)

@@ -39,6 +39,7 @@ from federation.client import FetchStatusError
 from federation.errors import FederationError
 from federation.origin import same_origin
 from federation.vocab import id_of, type_of
+from storage.flushes import flush
 from storage.ids import new_id
 from storage.models import Actor, Announce, ContentObject, Like
 from storage.types import utcnow
@@ -72,8 +73,8 @@ async def remember_objects(session: AsyncSession, ap_ids: Collection[str]) -> No
     for this session only. A row found is handed out while it stays loaded
     and unexpired (a rolled-back savepoint expires it, and the next call asks
     the database). An object this session adds later is remembered at its
-    flush (and asked for again if that flush is rolled back), and one still
-    pending makes the lookup a query, which flushes it first.
+    flush (and asked for again if that flush is rolled back); one still
+    pending is handed out as it is (a rolled-back savepoint expunges it).
     """
     wanted = sorted(set(ap_ids))
     known: dict[str, ContentObject | None] | None = session.info.get(_KNOWN_OBJECTS)
@@ -112,7 +113,9 @@ def _still_known(
         return (state.persistent and not state.expired_attributes, remembered)
     for obj in session.new:
         if isinstance(obj, ContentObject) and obj.ap_id == ap_id:
-            return (False, None)  # added, not flushed yet: the query flushes it
+            # Added, not flushed yet (an inbox batch defers its flushes,
+            # :mod:`storage.flushes`): the row a query would flush and find.
+            return (True, obj)
     return (True, None)
 
 
@@ -210,9 +213,11 @@ async def insert_object(
         fetched_at=utcnow(),
     )
     session.add(obj)
-    await session.flush()
     if obj.in_reply_to:
+        await session.flush()
         await recount_replies(session, obj.in_reply_to)
+    else:
+        await flush(session)  # an inbox batch writes its new objects together
     return obj
 
 

@@ -10,9 +10,12 @@ state UPDATE per activity) was most of what handling cost. Here a batch is
 2. looked up in bulk: every sender, every object the batch names (and each
    reply's parent), our followers of every sender, and the earlier items
    the batch's follow-ups must wait behind (:mod:`inbox.ordering`);
-3. handled item by item, each in a savepoint: a handler that fails undoes
+3. handled in optimistic groups (:mod:`inbox.groups`: the common case,
+   many items in one savepoint, their rows written by one flush), and
+   otherwise item by item, each in a savepoint: a handler that fails undoes
    only its own item, which retries alone with backoff (later items about
-   the same object wait behind it); one refused is rejected alone;
+   the same object wait behind it); one refused is rejected alone. A group
+   in which anything fails keeps nothing and is handled again item by item;
 4. settled: every outcome written in a few statements, one commit.
 
 ``kill -9`` at any point of it commits nothing, the claim included: every
@@ -44,10 +47,13 @@ from sqlalchemy import bindparam, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from content.moderation.state import forget_suspended, remember_suspended
+from content.notifications import forget_subscribers, remember_subscribers
 from content.objects import forget_objects, remember_objects
 from federation.guarded_transport import NetworkDeferred, offline
 from federation.vocab import id_of
 from inbox.dispatch import Refused, dispatch
+from inbox.groups import GROUP, groupable, handle_group
 from inbox.handlers.common import known_actor, remember_actors
 from inbox.handlers.mailbox import forget_local_followers, remember_local_followers
 from inbox.ordering import AFTER, Holds, held_outside, keys_of
@@ -114,6 +120,14 @@ async def _remember(session: AsyncSession, node: NodeContext, items: Sequence[In
         if actor is not None and actor.id is not None:
             senders.append(actor.id)
     await remember_local_followers(session, senders)
+    await remember_suspended(session, {i.actor_ap_id for i in items})
+    await remember_subscribers(session, senders)
+
+
+def _forget(session: AsyncSession) -> None:
+    forget_objects(session)
+    forget_suspended(session)
+    forget_subscribers(session)
 
 
 async def handle_batch(
@@ -142,16 +156,53 @@ async def handle_batch(
         holds = await held_outside(session, items)
         await _remember(session, node, items)
         with offline():
-            for item in items:
-                assert item.id is not None
-                if time.monotonic() - started > budget and (settled.processed or settled.changed):
-                    settled.released.append(item.id)
-                    continue
-                await _handle(session, node, item, holds, settled)
-        forget_objects(session)
+            await _handle_run(session, node, items, holds, settled, started + budget)
+        _forget(session)
         await _settle(session, settled)
         await session.commit()
     return settled
+
+
+async def _handle_run(
+    session: AsyncSession,
+    node: NodeContext,
+    items: list[InboxItem],
+    holds: Holds,
+    settled: Settled,
+    deadline: float | None = None,
+) -> None:
+    """Handle ``items`` in order, in groups where they may be; past ``deadline``
+    (once something was handled) the rest are released."""
+    at = 0
+    while at < len(items):
+        if (
+            deadline is not None
+            and time.monotonic() > deadline
+            and (settled.processed or settled.changed)
+        ):
+            settled.released += [i.id for i in items[at:] if i.id is not None]
+            return
+        group = _group_at(node, items, at, holds)
+        if group:
+            at += await _handle_grouped(session, node, group, holds, settled)
+        else:
+            await _handle(session, node, items[at], holds, settled)
+            at += 1
+
+
+def _group_at(node: NodeContext, items: list[InboxItem], at: int, holds: Holds) -> list[InboxItem]:
+    """The items from ``at`` on that may be handled as a group (none: handle ``at`` alone)."""
+    group: list[InboxItem] = []
+    for item in items[at : at + GROUP]:
+        keys = keys_of(item)
+        if (
+            not groupable(node, item)
+            or holds.behind_alone(keys)
+            or holds.wait_until(keys) is not None
+        ):
+            break
+        group.append(item)
+    return group if len(group) > 1 else []
 
 
 async def _handle(
@@ -171,27 +222,64 @@ async def _handle(
     try:
         async with session.begin_nested():
             await dispatch(session, node, item)
-    except NetworkDeferred:
+    except (Exception, NetworkDeferred) as exc:
+        _failed(item, exc, holds, settled)
+    else:
+        settled.processed.append(item.id)
+    if item.activity_type not in _FOLLOWS_UNCHANGED:
+        forget_local_followers(session)
+
+
+def _failed(item: InboxItem, exc: BaseException, holds: Holds, settled: Settled) -> None:
+    """Record what became of ``item``, whose handler raised ``exc`` (its savepoint undone)."""
+    assert item.id is not None
+    keys = keys_of(item)
+    if isinstance(exc, NetworkDeferred):
         holds.hold_alone(keys)
         settled.alone.append(item)
-    except Refused as refused:
+    elif isinstance(exc, Refused):
         settled.changed[item.id] = (
             InboxState.REJECTED,
             item.attempts,
             item.next_attempt_at,
-            refused.reason[:2000],
+            exc.reason[:2000],
         )
-        log.info("inbox item %s refused: %s", item.activity_id, refused.reason)
-    except Exception as exc:
+        log.info("inbox item %s refused: %s", item.activity_id, exc.reason)
+    else:
         state, attempts, due, error = failure(item, exc)
         settled.changed[item.id] = (state, attempts, due, error)
         if state == InboxState.RECEIVED:
             holds.hold(keys, due)
         log.warning("inbox item %s failed: %s", item.activity_id, error)
-    else:
-        settled.processed.append(item.id)
-    if item.activity_type not in _FOLLOWS_UNCHANGED:
-        forget_local_followers(session)
+
+
+async def _handle_grouped(
+    session: AsyncSession,
+    node: NodeContext,
+    group: list[InboxItem],
+    holds: Holds,
+    settled: Settled,
+) -> int:
+    """Handle ``group`` together; when that fails, as if each had been handled alone.
+
+    A handler's own failure is the failing item's outcome (as it would have
+    been alone), and the items before it are handled again; the items after
+    it are left to the caller (they may have to wait behind it now). A
+    failure the group cannot pin on one item (a database error, which may
+    come from an earlier item's row flushed late) sends the whole group one
+    by one. Returns how many items of ``group`` were dealt with.
+    """
+    failed = await handle_group(session, node, group)
+    if failed is None:
+        settled.processed += [i.id for i in group if i.id is not None]
+        return len(group)
+    if failed.index is None:
+        for item in group:
+            await _handle(session, node, item, holds, settled)
+        return len(group)
+    await _handle_run(session, node, group[: failed.index], holds, settled)
+    _failed(group[failed.index], failed.error, holds, settled)
+    return failed.index + 1
 
 
 async def _settle(session: AsyncSession, settled: Settled) -> None:

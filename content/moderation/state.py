@@ -7,6 +7,7 @@ posting and publishing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import union
@@ -46,8 +47,39 @@ async def is_suspended(session: AsyncSession, actor_id: int | None) -> bool:
     return row is not None
 
 
+_SUSPENDED = "content.moderation.suspended"
+
+
+async def remember_suspended(session: AsyncSession, ap_ids: Iterable[str]) -> None:
+    """Which of many senders are suspended, in one query, for :func:`is_suspended_ap_id`.
+
+    The inbox worker asks once per batch; the answers hold for this session
+    (a suspension committed meanwhile is seen by the next batch).
+    """
+    wanted = sorted(set(ap_ids))
+    suspended: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        rows = await session.exec(
+            select(Actor.ap_id)
+            .join(ActorModeration, Actor.id == ActorModeration.actor_id)  # type: ignore[arg-type]
+            .where(
+                col(Actor.ap_id).in_(wanted[start : start + 500]),
+                col(ActorModeration.suspended_at).is_not(None),
+            )
+        )
+        suspended.update(rows.all())
+    session.info[_SUSPENDED] = (set(wanted), suspended)
+
+
+def forget_suspended(session: AsyncSession) -> None:
+    session.info.pop(_SUSPENDED, None)
+
+
 async def is_suspended_ap_id(session: AsyncSession, ap_id: str) -> bool:
     """Is the actor with this id (an inbox item's sender) suspended here?"""
+    remembered: tuple[set[str], set[str]] | None = session.info.get(_SUSPENDED)
+    if remembered is not None and ap_id in remembered[0]:
+        return ap_id in remembered[1]
     row = (
         await session.exec(
             select(ActorModeration.id)

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from federation.constants import is_public
 from federation.vocab import id_of, ids_of
 from inbox.handlers.common import known_actor
+from storage.flushes import flush, is_deferred
 from storage.models import (
     Actor,
     Block,
@@ -96,7 +97,10 @@ async def _owners(
             else:
                 owners.update((await _local_followers(session, [sender.id])).get(sender.id, ()))
         owners.discard(sender.id)
-        if owners:
+        blockers = session.info.get(_LOCAL_BLOCKERS, {}).get(sender.id)
+        if owners and blockers is not None:
+            owners.difference_update(blockers)
+        elif owners:
             blocking = await session.exec(
                 select(Block.actor_id).where(
                     Block.target_id == sender.id, col(Block.actor_id).in_(owners)
@@ -107,6 +111,7 @@ async def _owners(
 
 
 _LOCAL_FOLLOWERS = "inbox.local_followers"
+_LOCAL_BLOCKERS = "inbox.local_blockers"
 
 
 async def _local_followers(session: AsyncSession, senders: list[int]) -> dict[int, set[int]]:
@@ -134,13 +139,24 @@ async def remember_local_followers(session: AsyncSession, senders: Iterable[int]
     """
     wanted = sorted(set(senders))
     remembered: dict[int, set[int]] = {sender: set() for sender in wanted}
+    blockers: dict[int, set[int]] = {sender: set() for sender in wanted}
     for start in range(0, len(wanted), 500):
-        remembered.update(await _local_followers(session, wanted[start : start + 500]))
+        part = wanted[start : start + 500]
+        remembered.update(await _local_followers(session, part))
+        rows = await session.exec(
+            select(Block.target_id, Block.actor_id)
+            .join(Actor, col(Actor.id) == Block.actor_id)
+            .where(col(Block.target_id).in_(part), col(Actor.local))
+        )
+        for target, actor in rows.all():
+            blockers[target].add(actor)
     session.info[_LOCAL_FOLLOWERS] = remembered
+    session.info[_LOCAL_BLOCKERS] = blockers
 
 
 def forget_local_followers(session: AsyncSession) -> None:
     session.info.pop(_LOCAL_FOLLOWERS, None)
+    session.info.pop(_LOCAL_BLOCKERS, None)
 
 
 async def record_mailbox(
@@ -155,10 +171,16 @@ async def record_mailbox(
     owners = await _owners(session, item, sender, is_local)
     if not owners:
         return owners
-    present = await session.exec(
-        select(MailboxEntry.owner_id).where(MailboxEntry.inbox_item_id == item.id)
-    )
-    for owner in sorted(owners - set(present.all())):
+    present: set[int] = set()
+    if not is_deferred(session):
+        # In a deferred inbox batch (:mod:`storage.flushes`) an item never
+        # handled before has no rows yet; one that had would fail the batch's
+        # flush (unique per owner and item), and be handled again alone, here.
+        rows = await session.exec(
+            select(MailboxEntry.owner_id).where(MailboxEntry.inbox_item_id == item.id)
+        )
+        present.update(rows.all())
+    for owner in sorted(owners - present):
         session.add(MailboxEntry(owner_id=owner, inbox_item_id=item.id))
-    await session.flush()
+    await flush(session)
     return owners
