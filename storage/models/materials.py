@@ -68,6 +68,8 @@ class Material(SQLModel, table=True):
             "object_id",
         ),
         Index("ix_materials_visibility_downloads_id", "visibility", "downloads_count", "object_id"),
+        # A signed-in viewer's private half: the followers-only materials of their followees.
+        Index("ix_materials_author_id_visibility", "author_id", "visibility"),
     )
 
     object_id: int = Field(
