@@ -27,7 +27,7 @@ from staffroom.processes import exit_with_parent
 from staffroom.settings import Settings, load_settings
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
-from tests.support.databases import drop_database, new_database_url
+from tests.support.databases import drop_database, fill_from_template, new_database_url
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,6 +144,9 @@ class Node:
         self.log_path = self.dir / "server.log"
 
     def migrate(self) -> None:
+        if fill_from_template(self.database_url):  # still empty: a migrated copy
+            return
+
         async def run() -> None:
             engine = create_engine(self.settings.database_url)
             try:
