@@ -309,10 +309,33 @@ async def _sorted(
     found: list[Material] = []
     for part in _halves(viewer):
         statement = _filtered(session, viewer, query, words, part=part)
-        rows = await session.exec(statement.order_by(*_ORDER[query.sort]).limit(offset + limit))
-        found.extend(rows.all())
+        found.extend(await _first_in_order(session, statement, query.sort, offset + limit))
     found.sort(key=_sort_key(query.sort))
     return found[offset : offset + limit]
+
+
+async def _first_in_order(
+    session: AsyncSession, statement: Any, sort: str, want: int
+) -> list[Material]:
+    """The first ``want`` rows of ``statement`` in ``sort``'s order, read so that both
+    backends walk the sort index: by rating, the rated ones first, then the unrated.
+    (PostgreSQL cannot walk an index for ``DESC NULLS LAST``: backwards, a B-tree
+    gives the nulls first, so the one query sorted every public material.)"""
+    if sort != "rating":
+        rows = await session.exec(statement.order_by(*_ORDER[sort]).limit(want))
+        return list(rows.all())
+    rated = statement.where(col(Material.rating_average).is_not(None)).order_by(
+        col(Material.rating_average).desc(),
+        col(Material.rating_count).desc(),
+        col(Material.object_id).desc(),
+    )
+    found = list((await session.exec(rated.limit(want))).all())
+    if len(found) < want:
+        unrated = statement.where(col(Material.rating_average).is_(None)).order_by(
+            col(Material.rating_count).desc(), col(Material.object_id).desc()
+        )
+        found.extend((await session.exec(unrated.limit(want - len(found)))).all())
+    return found
 
 
 def _halves(viewer: Actor | None) -> tuple[str, ...]:
@@ -329,7 +352,16 @@ async def find(
     walkable = page.min_id is None and page.since_id is None and not page.ascending
     if match is not None and walkable and _dialect(session) == "sqlite":
         return await _fts_walk(session, viewer, query, page, match)
-    rows = await session.exec(
-        bounded(_filtered(session, viewer, query, match), Material.object_id, page, page.limit)
-    )
+    statement = _filtered(session, viewer, query, match)
+    has_words = bool(query.q and query.q.strip())
+    if has_words and match is not None and (few := await _few_matches(session, match)) is not None:
+        # Few (or no) words' matches: read them by id. Walking the id index in order
+        # would test every material when nothing matches. (Facets alone are dense:
+        # PostgreSQL builds the whole bitmap of "language: ru" even to count 2,001.)
+        if not few:
+            return []
+        statement = _filtered(session, viewer, query, None, by_index=False).where(
+            col(Material.object_id).in_(few)
+        )
+    rows = await session.exec(bounded(statement, Material.object_id, page, page.limit))
     return newest_first(list(rows.all()), page)
