@@ -93,6 +93,7 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "Nothing posted yet.": "Постов пока нет.",
     "Notifications": "Уведомления",
     "Older": "Старее",
+    "On another server": "На другом сервере",
     "Or search for this address on your server:": "Или найдите этот адрес на своём сервере:",
     "Pages": "Страницы",
     "Parent": "Родитель",

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from api.auth import optional_scope, require_user
 from api.errors import ApiError
 from api.events import community, forms
-from api.materials.community import find_community
+from api.events.community import known_community
 from api.params import read_params
 from api.status_support import NOT_FOUND, node_of, path_id
 from content.events import queries
@@ -89,7 +89,7 @@ async def community_calendar(request: Request) -> Response:
     params = await read_params(request)
     async with node.sessions() as session:
         try:
-            group = await find_community(session, request.path_params["id"])
+            group = await known_community(session, request.path_params["id"])
         except ApiError:
             raise ApiError(404, NOT_FOUND) from None
         if not await community.calendar_visible(session, group, viewer):

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.as2 import InvalidActorError, remote_actor_fields
 from actors.context import NodeContext
+from actors.peers import learn
 from actors.remote import actor_by_ap_id, upsert_remote_actor
 from content.as2 import OBJECT_TYPES, InvalidObjectError, attributed_to, object_from_as2
 from content.events.remote import sync_remote
@@ -153,6 +154,9 @@ async def receive(
         if kind == "Create":
             raise AnnounceRefused("the announced post cannot be fetched from its origin")
         return True
+    if community.members_only:
+        # Our members answer in its threads: keep knowing its server's software.
+        await learn(session, node, [community.ap_id])
     if obj.type == "Article":
         await material_for(session, node, obj)  # a material's library rows
         if inspect(obj).was_deleted:

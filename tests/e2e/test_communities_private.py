@@ -4,7 +4,9 @@ Node A holds alice, who creates the community ``staffroom`` (members-only,
 join by approval) through ``/api/v1/staffroom/communities``, and eve, who
 is no member. Node B holds bob, node C carol (members, approved by alice
 through the API) and dave (a stranger on a member's node); fred on the
-Fedify peer is a stranger elsewhere. bob posts from an unmodified
+Fedify peer is approved as a member too, but his server is no Staffroom
+(its NodeInfo says nothing of members-only posts), so nothing of the
+community's posts may reach it, by delivery or by fetch. bob posts from an unmodified
 Mastodon.py client by mentioning the community; carol on C sees it, with
 its reply; nobody else does by any door: the public and tag timelines,
 search, the community's statuses, an unsigned fetch, a signed fetch by a
@@ -23,7 +25,7 @@ import pytest
 from mastodon import Mastodon
 from sqlmodel import col, select
 
-from storage.models import Activity, Delivery
+from storage.models import Activity, Delivery, PeerSoftware
 from tests.support.databases import postgres_admin_url
 from tests.support.fedify import missing_reason, started_peer
 from tests.support.node import Node, wait_until
@@ -110,6 +112,7 @@ def test_the_api_creates_a_members_only_community(world: World) -> None:
 
 def test_members_join_and_alice_approves_them_through_the_api(world: World) -> None:
     handle = f"staffroom@{world.a.domain}"
+    world.fred.follow(world.seen["community"]["uri"])
     for node, who in ((world.b, "bob"), (world.c, "carol")):
         client = world.client(node, who)
         group = client.search_v2(handle, resolve=True)["accounts"][0]
@@ -120,7 +123,7 @@ def test_members_join_and_alice_approves_them_through_the_api(world: World) -> N
     with world.http(world.a, "eve") as http:
         assert http.get(f"{base}/requests").status_code == 403
     with world.http(world.a, "alice") as http:
-        waiting = wait_until(lambda: len(http.get(f"{base}/requests").json()) == 2 and http)
+        waiting = wait_until(lambda: len(http.get(f"{base}/requests").json()) == 3 and http)
         for account in waiting.get(f"{base}/requests").json():
             answer = http.post(f"{base}/requests/{account['id']}/authorize")
             assert answer.status_code == 200, answer.text
@@ -135,7 +138,12 @@ def test_members_join_and_alice_approves_them_through_the_api(world: World) -> N
             ],
             timeout=30,
         )
-    assert set(world.seen["accounts"]) == {"bob", "carol"}
+    world.fred.wait_for(
+        type="Accept",
+        predicate=lambda r: r["actor"] == world.seen["community"]["uri"],
+        timeout=30,
+    )
+    assert set(world.seen["accounts"]) == {"bob", "carol", "fred"}
 
 
 def test_a_members_post_reaches_the_other_member_in_mastodon_py(world: World) -> None:
@@ -180,8 +188,19 @@ def test_announces_went_only_to_members_nodes(world: World) -> None:
         return {url.split("/")[2] for url in rows.all()}
 
     hosts = world.a.with_session(inboxes)
-    assert hosts == {world.b.domain, world.c.domain}
+    assert hosts == {world.b.domain, world.c.domain}  # fred is a member, his server is not
     assert not [r for r in world.fred.received() if "Thursday" in str(r["activity"])]
+    assert not [r for r in world.fred.received() if "noted" in str(r["activity"])]
+
+    async def software(session: Any) -> dict[str, tuple[str, bool]]:
+        rows = await session.exec(select(PeerSoftware))
+        return {r.host: (r.software, r.members_only) for r in rows.all()}
+
+    known = world.a.with_session(software)
+    assert known[world.b.domain] == ("staffroom", True)
+    assert known[world.c.domain] == ("staffroom", True)
+    fred_host = world.fred.actor.split("/")[2]
+    assert known[fred_host][1] is False
 
 
 def test_nobody_else_sees_the_post_by_any_door(world: World) -> None:
@@ -238,6 +257,9 @@ def test_a_material_in_the_community_stays_members_only(world: World) -> None:
         )
         assert refused.status_code == 422 and "only members" in refused.json()["error"]
     uri = made.json()["uri"]
+    # fred is a member, but a signed fetch from his server would hand it to that server.
+    with pytest.raises(Exception, match="404"):
+        world.fred.lookup(uri)
     with world.http(world.c, "carol") as http:
         group = world.seen["carol_group"]
 
