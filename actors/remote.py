@@ -60,13 +60,13 @@ class RemoteActors:
         """Fetch ``url`` now and store what it says (a Group's member count too)."""
         fields = remote_actor_fields(await self.fetch_document(url), url)
         if fields["type"] == "Group" and fields.get("followers_url"):
-            fields["followers_count"] = await self._total_items(fields["followers_url"])
+            fields["followers_count"] = await self.total_items(fields["followers_url"])
         async with self._sessions() as session:
             actor = await upsert_remote_actor(session, fields)
             await session.commit()
             return actor
 
-    async def _total_items(self, url: str) -> int | None:
+    async def total_items(self, url: str) -> int | None:
         """A collection's ``totalItems`` (None when it is hidden, absent or unreadable).
 
         A remote community's member count is its own node's word: our

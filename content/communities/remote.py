@@ -59,6 +59,14 @@ def addressed_to(doc: dict[str, Any], community: Actor) -> bool:
     return bool(found & own)
 
 
+async def refresh_member_count(session: AsyncSession, node: NodeContext, group: Actor) -> None:
+    """Read a remote community's member count again (our member was just accepted)."""
+    if group.local or group.type != "Group" or not group.followers_url:
+        return
+    group.followers_count = await node.remote.total_items(group.followers_url)
+    session.add(group)
+
+
 async def record(session: AsyncSession, community: Actor, obj: ContentObject) -> None:
     """Remember that ``community`` announced ``obj`` (once), and count its boost."""
     assert community.id is not None and obj.id is not None

@@ -150,6 +150,17 @@ def test_members_join_from_two_nodes_and_the_fedify_peer(world: World) -> None:
         client.account_follow(group["id"])
         wait_until(lambda c=client, g=group: c.account_relationships(g["id"])[0]["following"])
         world.seen[f"{who}_chem"] = group["id"]
+    # C counts the community's members as A does (bob and carol when carol was
+    # accepted), not its own one: in the API's directory and on the web page.
+    with httpx.Client(base_url=world.c.base_url, timeout=30) as http:
+        auth = {"Authorization": f"Bearer {world.tokens['carol']}"}
+        listed = http.get("/api/v1/staffroom/communities", headers=auth).json()
+        [chem] = [c for c in listed if c["uri"] == world.seen["chem"]]
+        assert chem["members_count"] == 2
+        shown = http.get(f"/api/v1/staffroom/communities/{chem['id']}", headers=auth).json()
+        assert shown["members_count"] == 2
+        page = http.get("/communities", headers={"Accept-Language": "en"}).text
+        assert "Chemistry teachers" in page and "2 members" in page
     world.fred.follow(world.seen["chem"])
     world.fred.wait_for(
         type="Accept", predicate=lambda r: r["actor"] == world.seen["chem"], timeout=30

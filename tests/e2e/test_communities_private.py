@@ -166,9 +166,21 @@ def test_a_members_post_reaches_the_other_member_in_mastodon_py(world: World) ->
         timeout=30,
     )
     assert "Thursday" in entry["reblog"]["content"]
+    # Not a private mention in the app: "private" (members read it), and our flag.
+    assert entry["reblog"]["visibility"] == "private"
+    assert entry["reblog"]["members_only"] is True
+    assert entry["reblog"]["community_uri"] == world.seen["community"]["uri"]
+    assert status["visibility"] == "private" and status["members_only"] is True
+    # An app answers a "private" post as "private": the reply stays members-only,
+    # and dave, who follows carol, does not get it as her followers-only post.
+    dave = world.client(world.c, "dave")
+    carol_account = carol.account_verify_credentials()
+    dave.account_follow(carol_account["id"])
+    wait_until(lambda: dave.account_relationships(carol_account["id"])[0]["following"])
     reply = carol.status_post(
-        "Thanks, noted.", in_reply_to_id=entry["reblog"]["id"], visibility="direct"
+        "Thanks, noted.", in_reply_to_id=entry["reblog"]["id"], visibility="private"
     )
+    assert reply["visibility"] == "private" and reply["members_only"] is True
     world.seen["reply"] = reply["uri"]
 
     def bob_sees_reply() -> bool:
@@ -207,6 +219,7 @@ def test_nobody_else_sees_the_post_by_any_door(world: World) -> None:
     uri = world.seen["post"]
     for node, who in ((world.a, "eve"), (world.c, "dave")):
         client = world.client(node, who)
+        assert all(world.seen["reply"] != s["uri"] for s in client.timeline_home())
         assert all(uri != s["uri"] for s in client.timeline_home())
         assert all(uri != s["uri"] for s in client.timeline_public())
         assert all(uri != s["uri"] for s in client.timeline_hashtag("staffnews"))

@@ -179,3 +179,61 @@ def test_leaving_through_the_form_ends_the_access(node: Node) -> None:
         assert left.status_code == 303
         wait_until(lambda: 'id="join"' in bob.get("/@staff").text, timeout=30)
         assert SECRET not in bob.get("/@staff").text
+
+
+def _ics_titles(body: bytes) -> list[str]:
+    from icalendar import Calendar
+
+    return [str(e.get("summary")) for e in Calendar.from_ical(body).walk("VEVENT")]
+
+
+def test_a_secret_calendar_address_serves_the_joined_events_without_a_token(node: Node) -> None:
+    """Issue 13: calendar apps cannot send a bearer token, so the address is the credential."""
+    api = "/api/v1/staffroom/events"
+    alice = {"Authorization": f"Bearer {node.token('alice')}"}
+    bob = {"Authorization": f"Bearer {node.token('bob')}"}
+    with _client(node) as http:
+        event = http.post(
+            api,
+            headers=alice,
+            json={
+                "title": "Olympiad training",
+                "start_time": "2032-04-01T15:00:00",
+                "end_time": "2032-04-01T17:00:00",
+                "timezone": "Europe/Samara",
+            },
+        ).json()
+        assert http.post(f"{api}/{event['id']}/join", headers=bob).status_code == 200
+        assert http.get(f"{api}/feed", headers=bob).json()["url"] is None
+        url = http.post(f"{api}/feed", headers=bob).json()["url"]
+        assert url.startswith(f"{node.base_url}/calendars/") and url.endswith("/joined.ics")
+        served = httpx.get(url)  # no token, no cookie: what a calendar app sends
+        assert served.status_code == 200 and served.headers["content-type"].startswith(
+            "text/calendar"
+        )
+        assert _ics_titles(served.content) == ["Olympiad training"]
+        # Regenerated: the old address stops at once; revoked: none works.
+        newer = http.post(f"{api}/feed", headers=bob).json()["url"]
+        assert newer != url and httpx.get(url).status_code == 404
+        assert httpx.get(newer).status_code == 200
+        assert http.delete(f"{api}/feed", headers=bob).json()["url"] is None
+        assert httpx.get(newer).status_code == 404
+        for wrong in ("x", "a" * 43, "../../api/v1/instance"):
+            assert http.get(f"/calendars/{wrong}/joined.ics").status_code == 404
+        assert http.post(f"{api}/feed").status_code == 401
+    with _signed_in(node, "alice") as page_client:
+        page = page_client.get("/events").text
+        assert 'id="feed-create"' in page and 'id="feed-url"' not in page
+        refused = page_client.post("/events/feed", data={"action": "regenerate"})
+        assert refused.status_code == 403  # no CSRF token
+        made = page_client.post("/events/feed", data={"authenticity_token": _token(page)})
+        assert made.status_code == 303
+        page = page_client.get("/events").text
+        found = re.search(r'id="feed-url" value="([^"]+)"', page)
+        assert found is not None
+        # alice organizes the event but did not join it: her calendar is her own.
+        assert _ics_titles(httpx.get(found.group(1)).content) == []
+        revoke = {"authenticity_token": _token(page), "action": "revoke"}
+        assert page_client.post("/events/feed", data=revoke).status_code == 303
+        assert httpx.get(found.group(1)).status_code == 404
+        assert 'id="feed-create"' in page_client.get("/events").text
