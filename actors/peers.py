@@ -36,6 +36,8 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
+#: NodeInfo 2.2 (gathio serves only this one).
+SCHEMA_22 = "http://nodeinfo.diaspora.software/ns/schema/2.2"
 #: Software whose nodes keep members-only posts for members.
 MEMBERS_ONLY_SOFTWARE = frozenset({"staffroom"})
 FRESH = timedelta(days=1)
@@ -73,13 +75,23 @@ async def software_of(node: NodeContext, origin: str) -> str:
             for link in _list(index.get("links"))
             if isinstance(link, dict) and isinstance(link.get("href"), str)
         }
-        href = hrefs.get(SCHEMA_21) or hrefs.get(SCHEMA_20)
+        href = hrefs.get(SCHEMA_21) or hrefs.get(SCHEMA_22) or hrefs.get(SCHEMA_20)
         if href is None or urlsplit(href).netloc.lower() != host:
             return ""
         doc = await node.client.get_json(href, accept="application/json")
     software = doc.get("software")
     name = software.get("name") if isinstance(software, dict) else None
     return name.strip().lower()[:64] if isinstance(name, str) else ""
+
+
+async def software_at(session: AsyncSession, node: NodeContext, url: str) -> str:
+    """The software running at ``url``'s origin (learned now if unknown or stale; "" unknown)."""
+    await learn(session, node, [url])
+    origin = origin_of(url)
+    if origin is None:
+        return ""
+    row = await session.get(PeerSoftware, urlsplit(origin).netloc)
+    return row.software if row is not None else ""
 
 
 def _list(value: object) -> list[object]:
