@@ -16,66 +16,25 @@ nodes only, and a removed member's node stops receiving at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from mastodon import Mastodon
 from sqlmodel import col, select
 
 from storage.models import Activity, Delivery, PeerSoftware
-from tests.support.databases import postgres_admin_url
-from tests.support.fedify import missing_reason, started_peer
-from tests.support.node import Node, wait_until
+from tests.support.node import wait_until
+from tests.support.world import World, world_fixture
 
 API = "/api/v1/staffroom/communities"
 AS_JSON = {"Accept": "application/activity+json"}
 
 
-@dataclass
-class World:
-    a: Node
-    b: Node
-    c: Node
-    fred: Any
-    tokens: dict[str, str]
-    seen: dict[str, Any] = field(default_factory=dict)
-
-    def client(self, node: Node, who: str) -> Mastodon:
-        return Mastodon(access_token=self.tokens[who], api_base_url=node.base_url)
-
-    def http(self, node: Node, who: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
-        return httpx.Client(base_url=node.base_url, headers=headers, timeout=30)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    if missing_reason() is not None:
-        pytest.skip(missing_reason() or "")
-    base = tmp_path_factory.mktemp("members-only")
-    a = Node(base / "a", "postgres" if postgres_admin_url() else "sqlite")
-    b, c = Node(base / "b"), Node(base / "c")
-    try:
-        for node, names in ((a, ("alice", "eve")), (b, ("bob",)), (c, ("carol", "dave"))):
-            node.migrate()
-            for name in names:
-                node.create_user(name)
-            node.start()
-        tokens = {
-            "alice": a.token("alice"),
-            "eve": a.token("eve"),
-            "bob": b.token("bob"),
-            "carol": c.token("carol"),
-            "dave": c.token("dave"),
-        }
-        with started_peer(base / "fedify", "fred") as fred:
-            yield World(a, b, c, fred, tokens)
-    finally:
-        for node in (a, b, c):
-            node.close()
+world = world_fixture(
+    "members-only",
+    {"a": ("alice", "eve"), "b": ("bob",), "c": ("carol", "dave")},
+    peer="fred",
+)
 
 
 def test_the_api_creates_a_members_only_community(world: World) -> None:
@@ -286,6 +245,68 @@ def test_a_material_in_the_community_stays_members_only(world: World) -> None:
             listed = http.get("/api/v1/staffroom/materials").json()
             assert uri not in [m["uri"] for m in listed], (node.domain, who)
     assert httpx.get(uri, headers=AS_JSON).status_code == 404
+
+
+EVENTS = "/api/v1/staffroom/events"
+
+
+def _listed(world: World, who: str, uri: str) -> dict[str, Any] | None:
+    with world.http(world.c, who) as http:
+        found = http.get(EVENTS, params={"limit": 80}).json()
+    return next((e for e in found if e["uri"] == uri), None)
+
+
+def test_the_communitys_event_reaches_its_member_on_c(world: World) -> None:
+    """Issue 13, part 1: a members-only community's event (was its own two-node module)."""
+    with world.http(world.a, "alice") as http:
+        posted = http.post(
+            EVENTS,
+            json={
+                "title": "Methodists' seminar",
+                "start_time": "2033-02-01T15:00:00",
+                "end_time": "2033-02-01T17:00:00",
+                "timezone": "Europe/Moscow",
+                "community": world.seen["community"]["id"],
+            },
+        )
+    assert posted.status_code == 200, posted.text
+    uri = posted.json()["uri"]
+    remote = wait_until(lambda: _listed(world, "carol", uri), timeout=30)
+    assert remote["local"] is False and remote["start_time"].startswith("2033-02-01T12:00")
+    world.seen.update(event_uri=uri, event_remote_id=remote["id"], event_id=posted.json()["id"])
+
+
+def test_carol_joins_the_event_and_the_origin_accepts(world: World) -> None:
+    with world.http(world.c, "carol") as http:
+        joined = http.post(f"{EVENTS}/{world.seen['event_remote_id']}/join")
+    assert joined.status_code == 200, joined.text
+    wait_until(
+        lambda: (
+            (_listed(world, "carol", world.seen["event_uri"]) or {}).get("participation")
+            == "accepted"
+        ),
+        timeout=30,
+    )
+    with world.http(world.a, "alice") as http:
+        people = http.get(f"{EVENTS}/{world.seen['event_id']}/participants").json()
+    assert [p["account"]["acct"] for p in people] == [f"carol@{world.c.domain}"]
+
+
+def test_a_stranger_sees_nothing_of_the_event_and_cannot_join(world: World) -> None:
+    assert _listed(world, "dave", world.seen["event_uri"]) is None
+    with world.http(world.c, "dave") as http:
+        assert http.get(f"{EVENTS}/{world.seen['event_remote_id']}").status_code == 404
+        assert http.post(f"{EVENTS}/{world.seen['event_remote_id']}/join").status_code == 404
+    assert httpx.get(world.seen["event_uri"], headers=AS_JSON, timeout=20).status_code in (
+        401,
+        403,
+        404,
+    )
+    with world.http(world.a, "alice") as http:
+        people = http.get(f"{EVENTS}/{world.seen['event_id']}/participants").json()
+    assert len(people) == 1
+    # fred is a member, on a server that does not keep members-only posts: nothing.
+    assert not [r for r in world.fred.received() if "Methodists" in str(r["activity"])]
 
 
 def test_a_removed_member_stops_receiving_at_once(world: World) -> None:
