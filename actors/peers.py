@@ -33,6 +33,7 @@ from federation.errors import FederationError
 from federation.nodeinfo import SCHEMA_20, SCHEMA_21
 from storage.models import PeerSoftware
 from storage.types import utcnow
+from storage.upsert import insert_if_absent
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ FRESH = timedelta(days=1)
 RETRY = timedelta(hours=1)
 #: The longest a lookup may take (both requests together).
 TIMEOUT = 10.0
+#: Hosts asked at most per call of :func:`learn`, and at once.
+MAX_PER_CALL = 32
+CONCURRENCY = 8
 
 
 def origin_of(url: str) -> str | None:
@@ -98,12 +102,28 @@ def _list(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
 
-async def learn(session: AsyncSession, node: NodeContext, urls: Iterable[str]) -> None:
+async def _ask(node: NodeContext, origin: str, slots: asyncio.Semaphore) -> str | None:
+    """``origin``'s software name, or None when it cannot be reached now."""
+    async with slots:
+        try:
+            return await software_of(node, origin)
+        except (FederationError, TimeoutError) as exc:
+            log.info("NodeInfo of %s unreadable: %s", origin, exc)
+            return None
+
+
+async def learn(
+    session: AsyncSession, node: NodeContext, urls: Iterable[str], *, limit: int = MAX_PER_CALL
+) -> None:
     """Make sure we know, freshly, what runs at the origin of each of ``urls``.
 
-    Hosts asked about recently are skipped; our own host is never asked.
-    In the inbox worker's offline batch the first lookup raises
-    ``NetworkDeferred``, and the item is handled again alone, online.
+    Hosts asked about recently are skipped, and our own host is never asked.
+    At most ``limit`` hosts are asked per call, those never asked first, the
+    rest concurrently (:data:`CONCURRENCY`), so a community with members on
+    hundreds of servers does not hold its announce behind hundreds of
+    lookups; an expired answer still counts until it is refreshed. In the
+    inbox worker's offline batch the first lookup raises ``NetworkDeferred``
+    (before any other starts), and the item is handled again alone, online.
     """
     origins: dict[str, str] = {}
     for url in urls:
@@ -121,26 +141,28 @@ async def learn(session: AsyncSession, node: NodeContext, urls: Iterable[str]) -
             )
         ).all()
     }
-    for host, origin in sorted(origins.items()):
+    due = sorted(
+        (host for host in origins if host not in known or known[host].expires_at <= now),
+        key=lambda host: (host in known, known[host].expires_at if host in known else now, host),
+    )[:limit]
+    if not due:
+        return
+    slots = asyncio.Semaphore(CONCURRENCY)
+    first = await _ask(node, origins[due[0]], slots)
+    rest = await asyncio.gather(*(_ask(node, origins[host], slots) for host in due[1:]))
+    for host, name in zip(due, [first, *rest], strict=True):
         row = known.get(host)
-        if row is not None and row.expires_at > now:
+        if name is None and row is not None:  # keep what we knew, ask again later
+            row.expires_at = utcnow() + RETRY
+            session.add(row)
             continue
-        try:
-            name = await software_of(node, origin)
-        except (FederationError, TimeoutError) as exc:
-            log.info("NodeInfo of %s unreadable: %s", host, exc)
-            if row is not None:  # keep what we knew, ask again later
-                row.expires_at = utcnow() + RETRY
-                session.add(row)
-                continue
-            name, fresh = "", RETRY
-        else:
-            fresh = FRESH if name else RETRY
-        if row is None:
-            row = PeerSoftware(host=host)
-        row.software = name
-        row.members_only = name in MEMBERS_ONLY_SOFTWARE
+        if row is None:  # another worker may be learning the same host right now
+            await insert_if_absent(session, PeerSoftware(host=host))
+            row = await session.get(PeerSoftware, host)
+            assert row is not None
+        row.software = name or ""
+        row.members_only = row.software in MEMBERS_ONLY_SOFTWARE
         row.checked_at = utcnow()
-        row.expires_at = row.checked_at + fresh
+        row.expires_at = row.checked_at + (FRESH if name else RETRY)
         session.add(row)
     await session.flush()

@@ -130,6 +130,8 @@ def test_a_members_post_reaches_the_other_member_in_mastodon_py(world: World) ->
     assert entry["reblog"]["members_only"] is True
     assert entry["reblog"]["community_uri"] == world.seen["community"]["uri"]
     assert status["visibility"] == "private" and status["members_only"] is True
+    # Nor is it filed among bob's private conversations.
+    assert all((c["last_status"] or {}).get("uri") != status["uri"] for c in bob.conversations())
     # An app answers a "private" post as "private": the reply stays members-only,
     # and dave, who follows carol, does not get it as her followers-only post.
     dave = world.client(world.c, "dave")

@@ -11,11 +11,14 @@ NodeInfo documents.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
+from actors.peers import FRESH, RETRY, learn
 from content.visibility import member_of_addressed_community
 from storage.models import CommunityVisibility, Follow, FollowState, PeerSoftware
+from storage.types import utcnow
 from tests.inbox.handlers.conftest import Harness
 from tests.inbox.handlers.test_communities import community, mbin_follow
 from tests.support.remote import RemoteServer, remote_server
@@ -93,3 +96,35 @@ async def test_nodeinfo_on_another_host_does_not_make_a_server_ours(
     await world.receive(mbin_follow(world, mastodon.add_actor("mimic"), group))
     row = await world.row(PeerSoftware, host=mastodon.base_url.split("/")[2])
     assert row is not None and row.members_only is False and row.software == ""
+
+
+async def test_what_a_server_runs_is_cached_and_an_outage_keeps_the_last_answer(
+    world: Harness, mastodon: RemoteServer
+) -> None:
+    serve_nodeinfo(world.remote, "staffroom")
+    host = world.remote.base_url.split("/")[2]
+    async with world.node.sessions() as session:
+        await learn(session, world.node, [f"{world.remote.base_url}/users/a"])
+        await session.commit()
+    row = await world.row(PeerSoftware, host=host)
+    assert row.members_only and row.expires_at - row.checked_at == FRESH
+    # Expired, and the server is down: the answer stands, asked again in an hour.
+    world.remote.serve(503, "/.well-known/nodeinfo")
+    async with world.node.sessions() as session:
+        stale = await session.get(PeerSoftware, host)
+        stale.expires_at = stale.checked_at
+        await session.commit()
+        await learn(session, world.node, [world.remote.base_url])
+        await session.commit()
+    row = await world.row(PeerSoftware, host=host)
+    assert row.software == "staffroom" and row.members_only
+    assert timedelta(minutes=59) < row.expires_at - utcnow() <= RETRY
+    # Never-asked hosts go first, and no more than ``limit`` per call.
+    async with world.node.sessions() as session:
+        await learn(session, world.node, [world.remote.base_url, mastodon.base_url], limit=1)
+        await session.commit()
+    assert {r.host for r in await world.rows(PeerSoftware)} == {
+        host,
+        mastodon.base_url.split("/")[2],
+    }
+    serve_nodeinfo(world.remote, "staffroom")  # for the other tests of the module
