@@ -134,6 +134,7 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "Publish the review": "Опубликовать отзыв",
     "Rating": "Оценка",
     "Reason for the ban": "Причина блокировки",
+    "Receives none of the posts: their server cannot keep members-only posts.": "Не получает публикаций: его сервер не умеет хранить публикации только для участников.",
     "Recent posts": "Последние посты",
     "Remove the post": "Удалить публикацию",
     "Remove": "Исключить",

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from content.communities import manage, membership, moderation
 from content.communities.manage import CommunityDraft, CommunityError
 from storage.models import Actor, Community, ContentObject
+from storage.repos.peers import members_only_hosts
 from web.communities import kind_labels, level_labels
 from web.i18n import gettext as _
 from web.page import Form, PageError, Visitor, handler, read_form, redirect, render
@@ -112,6 +113,11 @@ async def manage_page(request: Request, visitor: Visitor) -> Response:
         members = await membership.members(session, group)
         posts = await moderation.held_posts(session, group)
         roles = {m.id for m in await manage.moderators(session, group)}
+        # Members on servers that do not keep members-only posts receive none of them.
+        blind: set[str] = set()
+        if community.visibility == "members":
+            remote = {m.domain for m in members if not m.local}
+            blind = remote - await members_only_hosts(session, remote)
     return render(
         visitor,
         "community_manage.html",
@@ -121,6 +127,7 @@ async def manage_page(request: Request, visitor: Visitor) -> Response:
         members=members,
         posts=posts,
         roles=roles,
+        blind=blind,
         saved=request.query_params.get("saved") == "1",
         **_choices(),
     )

@@ -16,6 +16,7 @@ nodes only, and a removed member's node stops receiving at once.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -174,6 +175,18 @@ def test_announces_went_only_to_members_nodes(world: World) -> None:
     assert known[world.c.domain] == ("staffroom", True)
     fred_host = world.fred.actor.split("/")[2]
     assert known[fred_host][1] is False
+    # alice's page for the community tells her so.
+    with httpx.Client(base_url=world.a.base_url, timeout=30) as web:
+        login = web.get("/login", headers={"Accept-Language": "en"}).text
+        token = re.search(r'name="authenticity_token" value="([^"]+)"', login)
+        assert token is not None
+        form = {"authenticity_token": token.group(1), "username": "alice"}
+        signed = web.post("/login", data={**form, "password": "correct horse battery"})
+        assert signed.status_code == 303
+        page = web.get("/communities/staffroom/manage", headers={"Accept-Language": "en"}).text
+    notes = re.findall(r'id="member-\d+">.*?</li>', page, re.S)
+    blind = [n for n in notes if "cannot keep members-only posts" in n]
+    assert len(notes) == 3 and len(blind) == 1 and "fred" in blind[0]
 
 
 def test_nobody_else_sees_the_post_by_any_door(world: World) -> None:
