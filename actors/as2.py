@@ -182,6 +182,8 @@ def remote_actor_fields(doc: dict[str, Any], fetched_from: str) -> dict[str, Any
         "manually_approves_followers": bool(doc.get("manuallyApprovesFollowers", False)),
         "discoverable": bool(doc.get("discoverable", False)),
         "fields": fields[:16],
+        # Our own term: a group-aware server keeps this group's posts for members.
+        "members_only": kind == "Group" and doc.get("membersOnly") is True,
     }
 
 

@@ -46,6 +46,7 @@ from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
 from storage.models import Activity, Actor, ContentObject, Featured, Visibility
+from storage.repos.peers import members_only_communities
 from storage.types import utcnow
 
 # The object types a local actor may post; each is a Note with extras to the wire.
@@ -210,6 +211,11 @@ async def create_post(
     if parent is not None:
         recipients.append(parent[1].ap_id)
         recipients += [c.ap_id for c in await communities_announcing(session, parent[0])]
+    if vis != Visibility.DIRECT and await members_only_communities(session, recipients):
+        # A post to a members-only community, or a reply in one of its threads,
+        # is for its members whatever the app asked: apps show such posts as
+        # "private" and answer in kind, which would reach the replier's followers.
+        vis = Visibility.DIRECT
     await check_visibility(session, author, vis)
     if vis == Visibility.DIRECT:
         await check_direct(

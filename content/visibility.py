@@ -38,6 +38,7 @@ from storage.models import (
     FollowState,
     Visibility,
 )
+from storage.repos.peers import members_only_hosts
 
 OPEN_VISIBILITIES = frozenset({Visibility.PUBLIC, Visibility.UNLISTED})
 
@@ -136,7 +137,12 @@ async def member_of_addressed_community(
     A post to a community (FEP-1b12) addresses the ``Group`` or its members
     collection; every accepted member may read it, on the community's node
     and on the member's own (where the Follow row says they were accepted).
+    A remote member reads it only from a server known to keep such posts
+    for members (``peer_software``): a Mastodon member's signed fetch would
+    hand the post to a server that shows it as it likes.
     """
+    if not viewer.local and viewer.domain not in await members_only_hosts(session, [viewer.domain]):
+        return False
     addressed = or_(col(Actor.ap_id).in_(audience), col(Actor.followers_url).in_(audience))
     followed = (
         select(Follow.id)

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from web import (
     assets,
     communities,
+    community_admin,
     events,
     interact,
     library,
@@ -31,6 +32,7 @@ routes: list[BaseRoute] = [
     *public.routes,
     *library.routes,
     *events.routes,
+    *community_admin.routes,
     *communities.routes,
     *teacher.routes,
     *interact.routes,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -36,9 +35,10 @@ from api.routing import api_routes
 from api.status_support import NOT_FOUND, node_of, path_id, refused
 from content.communities import manage
 from content.communities.access import members_visible_to
+from content.communities.directory import directory, members_count
 from content.communities.manage import CommunityDraft, CommunityError
-from content.communities.membership import is_banned, member_count, members
-from storage.models import Actor, ActorType, Community, Follow, FollowState
+from content.communities.membership import is_banned, members
+from storage.models import Actor, ActorType, Community
 
 READ, WRITE = "read:communities", "write:communities"
 
@@ -50,14 +50,13 @@ async def entity(
     account = (await account_entities(session, node, [actor]))[0]
     follow = await find_follow(session, viewer.id, actor.id) if viewer is not None else None
     banned = viewer is not None and settings is not None and await is_banned(session, actor, viewer)
-    visible = await members_visible_to(session, actor, viewer)
     return community_entity(
         actor,
         settings,
         account,
         role=await manage.role_of(session, actor, viewer) if settings is not None else None,
         membership=membership_of(follow.state if follow else None, banned),
-        members_count=await member_count(session, actor) if visible else None,
+        members_count=await members_count(session, actor, viewer),
     )
 
 
@@ -116,27 +115,10 @@ async def index(request: Request) -> Response:
     query = _text(params, "q")
     node = node_of(request)
     async with node.sessions() as session:
-        local = await manage.list_communities(
-            session, subject=subject, level=level, kind=kind, query=query, limit=80
+        found = await directory(
+            session, viewer, subject=subject, level=level, kind=kind, query=query, limit=80
         )
-        found: list[Actor] = [actor for actor, _ in local]
-        if not (subject or level or kind):
-            joined = (
-                select(Follow.followee_id)
-                .join(Actor, col(Actor.id) == Follow.follower_id)
-                .where(col(Actor.local), Follow.state == FollowState.ACCEPTED)
-            )
-            remote = select(Actor).where(
-                Actor.type == ActorType.GROUP, ~col(Actor.local), col(Actor.id).in_(joined)
-            )
-            if query:
-                like = f"%{query.lower()[:64]}%"
-                remote = remote.where(
-                    func.lower(col(Actor.username)).like(like)
-                    | func.lower(col(Actor.display_name)).like(like)
-                )
-            found += list((await session.exec(remote.limit(80))).all())
-        return JSONResponse([await entity(session, node, a, viewer) for a in found])
+        return JSONResponse([await entity(session, node, e.actor, viewer) for e in found])
 
 
 async def show(request: Request) -> Response:

@@ -15,12 +15,22 @@ from dataclasses import replace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.errors import ApiError
-from api.materials.community import find_community
+from content.communities.directory import find_community
 from content.communities.manage import community_of, is_moderator
 from content.communities.membership import is_banned, is_member
 from content.events.queries import EventQuery
 from content.events.rules import EventDraft
 from storage.models import Actor, CommunityVisibility, PostingPolicy
+
+UNKNOWN = "Validation failed: community is not a community known here"
+
+
+async def known_community(session: AsyncSession, raw: str) -> Actor:
+    """The community ``raw`` names (its account id or URI), or a 422."""
+    found = await find_community(session, raw)
+    if found is None:
+        raise ApiError(422, UNKNOWN)
+    return found
 
 
 async def organized_by(
@@ -29,7 +39,7 @@ async def organized_by(
     """``draft`` addressed to the community ``raw`` names (unchanged without one)."""
     if raw is None:
         return draft
-    community = await find_community(session, raw)
+    community = await known_community(session, raw)
     if await is_banned(session, community, organizer) or not await is_member(
         session, community, organizer
     ):
@@ -59,5 +69,5 @@ async def filtered(session: AsyncSession, query: EventQuery, raw: str | None) ->
     """The list narrowed to the community ``raw`` names (``community_id`` works too)."""
     if raw is None:
         return query
-    found = await find_community(session, raw)
+    found = await known_community(session, raw)
     return replace(query, community_id=found.id)

@@ -13,25 +13,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.errors import ApiError
+from content.communities.directory import find_community
 from content.communities.manage import community_of
 from content.communities.membership import is_member
 from content.materials.library import LibraryQuery
 from content.materials.publishing import MaterialDraft
-from storage.models import Actor, ActorType, CommunityVisibility
+from storage.models import Actor, CommunityVisibility
 
 UNKNOWN = "Validation failed: community is not a community known here"
 
 
-async def find_community(session: AsyncSession, raw: str) -> Actor:
-    if raw.isdigit() and len(raw) < 20:
-        actor = await session.get(Actor, int(raw))
-    else:
-        actor = (await session.exec(select(Actor).where(Actor.ap_id == raw))).first()
-    if actor is None or actor.type != ActorType.GROUP or actor.gone:
+async def known_community(session: AsyncSession, raw: str) -> Actor:
+    """The community ``raw`` names (its account id or URI), or a 422."""
+    actor = await find_community(session, raw)
+    if actor is None:
         raise ApiError(422, UNKNOWN)
     return actor
 
@@ -42,7 +40,7 @@ async def posted_to(
     """``draft`` addressed to the community ``raw`` names (unchanged without one)."""
     if raw is None:
         return draft
-    community = await find_community(session, raw)
+    community = await known_community(session, raw)
     if not await is_member(session, community, author):
         raise ApiError(422, "Validation failed: only members post to a community")
     settings = await community_of(session, community)
@@ -53,5 +51,5 @@ async def posted_to(
 async def filtered(session: AsyncSession, query: LibraryQuery, raw: str | None) -> LibraryQuery:
     if raw is None:
         return query
-    community = await find_community(session, raw)
+    community = await known_community(session, raw)
     return replace(query, community_id=community.id)

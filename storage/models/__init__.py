@@ -16,6 +16,7 @@ from storage.models.communities import (
 )
 from storage.models.conversations import ConversationMark
 from storage.models.events import (
+    CalendarFeed,
     EventCode,
     EventParticipant,
     EventReminder,
@@ -50,6 +51,7 @@ from storage.models.outbox import (
     HostHealth,
     MailboxEntry,
 )
+from storage.models.peers import PeerSoftware
 from storage.models.polls import PollVote
 from storage.models.preferences import ListMember, Marker, Mute, UserList
 from storage.models.safety import (
@@ -76,6 +78,7 @@ __all__ = [
     "Announce",
     "Block",
     "Bookmark",
+    "CalendarFeed",
     "Community",
     "CommunityBan",
     "CommunityInvitation",
@@ -125,6 +128,7 @@ __all__ = [
     "Notification",
     "OAuthApp",
     "OAuthCode",
+    "PeerSoftware",
     "PollState",
     "PollVote",
     "PostingPolicy",

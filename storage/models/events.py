@@ -159,3 +159,26 @@ class PollState(SQLModel, table=True):
         default=None, sa_column=time_column(nullable=True, index=True)
     )
     ended_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret calendar address: ``/calendars/<token>/joined.ics``.
+
+    Calendar apps subscribe to a URL and send no ``Authorization`` header, so
+    the URL itself is the credential: a random token, one per account,
+    replaced when regenerated and gone when revoked. It reads the events the
+    person joined and nothing else.
+    """
+
+    __tablename__ = "calendar_feeds"
+
+    account_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("accounts.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    token: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())

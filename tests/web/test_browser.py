@@ -315,6 +315,26 @@ def test_join_an_event_and_download_its_ics(world: World) -> None:
     world.check(carol, "front-full")
 
 
+def test_a_community_is_created_and_managed_and_a_calendar_address_made(world: World) -> None:
+    alice = world.page("alice")
+    alice.goto(f"{world.a.base_url}/communities/new")
+    world.check(alice, "community-new")
+    alice.fill("#name", "biology")
+    alice.fill("#display_name", "Biology teachers")
+    alice.select_option("#join_policy", "approval")
+    alice.click("form#community-new button[type=submit]")
+    alice.wait_for_url(re.compile(r"/@biology$"))
+    alice.click("#manage")
+    alice.wait_for_url(re.compile(r"/communities/biology/manage$"))
+    assert "No one is waiting." in alice.inner_text("#requests")
+    world.check(alice, "community-manage")
+    alice.goto(f"{world.a.base_url}/events")
+    alice.click("form#feed-create button")
+    alice.wait_for_selector("#feed-url")
+    assert "/calendars/" in alice.input_value("#feed-url")
+    world.check(alice, "events-feed")
+
+
 def test_admin_pages_with_the_federation_charts(world: World) -> None:
     alice = world.page("alice")
     alice.goto(f"{world.a.base_url}/admin")
