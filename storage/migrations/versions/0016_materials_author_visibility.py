@@ -1,7 +1,7 @@
 """the library reads a viewer's followees' followers-only materials by (author, visibility)
 
-Revision ID: 0015_materials_author_visibility
-Revises: 0014_web
+Revision ID: 0016_materials_author_visibility
+Revises: 0015_groups_events
 Create Date: 2026-12-07
 
 A signed-in viewer's library page is the merge of the public half (walked in
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0015_materials_author_visibility"
-down_revision: str | None = "0014_web"
+revision: str = "0016_materials_author_visibility"
+down_revision: str | None = "0015_groups_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
