@@ -372,3 +372,30 @@ async def test_a_piefed_feed_is_no_group_and_its_announces_keep_nothing(world: H
     with pytest.raises(InvalidActorError):
         await world.receive(added)
     assert await world.rows(CommunityPost) == [] and await world.actor(feed["id"]) is None
+
+
+async def test_a_guppe_group_is_joined_and_its_announced_note_kept(world: Harness) -> None:
+    """Guppe's groups announce the Mastodon posts that mention them (Lemmy-style, the
+    object alone): our member joins one and the announced post is the group's."""
+    group_doc = adapt("guppe/actor-group.json", {"https://gup.pe": world.remote.base_url})
+    group_doc.pop("publicKey")
+    world.remote.serve(group_doc)
+    author = world.remote.add_actor("felix")
+    note = adapt(
+        "mastodon/object-note-1.json",
+        {
+            "https://mastodon.madrid/users/felix": author.id,
+            "https://mastodon.madrid": world.remote.base_url,
+        },
+    )
+    for key in ("inReplyTo", "inReplyToAtomUri", "tag", "replies"):
+        note.pop(key, None)
+    note["cc"] = [PUBLIC, group_doc["id"]]
+    world.remote.serve(note)
+    group = await joined_remote_group(world, group_doc["id"])
+    assert group.type == "Group" and group.display_name == "Bernie2020 group"
+    item = await world.receive(announce(group_doc["id"], note["id"]))
+    assert item.state == "processed", item.error
+    stored = await world.obj(note["id"])
+    assert stored is not None and stored.author_id == (await world.actor(author.id)).id
+    assert await world.row(CommunityPost, community_id=group.id, object_id=stored.id)
