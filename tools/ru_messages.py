@@ -414,4 +414,54 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "A message to a student, held for a moderator": (
         "Сообщение ученику, задержанное для модератора"
     ),
+    # The settings: profile, password, sessions, apps (issue 14).
+    "A value is too long.": "Значение слишком длинное.",
+    "About you": "О себе",
+    "At least 8 characters. Every other session ends; apps keep their access until you revoke it below.": (
+        "Не меньше 8 символов. Все другие сеансы завершатся; приложения сохранят доступ, "
+        "пока вы не отзовёте его ниже."
+    ),
+    "Authorized apps": "Приложения с доступом",
+    "Avatar": "Аватар",
+    "Change the password": "Сменить пароль",
+    "Content %(num)d": "Содержание %(num)d",
+    "Current password": "Текущий пароль",
+    "End this session": "Завершить этот сеанс",
+    "Header": "Обложка",
+    "JPEG, PNG, GIF or WebP, at most %(mb)d MB; cropped to fit, its metadata removed.": (
+        "JPEG, PNG, GIF или WebP, не больше %(mb)d МБ; изображение обрезается по размеру, "
+        "метаданные удаляются."
+    ),
+    "Label %(num)d": "Название %(num)d",
+    "New password": "Новый пароль",
+    "New password again": "Новый пароль ещё раз",
+    "No app has access to your account.": "Ни у одного приложения нет доступа к вашей учётной записи.",
+    "Preferences": "Предпочтения",
+    "Profile fields (school, subjects, website...)": "Поля профиля (школа, предметы, сайт...)",
+    "Revoke access": "Отозвать доступ",
+    "Save the profile": "Сохранить профиль",
+    "Sessions": "Сеансы",
+    "The app's access is revoked.": "Доступ приложения отозван.",
+    "The current password is not right.": "Текущий пароль указан неверно.",
+    "The new password is too long.": "Новый пароль слишком длинный.",
+    "The new password must have at least 8 characters.": (
+        "В новом пароле должно быть не меньше 8 символов."
+    ),
+    "The session has ended.": "Сеанс завершён.",
+    "The two new passwords differ.": "Два новых пароля не совпадают.",
+    "There is no such app.": "Такого приложения нет.",
+    "There is no such session.": "Такого сеанса нет.",
+    "This image cannot be used: it must be a JPEG, PNG, GIF or WebP picture of at most %(mb)d MB.": (
+        "Это изображение нельзя использовать: нужен файл JPEG, PNG, GIF или WebP "
+        "не больше %(mb)d МБ."
+    ),
+    "This session": "Этот сеанс",
+    "Unknown browser": "Неизвестный браузер",
+    "Your current avatar": "Ваш текущий аватар",
+    "Your current header": "Ваша текущая обложка",
+    "Your password is changed. Every other session has ended.": (
+        "Пароль изменён. Все другие сеансы завершены."
+    ),
+    "signed in %(when)s": "вход %(when)s",
+    "since %(when)s": "с %(when)s",
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from web import (
+    account_pages,
     assets,
     communities,
     events,
@@ -34,6 +35,7 @@ routes: list[BaseRoute] = [
     *communities.routes,
     *teacher.routes,
     *interact.routes,
+    *account_pages.routes,
     *settings_pages.routes,
     *moderation_pages.routes,
     *moderation_accounts.routes,

@@ -1,4 +1,4 @@
-"""A person's settings (language, time zone, default visibility, display name) and the
+"""A person's choices (language, time zone, default visibility) and the
 admin's node settings (name, description, rules, default language and time zone).
 
 The admin's values are ``actors.node_settings`` names (the one table of
@@ -31,14 +31,8 @@ MAX_TEXT = 5000
 NODE_FIELDS = ("node.name", "node.description", "node.rules")
 
 
-def _zones() -> list[str]:
+def zones() -> list[str]:
     return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-
-
-async def settings_page(request: Request, visitor: Visitor) -> Response:
-    visitor.actor_required()
-    saved = request.query_params.get("saved") == "1"
-    return render(visitor, "settings.html", zones=_zones(), saved=saved)
 
 
 async def settings_submit(request: Request, visitor: Visitor) -> Response:
@@ -48,8 +42,9 @@ async def settings_submit(request: Request, visitor: Visitor) -> Response:
     language = form.get("language") or None
     zone = form.get("time_zone") or None
     visibility = form.get("default_visibility") or None
-    display_name = form.get("display_name").strip()
-    if len(display_name) > MAX_NAME:
+    # The name is the profile form's now; an older form may still send it here.
+    display_name = form.fields.get("display_name")
+    if display_name is not None and len(display_name.strip()) > MAX_NAME:
         raise PageError(422, _("The name is too long."))
     async with visitor.node.sessions() as session:
         try:
@@ -60,13 +55,13 @@ async def settings_submit(request: Request, visitor: Visitor) -> Response:
             raise PageError(422, _("This value cannot be used.")) from None
         me = await session.get(Actor, actor.id)
         assert me is not None
-        if display_name != me.display_name:
-            me.display_name = display_name
+        if display_name is not None and display_name.strip() != me.display_name:
+            me.display_name = display_name.strip()
             session.add(me)
             await session.flush()
             await publish_actor_update(session, visitor.node, me)
         await session.commit()
-    return redirect("/settings?saved=1")
+    return redirect("/settings?done=saved")
 
 
 def _admin(visitor: Visitor) -> None:
@@ -83,7 +78,7 @@ async def admin_page(request: Request, visitor: Visitor) -> Response:
         visitor,
         "admin.html",
         accounts=accounts,
-        zones=_zones(),
+        zones=zones(),
         saved=request.query_params.get("saved") == "1",
     )
 
@@ -134,7 +129,6 @@ async def health_page(request: Request, visitor: Visitor) -> Response:
 
 routes = [
     Route("/admin/federation", handler(health_page), methods=["GET"]),
-    Route("/settings", handler(settings_page), methods=["GET"]),
     Route("/settings", handler(settings_submit), methods=["POST"]),
     Route("/admin", handler(admin_page), methods=["GET"]),
     Route("/admin", handler(admin_submit), methods=["POST"]),
