@@ -489,4 +489,16 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "Town": "Населённый пункт",
     "Webinar": "Вебинар",
     "Who may join": "Кто может присоединиться",
+    # Compose: several images, posting to a community (issue 14).
+    "Description of image %(num)d for people who cannot see it": (
+        "Описание изображения %(num)d для тех, кто его не видит"
+    ),
+    "Image %(num)d": "Изображение %(num)d",
+    "Images (up to %(num)d)": "Изображения (до %(num)d)",
+    "Only the community's members will read it.": "Прочитают только участники сообщества.",
+    "Post": "Опубликовать",
+    "Post to the community": "Написать в сообщество",
+    "The community shares it with its members; everyone may read it.": (
+        "Сообщество разошлёт запись участникам; прочитать её может любой."
+    ),
 }

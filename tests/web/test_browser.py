@@ -407,13 +407,23 @@ def test_forms_refuse_missing_stale_and_cross_site_tokens(world: World) -> None:
 def test_oversized_uploads_are_refused_and_nothing_is_kept(world: World) -> None:
     client = _signed_in_client(world.a, "carol")
     before = _count_posts(world.a)
-    # Over the whole form's limit (an image's limit): refused before the body is read.
+    # Over an image's limit: refused with the domain's message, nothing kept; over
+    # the whole form's limit (four images' worth) refused before the body is read.
     token = _token(client.get("/compose").text)
     huge = b"\x89PNG\r\n\x1a\n" + b"0" * (17 * 1024 * 1024)
     r = client.post(
         "/compose",
         data={"authenticity_token": token, "status": "big picture"},
         files={"image": ("big.png", huge, "image/png")},
+    )
+    assert r.status_code == 422 and "larger than 16 MB" in r.text
+    r = client.post(
+        "/compose",
+        data={"authenticity_token": token, "status": "big pictures"},
+        files=[
+            (name, ("big.png", huge, "image/png"))
+            for name in ("image", "image_2", "image_3", "image_4")
+        ],
     )
     assert r.status_code == 413 and "larger than this node accepts" in r.text
     # A material file over its own limit: the domain's clear refusal, on the form again.

@@ -246,3 +246,64 @@ def test_an_event_is_organized_and_edited_by_its_organizer_only(node: Node) -> N
     assert _updates(node, event_id) == before + 1
     alice.close()
     bob.close()
+
+
+def _post_count(node: Node) -> int:
+    from sqlmodel import func, select
+
+    from storage.models import ContentObject
+
+    async def work(session: Any) -> int:
+        return int((await session.exec(select(func.count()).select_from(ContentObject))).one())
+
+    return node.with_session(work)
+
+
+def test_compose_takes_up_to_four_images_each_with_its_alt_text(node: Node) -> None:
+    alice = _sign_in(node, "alice")
+    form = alice.get("/compose").text
+    for field in ("image", "image_2", "image_3", "image_4"):
+        assert f'name="{field}"' in form and f'for="{field}"' in form
+    assert 'for="image_description_4"' in form
+    pictures = [
+        ("image", ("a.png", files.png(40, 30), "image/png")),
+        ("image_2", ("b.png", files.png(50, 30), "image/png")),
+        ("image_3", ("c.png", files.png(60, 30), "image/png")),
+        ("image_4", ("d.png", files.png(70, 30), "image/png")),
+    ]
+    answer = alice.post(
+        "/compose",
+        data={
+            "authenticity_token": _token(form),
+            "status": "Four leaves",
+            "visibility": "public",
+            "image_description": "First <leaf>",
+            "image_description_2": "Second leaf",
+            "image_description_3": "Third leaf",
+            "image_description_4": "Fourth leaf",
+        },
+        files=pictures,
+    )
+    assert answer.status_code == 303, answer.text
+    page = alice.get(answer.headers["location"]).text
+    assert 'alt="First &lt;leaf&gt;"' in page
+    for alt in ("Second leaf", "Third leaf", "Fourth leaf"):
+        assert f'alt="{alt}"' in page
+    # A fifth file is more than the form takes; an image over its limit is refused
+    # with the domain's message; neither leaves a post.
+    before = _post_count(node)
+    token = _token(alice.get("/compose").text)
+    five = [*pictures, ("image_5", ("e.png", files.png(), "image/png"))]
+    answer = alice.post(
+        "/compose", data={"authenticity_token": token, "status": "Five"}, files=five
+    )
+    assert answer.status_code == 400
+    big = b"\x89PNG\r\n\x1a\n" + b"0" * (17 * 1024 * 1024)
+    answer = alice.post(
+        "/compose",
+        data={"authenticity_token": token, "status": "Too big"},
+        files={"image_2": ("big.png", big, "image/png")},
+    )
+    assert answer.status_code == 422 and "larger than 16 MB" in answer.text
+    assert _post_count(node) == before
+    alice.close()
