@@ -51,6 +51,7 @@ async def change_password(
     if len(new) > MAX_PASSWORD:
         raise PasswordRefused("long")
     account.password_hash = await asyncio.to_thread(hash_password, new)
+    account.must_change_password = False
     session.add(account)
     assert account.id is not None
     await end_all_but(session, account.id, None)

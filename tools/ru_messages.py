@@ -501,4 +501,60 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "The community shares it with its members; everyone may read it.": (
         "Сообщество разошлёт запись участникам; прочитать её может любой."
     ),
+    # The admin's accounts and invites, joining the node (issue 14).
+    "1 to 30 letters, digits or underscores; it becomes your address @name@%(domain)s.": (
+        "От 1 до 30 латинских букв, цифр или подчёркиваний; это станет вашим адресом "
+        "@имя@%(domain)s."
+    ),
+    "A name is 1 to 30 letters, digits or underscores.": (
+        "Имя: от 1 до 30 латинских букв, цифр или подчёркиваний."
+    ),
+    "Anyone (as a teacher), at /signup": "Любой желающий (как учитель), на странице /signup",
+    "Give it to the person; they choose their own when they first sign in.": (
+        "Передайте его владельцу; при первом входе он задаст свой пароль."
+    ),
+    "How many people may use it": "Сколько человек может им воспользоваться",
+    "Invite links": "Ссылки-приглашения",
+    "Join %(node)s": "Присоединиться к %(node)s",
+    "Make an account": "Создать учётную запись",
+    "Make an invite link": "Создать ссылку-приглашение",
+    "Make my account": "Создать мою учётную запись",
+    "Make the account": "Создать учётную запись",
+    "Name as others see it": "Имя, которое видят другие",
+    "Name to sign in with": "Имя для входа",
+    "Only people with an invite link": "Только по ссылке-приглашению",
+    "Password again": "Пароль ещё раз",
+    "Revoke": "Отозвать",
+    "Revoked": "Отозвано",
+    "Role of %(name)s": "Роль %(name)s",
+    "Suspend or warn": "Заблокировать или предупредить",
+    "The account %(handle)s is made. Its password, shown this once:": (
+        "Учётная запись %(handle)s создана. Её пароль, показанный один раз:"
+    ),
+    "The invite is revoked.": "Приглашение отозвано.",
+    "The invite link, shown this once:": "Ссылка-приглашение, показанная один раз:",
+    "The role is changed.": "Роль изменена.",
+    "The two passwords differ.": "Пароли не совпадают.",
+    "There is no such invite.": "Такого приглашения нет.",
+    "This invite link is not valid: unknown, used up, expired or revoked.": (
+        "Ссылка-приглашение недействительна: неизвестна, исчерпана, просрочена или отозвана."
+    ),
+    "This name is already taken on this node.": "Это имя на узле уже занято.",
+    "This node takes new accounts by invite only. Ask your school for an invite link.": (
+        "На этом узле учётные записи создаются только по приглашению. "
+        "Попросите ссылку-приглашение в своей школе."
+    ),
+    "Too many attempts from your network. Wait a few minutes.": (
+        "Слишком много попыток из вашей сети. Подождите несколько минут."
+    ),
+    "Until": "До",
+    "Used": "Использовано",
+    "Used up or expired": "Исчерпано или просрочено",
+    "Valid for": "Действует",
+    "Who may make an account": "Кто может создать учётную запись",
+    "You are signed in already; sign out to use an invite.": (
+        "Вы уже вошли; выйдите, чтобы воспользоваться приглашением."
+    ),
+    "You cannot change your own role.": "Свою роль изменить нельзя.",
+    "Your account's role: %(role)s": "Роль вашей учётной записи: %(role)s",
 }

@@ -11,11 +11,13 @@ from starlette.routing import BaseRoute
 
 from web import (
     account_pages,
+    admin_accounts,
     assets,
     communities,
     event_forms,
     events,
     interact,
+    join_pages,
     library,
     material_edit,
     moderation_accounts,
@@ -30,6 +32,7 @@ from web import (
 routes: list[BaseRoute] = [
     *assets.routes,
     *signin.routes,
+    *join_pages.routes,
     *oauth.routes,
     *public.routes,
     *library.routes,
@@ -40,6 +43,7 @@ routes: list[BaseRoute] = [
     *teacher.routes,
     *interact.routes,
     *account_pages.routes,
+    *admin_accounts.routes,
     *settings_pages.routes,
     *moderation_pages.routes,
     *moderation_accounts.routes,

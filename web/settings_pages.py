@@ -15,9 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors import account_settings, node_settings
+from actors import account_settings, node_settings, registration
 from actors.account_settings import LANGUAGES, Choices, SettingRefused, valid_time_zone
-from actors.local import list_accounts
 from actors.profile import publish_actor_update
 from outbox import health
 from storage.models import Actor
@@ -64,27 +63,14 @@ async def settings_submit(request: Request, visitor: Visitor) -> Response:
     return redirect("/settings?done=saved")
 
 
-def _admin(visitor: Visitor) -> None:
+def admin_only(visitor: Visitor) -> None:
     visitor.actor_required()
     if not visitor.is_admin:
         raise PageError(403, _("Only the node's administrators may open this page."))
 
 
-async def admin_page(request: Request, visitor: Visitor) -> Response:
-    _admin(visitor)
-    async with visitor.node.sessions() as session:
-        accounts = await list_accounts(session)
-    return render(
-        visitor,
-        "admin.html",
-        accounts=accounts,
-        zones=zones(),
-        saved=request.query_params.get("saved") == "1",
-    )
-
-
 async def admin_submit(request: Request, visitor: Visitor) -> Response:
-    _admin(visitor)
+    admin_only(visitor)
     form = await read_form(request, visitor)
     values = {name: form.get(name).strip() for name in NODE_FIELDS}
     if len(values["node.name"]) > MAX_NAME or any(len(v) > MAX_TEXT for v in values.values()):
@@ -98,12 +84,16 @@ async def admin_submit(request: Request, visitor: Visitor) -> Response:
             await node_settings.write(session, name, value)
         await node_settings.write(session, "node.default_language", language)
         await node_settings.write(session, "node.time_zone", zone)
+        if form.get("registrations") in {"open", "invite"}:
+            await node_settings.write(
+                session, registration.SETTING, form.get("registrations") == "open"
+            )
         await session.commit()
     return redirect("/admin?saved=1")
 
 
 async def health_page(request: Request, visitor: Visitor) -> Response:
-    _admin(visitor)
+    admin_only(visitor)
     now = datetime.now(UTC)
     async with visitor.node.sessions() as session:
         counts = await health.queue_counts(session)
@@ -130,6 +120,5 @@ async def health_page(request: Request, visitor: Visitor) -> Response:
 routes = [
     Route("/admin/federation", handler(health_page), methods=["GET"]),
     Route("/settings", handler(settings_submit), methods=["POST"]),
-    Route("/admin", handler(admin_page), methods=["GET"]),
     Route("/admin", handler(admin_submit), methods=["POST"]),
 ]

@@ -52,7 +52,8 @@ async def login_submit(request: Request, visitor: Visitor) -> Response:
         return _form(
             visitor, next_url, error=_("Invalid username or password."), login=login, status=422
         )
-    response = redirect(next_url)
+    # An account made with a password someone else saw changes it first.
+    response = redirect("/settings#password" if account.must_change_password else next_url)
     response.headers.update(limit_headers)
     await start_session(request, response, visitor, account)
     return response
