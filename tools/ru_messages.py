@@ -557,4 +557,5 @@ RU: dict[str, str | tuple[str, str, str]] = {
     ),
     "You cannot change your own role.": "Свою роль изменить нельзя.",
     "Your account's role: %(role)s": "Роль вашей учётной записи: %(role)s",
+    "Filters": "Фильтры",
 }

@@ -309,3 +309,25 @@ def test_settings_in_russian(node: Node) -> None:
     for text in ("Профиль", "Пароль", "Сеансы", "Приложения"):
         assert text in page, text
     alice.close()
+
+
+def test_with_no_name_the_node_calls_itself_by_its_domain(node: Node) -> None:
+    with _client(node) as visitor:
+        page = visitor.get("/").text
+        assert f"{node.domain} runs Staffroom" in page
+        assert "Staffroom runs Staffroom" not in page
+    with _client(node, "ru") as visitor:
+        page = visitor.get("/").text
+        assert f"{node.domain} работает на Staffroom" in page
+        assert "Staffroom работает на Staffroom" not in page
+
+
+def test_the_library_filters_fold_behind_a_toggle(node: Node) -> None:
+    with _client(node) as visitor:
+        plain = visitor.get("/materials").text
+        assert '<details class="filter-toggle" id="filters" >' in plain  # folded
+        assert "<summary>Filters</summary>" in plain
+        filtered = visitor.get("/materials", params={"subject": "biology"}).text
+        assert '<details class="filter-toggle" id="filters" open>' in filtered
+    with _client(node, "ru") as visitor:
+        assert "<summary>Фильтры</summary>" in visitor.get("/materials").text
