@@ -150,12 +150,14 @@ async def _thread_page(visitor: Visitor, obj: ContentObject, author: Actor) -> R
         after = await threads.descendants(session, obj, visitor.actor)
         views = await post_views(session, [*before, obj, *after], visitor.actor)
     focus = next(v for v in views if v.obj.id == obj.id)
+    # By id: comparing the rows themselves compares every field, for every pair.
+    earlier = {o.id for o in before}
     return render(
         visitor,
         "post.html",
         focus=focus,
-        before=[v for v in views if v.obj in before],
-        after=[v for v in views if v.obj in after],
+        before=[v for v in views if v.obj.id in earlier],
+        after=[v for v in views if v.obj.id != obj.id and v.obj.id not in earlier],
     )
 
 
