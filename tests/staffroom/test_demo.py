@@ -85,6 +85,7 @@ def test_the_pages_show_the_demo_school(seeded: tuple[Node, str]) -> None:
         front = http.get("/").text
         assert "Школа № 7" in front and "Фотосинтез: рабочий лист" in front
         assert "Открытый урок" in front  # the upcoming event
+        assert " · · " not in front  # the community's level is named, not left blank
         community = http.get("/@biology7").text
         assert "лабораторную по фотосинтезу" in community  # the thread's start, announced
         assert "2 участника" in community
