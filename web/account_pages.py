@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from actors import account_security, web_sessions
 from actors.minors import MinorProtectionError
+from actors.ratelimit import FIVE_MINUTES, Rate, bucket_for
 from content import limits, profile_images
 from content.edits import html_to_text
 from content.profile_changes import ProfileChanges, apply_profile_changes
@@ -141,6 +142,15 @@ async def profile_submit(request: Request, visitor: Visitor) -> Response:
 async def password_submit(request: Request, visitor: Visitor) -> Response:
     account, _actor = _me(visitor)
     form = await read_form(request, visitor)
+    # Guessing the current password from an open session counts like signing in.
+    rate = Rate(visitor.node.config.login_rate_limit, FIVE_MINUTES)
+    decision = bucket_for(request.app.state, "password-change", rate).hit(str(account.id))
+    if not decision.allowed:
+        raise PageError(
+            429,
+            _("Too many attempts from your network. Wait a few minutes."),
+            headers=decision.headers(),
+        )
     messages = {
         "wrong": _("The current password is not right."),
         "mismatch": _("The two new passwords differ."),

@@ -16,6 +16,7 @@ from PIL import Image
 from tests.support.node import Node
 
 PASSWORD = "correct horse battery"
+GUESSES = 30
 
 
 def _token(html: str) -> str:
@@ -68,8 +69,10 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     a = Node(tmp_path_factory.mktemp("settings-pages"))
     try:
         a.migrate()
-        for name in ("alice", "bob", "pat"):
+        for name in ("alice", "bob", "pat", "quinn"):
             a.create_user(name)
+        # Low enough to reach in a test (the module's sign-ins stay well under it).
+        a.env["STAFFROOM_LOGIN_RATE_LIMIT"] = str(GUESSES)
         a.start()
         yield a
     finally:
@@ -331,3 +334,27 @@ def test_the_library_filters_fold_behind_a_toggle(node: Node) -> None:
         assert '<details class="filter-toggle" id="filters" open>' in filtered
     with _client(node, "ru") as visitor:
         assert "<summary>Фильтры</summary>" in visitor.get("/materials").text
+
+
+def test_guessing_the_current_password_is_rate_limited(node: Node) -> None:
+    quinn = _sign_in(node, "quinn")
+    token = _token(quinn.get("/settings").text)
+    guess = {
+        "authenticity_token": token,
+        "new_password": "taken over now",
+        "new_password_again": "taken over now",
+    }
+    # The bucket refills while the (slow, argon2) guesses are checked: a few more
+    # than the limit may pass before the refusals start.
+    statuses = []
+    for n in range(GUESSES + 15):
+        answer = quinn.post("/settings/password", data={**guess, "current_password": f"guess {n}"})
+        statuses.append(answer.status_code)
+        if answer.status_code == 429:
+            break
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {422}
+    assert len(statuses) > GUESSES
+    right = quinn.post("/settings/password", data={**guess, "current_password": PASSWORD})
+    assert right.status_code == 429 and "Retry-After" in right.headers
+    quinn.close()
+    _sign_in(node, "quinn").close()  # the password is unchanged
