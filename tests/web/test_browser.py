@@ -83,6 +83,9 @@ class World:
             SHOTS.mkdir(parents=True, exist_ok=True)
             for label, width in (("phone", 390), ("desktop", 1280)):
                 page.set_viewport_size({"width": width, "height": 900})
+                # Nothing wider than a phone's screen: no sideways scrolling of the page.
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width, (page.url, label, wide)
                 page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
             page.set_viewport_size({"width": 1280, "height": 900})
 
