@@ -308,3 +308,33 @@ def test_the_admin_page_in_russian(node: Node) -> None:
     for text in ("Ссылки-приглашения", "Создать учётную запись"):
         assert text in page, text
     alice.close()
+
+
+def test_a_suspended_accounts_posts_leave_its_profile(node: Node) -> None:
+    from actors.local import account_by_name
+    from content.compose import Draft, post_status
+    from content.limits import COMPOSE_LIMITS
+
+    node.create_user("vera")
+
+    async def post(session: Any, ctx: Any) -> None:
+        found = await account_by_name(session, "vera")
+        assert found is not None
+        await post_status(
+            session, ctx, found[1], Draft(text="Vera wrote an open note"), COMPOSE_LIMITS
+        )
+
+    node.with_node(post)
+    with _client(node) as visitor:
+        assert "Vera wrote an open note" in visitor.get("/@vera").text
+    alice = _sign_in(node, "alice")
+    vera = _actor_id(node, "vera")
+    page = alice.get(f"/admin/accounts/{vera}").text
+    answer = alice.post(
+        f"/admin/accounts/{vera}",
+        data={"authenticity_token": _token(page), "action": "suspend", "reason": "spam"},
+    )
+    assert answer.status_code == 303, answer.text
+    with _client(node) as visitor:
+        assert "Vera wrote an open note" not in visitor.get("/@vera").text
+    alice.close()
