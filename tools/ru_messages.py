@@ -558,4 +558,9 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "You cannot change your own role.": "Свою роль изменить нельзя.",
     "Your account's role: %(role)s": "Роль вашей учётной записи: %(role)s",
     "Filters": "Фильтры",
+    "For a parent: their child": "Для родителя: его ребёнок",
+    "No one": "Никто",
+    "This value cannot be used (only a parent's invite names a student).": (
+        "Это значение нельзя использовать (ученика указывают только в приглашении родителя)."
+    ),
 }

@@ -53,6 +53,7 @@ async def admin_page(request: Request, visitor: Visitor, **shown: object) -> Res
         registrations_open=open_now,
         roles=ROLES,
         invite_roles=INVITE_ROLES,
+        students=[(acc, a) for acc, a in accounts if acc.role == Role.STUDENT],
         invite_days=INVITE_DAYS,
         zones=zones(),
         saved=request.query_params.get("saved") == "1",
@@ -104,14 +105,26 @@ async def create_invite(request: Request, visitor: Visitor) -> Response:
     uses = form.get("max_uses").strip() or "1"
     if days not in {str(d) for d in INVITE_DAYS} or not uses.isdigit() or len(uses) > 4:
         raise PageError(422, _("This value cannot be used."))
+    # A parent's invite may name the child the new account is linked to.
+    child = form.get("student")
+    student_id = int(child) if child.isdigit() and len(child) < 19 else None
+    if child and student_id is None:
+        raise PageError(422, _("This value cannot be used."))
     assert visitor.account is not None
     async with visitor.node.sessions() as session:
         try:
             _invite, code = await invites.issue(
-                session, visitor.account, role=role.value, max_uses=int(uses), valid_days=int(days)
+                session,
+                visitor.account,
+                role=role.value,
+                student_id=student_id,
+                max_uses=int(uses),
+                valid_days=int(days),
             )
         except invites.InviteError:
-            raise PageError(422, _("This value cannot be used.")) from None
+            raise PageError(
+                422, _("This value cannot be used (only a parent's invite names a student).")
+            ) from None
         await session.commit()
     link = f"{visitor.node.config.base_url}/invite/{code}"
     return await admin_page(request, visitor, invite_link=link, status=201)

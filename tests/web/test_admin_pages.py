@@ -338,3 +338,58 @@ def test_a_suspended_accounts_posts_leave_its_profile(node: Node) -> None:
     with _client(node) as visitor:
         assert "Vera wrote an open note" not in visitor.get("/@vera").text
     alice.close()
+
+
+def test_a_parent_invite_names_the_child(node: Node) -> None:
+    from sqlmodel import select
+
+    from storage.models.safety import GuardianLink
+
+    alice = _sign_in(node, "alice")
+    page = alice.get("/admin").text
+    sam = _actor_id(node, "sam")  # the student who joined by invite above
+    assert f'<option value="{sam}">' in page
+    token = _token(page)
+    wrong = alice.post(
+        "/admin/invites",
+        data={
+            "authenticity_token": token,
+            "role": "teacher",
+            "valid_days": "7",
+            "max_uses": "1",
+            "student": str(sam),
+        },
+    )
+    assert wrong.status_code == 422
+    made = alice.post(
+        "/admin/invites",
+        data={
+            "authenticity_token": token,
+            "role": "parent",
+            "valid_days": "7",
+            "max_uses": "1",
+            "student": str(sam),
+        },
+    )
+    link = re.search(r'id="invite-link">[^<]+(/invite/[^<]+)<', made.text)
+    assert made.status_code == 201 and link
+    with _client(node) as visitor:
+        form = visitor.get(link.group(1)).text
+        answer = visitor.post(
+            link.group(1),
+            data={
+                "authenticity_token": _token(form),
+                "username": "pam",
+                "password": "pam's password",
+                "password_again": "pam's password",
+            },
+        )
+        assert answer.status_code == 303
+    pam = _actor_id(node, "pam")
+
+    async def links(session: Any) -> list[tuple[int, int]]:
+        rows = await session.exec(select(GuardianLink))
+        return [(r.parent_id, r.student_id) for r in rows.all()]
+
+    assert (pam, sam) in node.with_session(links)
+    alice.close()
