@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from actors import registration
 from actors.as2 import actor_to_as2, group_to_as2
 from actors.context import NodeContext
 from actors.http import ActivityResponse, error
@@ -82,11 +83,12 @@ async def nodeinfo_document(request: Request) -> Response:
         return error(404, "unknown NodeInfo version")
     async with node.sessions() as session:
         figures = await usage(session)
+        open_registrations = await registration.is_open(session, node.config)
     body = nodeinfo.document(
         version,
         software_version=node.config.software_version,
         usage=figures,
-        open_registrations=node.config.open_registrations,
+        open_registrations=open_registrations,
         node_name=node.config.node_name,
         node_description=node.config.node_description,
     )

@@ -22,9 +22,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.graph import blocks
+from content.moderation.state import is_suspended
 from content.timelines import Paging as PageParams
 from content.timelines import newest_first
-from content.visibility import may_read
+from content.visibility import is_open, may_read
 from storage.models import Actor, Announce, ContentObject, Featured
 
 StatusItem = ContentObject | Announce
@@ -124,6 +125,7 @@ async def account_statuses(
     found: list[StatusItem] = []
     cursor: int | None = None
     scanned = 0
+    author_suspended: bool | None = None
     size = max(page.limit * 2, 40)
     while len(found) < page.limit and scanned < MAX_SCANNED:
         batch = await _candidates(session, author, page, filters, cursor, size)
@@ -134,7 +136,15 @@ async def account_statuses(
             cursor = item.id
             if isinstance(item, ContentObject) and not _matches(item, filters):
                 continue
-            if await _readable(session, item, author, viewer):
+            if isinstance(item, ContentObject) and is_open(item):
+                # The author's own open posts: readable unless the author is
+                # suspended, asked once a page rather than once a post.
+                if author_suspended is None:
+                    author_suspended = await is_suspended(session, author.id)
+                readable = not author_suspended
+            else:
+                readable = await _readable(session, item, author, viewer)
+            if readable:
                 found.append(item)
                 if len(found) >= page.limit:
                     break

@@ -16,8 +16,10 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from content.moderation.state import states_of
 from content.objects import object_by_ap_id
 from content.timelines import readable
+from content.visibility import is_open
 from storage.models import Actor, ContentObject
 
 MAX_ANCESTORS = 40
@@ -68,11 +70,20 @@ async def descendants(
             children.setdefault(reply.in_reply_to, []).append(reply)
             frontier.append(reply.ap_id)
             total += 1
+    # Open replies need only "is the author suspended?": asked once for the whole
+    # thread, not once a reply (a long thread's page was a query per reply).
+    open_authors = {r.author_id for rs in children.values() for r in rs if is_open(r)}
+    states = await states_of(session, list(open_authors))
+    suspended = {i for i, state in states.items() if state.suspended_at is not None}
     ordered: list[ContentObject] = []
     stack = list(reversed(children.get(obj.ap_id, [])))
     while stack:
         reply = stack.pop()
-        if await readable(session, reply, viewer):
+        if is_open(reply):
+            shown = reply.deleted_at is None and reply.author_id not in suspended
+        else:
+            shown = await readable(session, reply, viewer)
+        if shown:
             ordered.append(reply)
         stack.extend(reversed(children.get(reply.ap_id, [])))
     return ordered

@@ -458,4 +458,153 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "A message to a student, held for a moderator": (
         "Сообщение ученику, задержанное для модератора"
     ),
+    # The settings: profile, password, sessions, apps (issue 14).
+    "A value is too long.": "Значение слишком длинное.",
+    "About you": "О себе",
+    "At least 8 characters. Every other session ends; apps keep their access until you revoke it below.": (
+        "Не меньше 8 символов. Все другие сеансы завершатся; приложения сохранят доступ, "
+        "пока вы не отзовёте его ниже."
+    ),
+    "Authorized apps": "Приложения с доступом",
+    "Avatar": "Аватар",
+    "Change the password": "Сменить пароль",
+    "Content %(num)d": "Содержание %(num)d",
+    "Current password": "Текущий пароль",
+    "End this session": "Завершить этот сеанс",
+    "Header": "Обложка",
+    "JPEG, PNG, GIF or WebP, at most %(mb)d MB; cropped to fit, its metadata removed.": (
+        "JPEG, PNG, GIF или WebP, не больше %(mb)d МБ; изображение обрезается по размеру, "
+        "метаданные удаляются."
+    ),
+    "Label %(num)d": "Название %(num)d",
+    "New password": "Новый пароль",
+    "New password again": "Новый пароль ещё раз",
+    "No app has access to your account.": "Ни у одного приложения нет доступа к вашей учётной записи.",
+    "Preferences": "Предпочтения",
+    "Profile fields (school, subjects, website...)": "Поля профиля (школа, предметы, сайт...)",
+    "Revoke access": "Отозвать доступ",
+    "Save the profile": "Сохранить профиль",
+    "Sessions": "Сеансы",
+    "The app's access is revoked.": "Доступ приложения отозван.",
+    "The current password is not right.": "Текущий пароль указан неверно.",
+    "The new password is too long.": "Новый пароль слишком длинный.",
+    "The new password must have at least 8 characters.": (
+        "В новом пароле должно быть не меньше 8 символов."
+    ),
+    "The session has ended.": "Сеанс завершён.",
+    "The two new passwords differ.": "Два новых пароля не совпадают.",
+    "There is no such app.": "Такого приложения нет.",
+    "There is no such session.": "Такого сеанса нет.",
+    "This image cannot be used: it must be a JPEG, PNG, GIF or WebP picture of at most %(mb)d MB.": (
+        "Это изображение нельзя использовать: нужен файл JPEG, PNG, GIF или WebP "
+        "не больше %(mb)d МБ."
+    ),
+    "This session": "Этот сеанс",
+    "Unknown browser": "Неизвестный браузер",
+    "Your current avatar": "Ваш текущий аватар",
+    "Your current header": "Ваша текущая обложка",
+    "Your password is changed. Every other session has ended.": (
+        "Пароль изменён. Все другие сеансы завершены."
+    ),
+    "signed in %(when)s": "вход %(when)s",
+    "since %(when)s": "с %(when)s",
+    # Editing materials and events (issue 14).
+    "Add files": "Добавить файлы",
+    "Anyone": "Любой",
+    "Conference": "Конференция",
+    "Contest": "Конкурс",
+    "Edit the event": "Изменить событие",
+    "Edit the material": "Изменить материал",
+    "Festival": "Фестиваль",
+    "Files now": "Файлы сейчас",
+    "Master class": "Мастер-класс",
+    "Meeting": "Встреча",
+    "Online link": "Ссылка для участия онлайн",
+    "Only the author may change this material.": "Изменить материал может только его автор.",
+    "Only the organizer may change this event.": "Изменить событие может только организатор.",
+    "Organize an event": "Организовать событие",
+    "Other": "Другое",
+    "Places (empty: no limit)": "Мест (пусто: без ограничения)",
+    "Remove %(name)s": "Удалить %(name)s",
+    "Save the changes": "Сохранить изменения",
+    "Seminar": "Семинар",
+    "Street": "Улица",
+    "Those I approve": "Те, кого я одобрю",
+    "Town": "Населённый пункт",
+    "Webinar": "Вебинар",
+    "Who may join": "Кто может присоединиться",
+    # Compose: several images, posting to a community (issue 14).
+    "Description of image %(num)d for people who cannot see it": (
+        "Описание изображения %(num)d для тех, кто его не видит"
+    ),
+    "Image %(num)d": "Изображение %(num)d",
+    "Images (up to %(num)d)": "Изображения (до %(num)d)",
+    "Only the community's members will read it.": "Прочитают только участники сообщества.",
+    "Post": "Опубликовать",
+    "Post to the community": "Написать в сообщество",
+    "The community shares it with its members; everyone may read it.": (
+        "Сообщество разошлёт запись участникам; прочитать её может любой."
+    ),
+    # The admin's accounts and invites, joining the node (issue 14).
+    "1 to 30 letters, digits or underscores; it becomes your address @name@%(domain)s.": (
+        "От 1 до 30 латинских букв, цифр или подчёркиваний; это станет вашим адресом "
+        "@имя@%(domain)s."
+    ),
+    "A name is 1 to 30 letters, digits or underscores.": (
+        "Имя: от 1 до 30 латинских букв, цифр или подчёркиваний."
+    ),
+    "Anyone (as a teacher), at /signup": "Любой желающий (как учитель), на странице /signup",
+    "Give it to the person; they choose their own when they first sign in.": (
+        "Передайте его владельцу; при первом входе он задаст свой пароль."
+    ),
+    "How many people may use it": "Сколько человек может им воспользоваться",
+    "Invite links": "Ссылки-приглашения",
+    "Join %(node)s": "Присоединиться к %(node)s",
+    "Make an account": "Создать учётную запись",
+    "Make an invite link": "Создать ссылку-приглашение",
+    "Make my account": "Создать мою учётную запись",
+    "Make the account": "Создать учётную запись",
+    "Name as others see it": "Имя, которое видят другие",
+    "Name to sign in with": "Имя для входа",
+    "Only people with an invite link": "Только по ссылке-приглашению",
+    "Password again": "Пароль ещё раз",
+    "Revoke": "Отозвать",
+    "Revoked": "Отозвано",
+    "Role of %(name)s": "Роль %(name)s",
+    "Suspend or warn": "Заблокировать или предупредить",
+    "The account %(handle)s is made. Its password, shown this once:": (
+        "Учётная запись %(handle)s создана. Её пароль, показанный один раз:"
+    ),
+    "The invite is revoked.": "Приглашение отозвано.",
+    "The invite link, shown this once:": "Ссылка-приглашение, показанная один раз:",
+    "The role is changed.": "Роль изменена.",
+    "The two passwords differ.": "Пароли не совпадают.",
+    "There is no such invite.": "Такого приглашения нет.",
+    "This invite link is not valid: unknown, used up, expired or revoked.": (
+        "Ссылка-приглашение недействительна: неизвестна, исчерпана, просрочена или отозвана."
+    ),
+    "This name is already taken on this node.": "Это имя на узле уже занято.",
+    "This node takes new accounts by invite only. Ask your school for an invite link.": (
+        "На этом узле учётные записи создаются только по приглашению. "
+        "Попросите ссылку-приглашение в своей школе."
+    ),
+    "Too many attempts from your network. Wait a few minutes.": (
+        "Слишком много попыток из вашей сети. Подождите несколько минут."
+    ),
+    "Until": "До",
+    "Used": "Использовано",
+    "Used up or expired": "Исчерпано или просрочено",
+    "Valid for": "Действует",
+    "Who may make an account": "Кто может создать учётную запись",
+    "You are signed in already; sign out to use an invite.": (
+        "Вы уже вошли; выйдите, чтобы воспользоваться приглашением."
+    ),
+    "You cannot change your own role.": "Свою роль изменить нельзя.",
+    "Your account's role: %(role)s": "Роль вашей учётной записи: %(role)s",
+    "Filters": "Фильтры",
+    "For a parent: their child": "Для родителя: его ребёнок",
+    "No one": "Никто",
+    "This value cannot be used (only a parent's invite names a student).": (
+        "Это значение нельзя использовать (ученика указывают только в приглашении родителя)."
+    ),
 }

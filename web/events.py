@@ -87,14 +87,14 @@ async def index(request: Request, visitor: Visitor) -> Response:
     )
 
 
-def _event_id(request: Request) -> int:
+def event_id_of(request: Request) -> int:
     raw = request.path_params["id"]
     if not raw.isdigit() or len(raw) > 19:
         raise PageError(404, _("This event does not exist, or you may not see it."))
     return int(raw)
 
 
-async def _visible(visitor: Visitor, event_id: int) -> tuple[EventView, ContentObject, Actor]:
+async def visible(visitor: Visitor, event_id: int) -> tuple[EventView, ContentObject, Actor]:
     async with visitor.node.sessions() as session:
         try:
             _row, obj = await queries.visible_event(session, event_id, visitor.actor)
@@ -108,8 +108,8 @@ async def _visible(visitor: Visitor, event_id: int) -> tuple[EventView, ContentO
 
 
 async def event_page(request: Request, visitor: Visitor) -> Response:
-    event_id = _event_id(request)
-    view, obj, organizer = await _visible(visitor, event_id)
+    event_id = event_id_of(request)
+    view, obj, organizer = await visible(visitor, event_id)
     state = None
     async with visitor.node.sessions() as session:
         # Ours are counted now; a remote event's figure is what its node last said.
@@ -137,8 +137,8 @@ async def event_page(request: Request, visitor: Visitor) -> Response:
 
 
 async def event_ics(request: Request, visitor: Visitor) -> Response:
-    event_id = _event_id(request)
-    view, obj, _organizer = await _visible(visitor, event_id)
+    event_id = event_id_of(request)
+    view, obj, _organizer = await visible(visitor, event_id)
     body = calendar(view.row.title, [(view.row, obj)])
     return Response(
         body,
@@ -153,7 +153,7 @@ async def event_ics(request: Request, visitor: Visitor) -> Response:
 async def join_or_leave(request: Request, visitor: Visitor) -> Response:
     actor = visitor.actor_required()
     await read_form(request, visitor)
-    event_id = _event_id(request)
+    event_id = event_id_of(request)
     joining = request.url.path.endswith("/join")
     node = visitor.node
     async with node.sessions() as session:

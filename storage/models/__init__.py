@@ -66,6 +66,7 @@ from storage.models.safety import (
 )
 from storage.models.statuses import Bookmark, IdempotencyKey, StatusEdit, StatusSource
 from storage.models.streams import StreamEvent
+from storage.models.web_sessions import WebSession
 
 __all__ = [
     "AccessToken",
@@ -139,4 +140,5 @@ __all__ = [
     "StreamEvent",
     "UserList",
     "Visibility",
+    "WebSession",
 ]

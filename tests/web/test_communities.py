@@ -25,6 +25,12 @@ def _token(html: str) -> str:
     return found.group(1)
 
 
+def _png() -> bytes:
+    from tests.support.material_files import png
+
+    return png()
+
+
 def _client(node: Node, language: str = "en") -> httpx.Client:
     return httpx.Client(base_url=node.base_url, timeout=30, headers={"Accept-Language": language})
 
@@ -169,6 +175,51 @@ def test_a_members_only_community_hides_posts_and_members(node: Node) -> None:
     with _signed_in(node, "alice") as alice:  # the owner moderates: a member's view
         page = alice.get("/@staff").text
         assert SECRET in page and "You moderate this community." in page
+
+
+def test_members_post_to_a_community_from_its_page(node: Node) -> None:
+    note = "Timetable for the olympiad week"
+    with _signed_in(node, "bob") as bob:
+        page = bob.get("/@staff").text
+        assert 'id="community-compose"' in page and 'name="community" value="staff"' in page
+        token = _token(page)
+        # No token: refused, nothing posted; a community that does not exist: 404.
+        assert bob.post("/compose", data={"community": "staff", "status": note}).status_code == 403
+        missing = bob.post(
+            "/compose", data={"authenticity_token": token, "community": "nope", "status": note}
+        )
+        assert missing.status_code == 404
+        posted = bob.post(
+            "/compose",
+            data={
+                "authenticity_token": token,
+                "community": "staff",
+                "status": note,
+                "visibility": "public",  # ignored: a members-only community's post is not
+                "image_description": "The week's grid",
+            },
+            files={"image": ("grid.png", _png(), "image/png")},
+        )
+        assert posted.status_code == 303 and posted.headers["location"].startswith("/@staff")
+        wait_until(lambda: note in bob.get("/@staff").text, timeout=30)
+        assert 'alt="The week&#39;s grid"' in bob.get("/@staff").text
+    with _signed_in(node, "eve") as eve, _client(node) as stranger:
+        for http in (eve, stranger):
+            page = http.get("/@staff").text
+            assert note not in page and 'id="community-compose"' not in page
+            assert note not in http.get("/@bob").text and note not in http.get("/public/local").text
+    # A public community: the moderator's post is everyone's to read there.
+    with _signed_in(node, "alice") as alice:
+        page = alice.get("/@maths").text
+        assert 'id="community-compose"' in page
+        answer = alice.post(
+            "/compose",
+            data={"authenticity_token": _token(page), "community": "maths", "status": "Olympiad"},
+        )
+        assert answer.status_code == 303
+    with _client(node) as stranger:
+        wait_until(lambda: "Olympiad" in stranger.get("/@maths").text, timeout=30)
+        assert "Olympiad" in stranger.get("/@alice").text  # public, from her own profile too
 
 
 def test_leaving_through_the_form_ends_the_access(node: Node) -> None:
