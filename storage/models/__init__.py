@@ -1,5 +1,6 @@
 """All tables, imported here so that ``SQLModel.metadata`` knows every one."""
 
+from storage.models.account_jobs import AccountJob, JobKind, JobState
 from storage.models.account_settings import AccountSettings
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
@@ -68,6 +69,7 @@ from storage.models.streams import StreamEvent
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountJob",
     "AccountSettings",
     "Activity",
     "Actor",
@@ -104,6 +106,8 @@ __all__ = [
     "InboxItem",
     "InboxState",
     "Invite",
+    "JobKind",
+    "JobState",
     "JoinPolicy",
     "Like",
     "ListMember",
