@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from actors.context import NodeContext
 from content.account_data import archive, erasure, imports, jobs
@@ -21,7 +22,7 @@ from storage.models import AccountJob, JobKind
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
-RUNNERS: dict[str, Callable[[NodeContext, int], Awaitable[None]]] = {
+RUNNERS: dict[str, Callable[[NodeContext, int], Coroutine[Any, Any, None]]] = {
     JobKind.EXPORT: archive.run,
     JobKind.IMPORT: imports.run,
     JobKind.ERASE: erasure.run,
