@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from web import (
+    account_data_pages,
     assets,
     communities,
     events,
@@ -35,6 +36,7 @@ routes: list[BaseRoute] = [
     *teacher.routes,
     *interact.routes,
     *settings_pages.routes,
+    *account_data_pages.routes,
     *moderation_pages.routes,
     *moderation_accounts.routes,
 ]

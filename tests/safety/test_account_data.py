@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from tests.support.databases import postgres_admin_url
 from tests.support.node import Node, wait_until
 
 AS = "application/activity+json"
+PASSWORD = "correct horse battery"
 MARKER = "Quokkaberry"  # only vic's posts, profile and media ever carry it
 
 
@@ -67,7 +69,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     try:
         for node in (a, b):
             node.migrate()
-        for name, role in [("head", "admin"), ("tess", "teacher"), ("ivy", "teacher")]:
+        for name, role in [
+            ("head", "admin"),
+            ("tess", "teacher"),
+            ("ivy", "teacher"),
+            ("wes", "teacher"),
+        ]:
             a.create_user(name, role)
         a.create_user("vic", "teacher", display_name=f"Vic {MARKER}", summary=f"{MARKER} bio")
         b.create_user("bob")
@@ -286,6 +293,102 @@ def test_imports_follow_block_mute_and_bookmark_reporting_bad_rows(world: World)
         timeout=30,
     )
     assert reader.status_code == 403
+
+
+# --- the settings pages ------------------------------------------------------------------
+
+
+def _signed_in(node: Node, who: str) -> httpx.Client:
+    browser = httpx.Client(base_url=node.base_url, timeout=30, headers={"Accept-Language": "en"})
+    page = browser.get("/login").text
+    answer = browser.post(
+        "/login",
+        data={"authenticity_token": _csrf(page), "username": who, "password": PASSWORD},
+    )
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="authenticity_token" value="([^"]+)"', html)
+    assert found, html[:300]
+    return found.group(1)
+
+
+def test_the_settings_page_shows_progress_and_offers_export_import_and_erasure(
+    world: World,
+) -> None:
+    wes, tess = _signed_in(world.a, "wes"), _signed_in(world.a, "tess")
+    try:
+        page = wes.get("/settings/data")
+        assert page.status_code == 200 and 'id="no-jobs"' in page.text
+        assert 'for="import-data"' in page.text and 'for="erase-password"' in page.text
+        token = _csrf(page.text)
+        started = wes.post("/settings/data/export", data={"authenticity_token": token})
+        assert started.status_code == 303
+        page = wes.get(started.headers["location"])
+        assert 'id="started"' in page.text
+        (job_id,) = re.findall(
+            r'<tr id="job-(\d+)" data-state="(?:queued|running|done)"', page.text
+        )
+        assert re.search(r'class="percent">\d+%<', page.text)
+
+        def done() -> str | None:
+            html = wes.get("/settings/data").text
+            return html if f'<tr id="job-{job_id}" data-state="done"' in html else None
+
+        html = wait_until(done, timeout=60)
+        assert 'http-equiv="refresh"' not in html and ">100%<" in html
+        link = f"/settings/data/jobs/{job_id}/archive"
+        assert link in html
+        got = wes.get(link)
+        assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(got.content)) as zipped:
+            assert "outbox.json" in zipped.namelist()
+        assert tess.get(link).status_code == 404  # not hers
+
+        # An import, with a refused row reported on the page.
+        body = f"{world.acct('head')}\nnobody at all\n".encode()
+        sent = wes.post(
+            "/settings/data/import",
+            data={"authenticity_token": token, "type": "follows"},
+            files={"data": ("following_accounts.csv", body, "text/csv")},
+        )
+        assert sent.status_code == 303, sent.text
+
+        def imported() -> str | None:
+            html = wes.get("/settings/data").text
+            return html if "Imported: 1, refused: 1" in html else None
+
+        assert "Row 2" in wait_until(imported, timeout=60)
+        bad = wes.post(
+            "/settings/data/import",
+            data={"authenticity_token": token, "type": "follows"},
+            files={"data": ("x.csv", b"\xff\xfe", "text/csv")},
+        )
+        assert bad.status_code == 422
+
+        # Erasure: the box must be ticked and the password right.
+        form = {"authenticity_token": token, "password": PASSWORD}
+        assert wes.post("/settings/data/erase", data=form).status_code == 422
+        wrong = {**form, "password": "not it", "confirm": "1"}
+        assert wes.post("/settings/data/erase", data=wrong).status_code == 403
+        assert wes.get("/settings/data").status_code == 200  # still signed in, nothing changed
+        gone = wes.post("/settings/data/erase", data={**form, "confirm": "1"})
+        assert gone.status_code == 200 and 'id="erased"' in gone.text
+        assert wes.get("/settings/data").status_code in (303, 401, 403)
+    finally:
+        wes.close()
+        tess.close()
+
+    def erased() -> bool:
+        (actor,) = rows(
+            world.a, select(Actor).where(Actor.ap_id == f"{world.a.base_url}/users/wes")
+        )
+        jobs = rows(world.a, select(AccountJob).where(AccountJob.actor_id == actor.id))
+        return any(j.kind == "erase" and j.state == "done" for j in jobs)
+
+    wait_until(erased, timeout=60)
 
 
 # --- erasure: the issue's proof -------------------------------------------------------------
