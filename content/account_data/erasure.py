@@ -132,8 +132,13 @@ async def _collect(node: NodeContext, job_id: int) -> None:
     async with node.sessions() as session:
         job, actor = await _load(session, job_id)
         if "inboxes" not in job.payload:
+            assert actor.id is not None
             names = await files.stored_files(session, node.config.media_dir, actor)
-            job.payload = {"inboxes": await _inboxes(session, actor), "files": names}
+            # Asked now, while the account (and so its role) still exists: nothing
+            # of a student who never federated may leave, not even its Delete.
+            hidden = await stays_local(session, actor.id, None)
+            inboxes = [] if hidden else await _inboxes(session, actor)
+            job.payload = {"inboxes": inboxes, "files": names}
         posts = await session.exec(
             select(ContentObject.id).where(
                 ContentObject.author_id == actor.id, col(ContentObject.deleted_at).is_(None)
@@ -204,14 +209,12 @@ async def _send_delete(node: NodeContext, job_id: int) -> None:
             )
             session.add(activity)
             await session.flush()
-        inboxes: set[str] = set()
-        if not await stays_local(session, actor.id, None):
-            rules = await load_rules(session)
-            inboxes = {
-                url
-                for url in job.payload.get("inboxes", [])
-                if rules.refusal(urlsplit(url).netloc) is None
-            }
+        rules = await load_rules(session)
+        inboxes = {
+            url
+            for url in job.payload.get("inboxes", [])
+            if rules.refusal(urlsplit(url).netloc) is None
+        }
         await enqueue(session, activity, inboxes)
         job.report = {"delete_sent_to": sorted(inboxes)}
         jobs.advance(job, step="files", done=job.done_count + 1)
