@@ -457,4 +457,8 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "Tick the box to confirm that the account is to be erased.": "Отметьте флажок, чтобы подтвердить удаление учётной записи.",
     "The password is not right.": "Пароль неверный.",
     "This account cannot be erased.": "Эту учётную запись нельзя удалить.",
+    "— the moderators sent this account a warning": "— модераторы вынесли этой учётной записи предупреждение",
+    "This message cannot be released.": "Это сообщение нельзя передать.",
+    "Released to the student.": "Передано ученику.",
+    "Release the message to the student": "Передать сообщение ученику",
 }
