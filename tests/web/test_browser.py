@@ -15,6 +15,7 @@ widths in ``build/screenshots``.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -331,6 +332,21 @@ def test_admin_pages_with_the_federation_charts(world: World) -> None:
     carol = world.page("carol")
     assert carol.goto(f"{world.a.base_url}/admin").status == 403
     assert carol.goto(f"{world.a.base_url}/admin/federation").status == 403
+
+
+def test_your_data_page_prepares_an_archive_and_shows_its_progress(world: World) -> None:
+    alice = world.page("alice")
+    alice.goto(f"{world.a.base_url}/settings/data")
+    world.check(alice)
+    alice.click("form#export button[type=submit]")
+    alice.wait_for_selector("#started")
+    deadline = time.monotonic() + 60
+    while alice.locator('#jobs tr[data-state="done"]').count() == 0:
+        assert time.monotonic() < deadline, alice.content()
+        time.sleep(0.5)
+        alice.goto(f"{world.a.base_url}/settings/data")
+    assert alice.inner_text("#jobs .percent") == "100%"
+    world.check(alice)
 
 
 def test_interact_from_your_server(world: World) -> None:
