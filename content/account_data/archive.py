@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.as2 import actor_to_as2
@@ -107,7 +107,12 @@ def _live_posts(actor: Actor) -> Any:
 
 
 async def _count_posts(session: AsyncSession, actor: Actor) -> int:
-    return len((await session.exec(_live_posts(actor).with_only_columns(ContentObject.id))).all())
+    query = (
+        select(func.count())
+        .select_from(ContentObject)
+        .where(ContentObject.author_id == actor.id, col(ContentObject.deleted_at).is_(None))
+    )
+    return int((await session.exec(query)).one())
 
 
 async def _write_outbox(

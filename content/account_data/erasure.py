@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import update
 from sqlmodel import col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,6 +46,7 @@ from storage.models import (
     AccountJob,
     Activity,
     Actor,
+    ActorModeration,
     ActorType,
     Block,
     ContentObject,
@@ -55,6 +57,7 @@ from storage.models import (
 )
 from storage.repos.domain_rules import load_rules
 from storage.repos.locality import stays_local
+from storage.types import utcnow
 
 BATCH = 100
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -175,6 +178,12 @@ async def _purge(node: NodeContext, job_id: int) -> None:
     async with node.sessions() as session:
         job, actor = await _load(session, job_id)
         await purge(session, actor)
+        # Its other jobs go too (an import's addresses, an export's archive row).
+        await session.exec(
+            delete(AccountJob).where(
+                col(AccountJob.actor_id) == actor.id, col(AccountJob.id) != job_id
+            )
+        )
         jobs.advance(job, step="delete", done=job.done_count + 1)
         await session.commit()
 
@@ -216,6 +225,15 @@ async def _send_delete(node: NodeContext, job_id: int) -> None:
             if rules.refusal(urlsplit(url).netloc) is None
         }
         await enqueue(session, activity, inboxes)
+        # A suspension's grace period would send this Delete again: it has been sent.
+        await session.exec(
+            update(ActorModeration)
+            .where(
+                col(ActorModeration.actor_id) == actor.id,
+                col(ActorModeration.deleted_federated_at).is_(None),
+            )
+            .values(deleted_federated_at=utcnow())
+        )
         job.report = {"delete_sent_to": sorted(inboxes)}
         jobs.advance(job, step="files", done=job.done_count + 1)
         await session.commit()

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from actors.context import NodeContext
 from actors.local import account_by_name, create_person
 from content.account_data import erasure, jobs, worker
+from content.moderation import actions, suspension
 from content.posts import create_post
 from staffroom.app import node_context
 from staffroom.settings import load_settings
@@ -204,3 +205,30 @@ async def test_an_erasure_needs_the_password_and_spares_the_last_admin(
             await erasure.request(session, *head, password="correct horse battery")
         assert not tess[0].disabled and not tess[1].gone
         assert (await session.exec(select(AccountJob))).all() == []
+
+
+async def test_a_suspended_account_erased_is_not_deleted_twice(node: NodeContext) -> None:
+    una = await person(node, "una")
+    await person(node, "head", Role.ADMIN)
+    async with node.sessions() as session:
+        head = await account_by_name(session, "head")
+        assert head is not None
+        await actions.suspend(session, head[1], una, "spam")
+        await jobs.create(session, una, JobKind.EXPORT)
+        await session.commit()
+    assert await worker.run_until_idle(node) == 1  # the export
+    async with node.sessions() as session:
+        found = await account_by_name(session, "una")
+        assert found is not None
+        await erasure.request(session, *found, password=None, operator=True)
+        state = await actions.state_of(session, una.id or 0)
+        state.delete_after = utcnow() - timedelta(seconds=1)  # the grace period is over
+        session.add(state)
+        await session.commit()
+    assert await worker.run_until_idle(node) == 1  # the erasure
+    assert await suspension.sweep_once(node) == 0  # its Delete went out with the erasure
+    async with node.sessions() as session:
+        left = (await session.exec(select(AccountJob))).all()
+        assert [j.kind for j in left] == [JobKind.ERASE]  # the export's row went with her
+        deletes = (await session.exec(select(Activity).where(Activity.type == "Delete"))).all()
+        assert len(deletes) == 1
