@@ -161,6 +161,10 @@ async def run(node: NodeContext, job_id: int) -> None:
             job = await session.get(AccountJob, job_id)
             actor_row = await session.get(Actor, job.actor_id) if job is not None else None
             assert job is not None and actor_row is not None
+            # A write first: on SQLite the transaction then holds the write lock
+            # before the savepoint reads, so no other commit can come in between.
+            jobs.advance(job, done=number)
+            await session.flush()
             if error is None:
                 try:
                     async with session.begin_nested():
