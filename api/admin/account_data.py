@@ -12,22 +12,28 @@
 * ``GET /api/v1/staffroom/account/jobs/:id/archive``: a finished export's zip.
 
 Only the token's own account: another's job is a 404.
+
+``DELETE /api/v1/admin/accounts/:id`` (Mastodon's, an admin with
+``admin:write:accounts``) erases a suspended local account at once.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from api.admin.common import int_id, node_of
+from api.admin.common import int_id, node_of, require_admin
+from api.admin.entities import admin_account
 from api.auth import require_user
 from api.entities.time import iso_ms_or_none
 from api.errors import ApiError
 from api.params import read_params
 from api.routing import api_routes
 from content.account_data import archive, erasure, imports, jobs
+from content.moderation.state import is_suspended
 from storage.models import Account, AccountJob, Actor, JobKind, JobState
 
 IMPORT_SCOPES = {
@@ -151,6 +157,31 @@ async def download_archive(request: Request) -> Response:
     )
 
 
+async def erase_suspended(request: Request) -> Response:
+    """Mastodon's ``DELETE /api/v1/admin/accounts/:id``: an admin erases a suspended
+    local account now (no password: the admin acts), instead of waiting for the
+    grace period; the erasure job does the rest."""
+    await require_admin(request, "admin:write:accounts", "admin:write")
+    node = node_of(request)
+    async with node.sessions() as session:
+        actor = await session.get(Actor, int_id(request.path_params["id"]))
+        account = None
+        if actor is not None and actor.local:
+            account = (
+                await session.exec(select(Account).where(Account.actor_id == actor.id))
+            ).first()
+        if actor is None or account is None:
+            raise ApiError(404, "Record not found")
+        if not await is_suspended(session, actor.id):
+            raise ApiError(403, "This action is not allowed: the account is not suspended")
+        try:
+            await erasure.request(session, account, actor, password=None, operator=True)
+        except jobs.AccountDataError as exc:
+            raise _refused(exc) from None
+        await session.commit()
+        return JSONResponse(await admin_account(session, node, actor))
+
+
 routes = api_routes(
     ("/api/v1/staffroom/account/exports", start_export, ["POST"]),
     ("/api/v1/staffroom/account/imports", start_import, ["POST"]),
@@ -158,4 +189,5 @@ routes = api_routes(
     ("/api/v1/staffroom/account/jobs", list_jobs, ["GET"]),
     ("/api/v1/staffroom/account/jobs/{id}", show_job, ["GET"]),
     ("/api/v1/staffroom/account/jobs/{id}/archive", download_archive, ["GET"]),
+    ("/api/v1/admin/accounts/{id}", erase_suspended, ["DELETE"]),
 )

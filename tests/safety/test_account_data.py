@@ -74,6 +74,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             ("tess", "teacher"),
             ("ivy", "teacher"),
             ("wes", "teacher"),
+            ("zed", "teacher"),
         ]:
             a.create_user(name, role)
         a.create_user("vic", "teacher", display_name=f"Vic {MARKER}", summary=f"{MARKER} bio")
@@ -389,6 +390,34 @@ def test_the_settings_page_shows_progress_and_offers_export_import_and_erasure(
         return any(j.kind == "erase" and j.state == "done" for j in jobs)
 
     wait_until(erased, timeout=60)
+
+
+def test_an_admin_erases_a_suspended_account_through_mastodons_admin_api(world: World) -> None:
+    scopes = "read write follow admin:read admin:write"
+    head = {"Authorization": f"Bearer {world.a.token('head', scopes)}"}
+    teacher = {"Authorization": f"Bearer {world.a.token('tess', scopes)}"}
+    zed = remote_id(world, "head", world.acct("zed"))
+    url = f"{world.a.base_url}/api/v1/admin/accounts/{zed}"
+    assert httpx.delete(url, headers=teacher).status_code == 403  # not an admin
+    assert httpx.delete(url, headers=head).status_code == 403  # not suspended
+    suspended = httpx.post(f"{url}/action", headers=head, data={"type": "suspend", "text": "x"})
+    assert suspended.status_code == 200, suspended.text
+    erased = httpx.delete(url, headers=head)
+    assert erased.status_code == 200, erased.text
+    actor_url = f"{world.a.base_url}/users/zed"
+
+    def gone() -> bool:
+        return httpx.get(actor_url, headers={"Accept": AS}).status_code == 410
+
+    wait_until(gone, timeout=30)
+    (job,) = rows(
+        world.a,
+        select(AccountJob).where(AccountJob.kind == "erase", AccountJob.actor_id == int(zed)),
+    )
+    wait_until(
+        lambda: rows(world.a, select(AccountJob).where(AccountJob.id == job.id))[0].state == "done",
+        timeout=60,
+    )
 
 
 # --- erasure: the proof -------------------------------------------------------------
