@@ -21,8 +21,10 @@ anyone remembering to. Kept, on purpose:
 * ``account_jobs``: the erasure job itself (its row reports progress).
 
 Rows without a foreign key are purged by hand: ``stream_events``, the
-account's stored inbox items (their bodies hold its posts), and other
-activities that embedded one of its posts (cut back to the id).
+account's stored inbox items (their bodies hold its posts), other
+activities that embedded one of its posts (cut back to the id), and its
+materials' search entries (on SQLite the FTS5 index is then optimized, or
+their stems would stay readable in its segments).
 """
 
 from __future__ import annotations
@@ -70,8 +72,11 @@ async def purge(session: AsyncSession, actor: Actor, *, keep_inbox_item: int | N
             or_(col(Material.author_id) == actor.id, col(Material.object_id).in_(own_objects))
         )
     )
-    for material_id in materials.all():
+    removed = list(materials.all())
+    for material_id in removed:
         await search.remove(session, material_id)
+    if removed:
+        await search.forget_removed(session)
     await _cut_back_carried(session, actor)
     touched = 0
     for table in _tables():

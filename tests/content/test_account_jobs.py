@@ -12,11 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect, text
 from sqlmodel import col, select
 
 from actors.context import NodeContext
 from actors.local import account_by_name, create_person
 from content.account_data import erasure, jobs, worker
+from content.account_data.purge import purge
+from content.materials import search
 from content.moderation import actions, suspension
 from content.posts import create_post
 from staffroom.app import node_context
@@ -33,6 +36,7 @@ from storage.models import (
     FollowState,
     JobKind,
     JobState,
+    Material,
     Role,
     Visibility,
 )
@@ -232,3 +236,46 @@ async def test_a_suspended_account_erased_is_not_deleted_twice(node: NodeContext
         assert [j.kind for j in left] == [JobKind.ERASE]  # the export's row went with her
         deletes = (await session.exec(select(Activity).where(Activity.type == "Delete"))).all()
         assert len(deletes) == 1
+
+
+async def test_an_erased_materials_words_leave_the_search_index(node: NodeContext) -> None:
+    """FTS5 keeps a deleted entry's terms in its segments until they merge: the purge
+    merges them, so the index holds nothing of the erased account (both backends)."""
+    ria = await person(node, "ria")
+    async with node.sessions() as session:
+        obj = await create_post(
+            session, node, ria, content_text_or_html="a worksheet", visibility=Visibility.PUBLIC
+        )
+        others = [
+            await create_post(
+                session, node, ria, content_text_or_html=f"filler {n}", visibility=Visibility.PUBLIC
+            )
+            for n in range(3)
+        ]
+        for row, title in [(obj, "Quokkaberry worksheet"), *((o, "lesson plants") for o in others)]:
+            material = Material(
+                object_id=row.id,
+                author_id=ria.id,
+                domain=node.config.domain,
+                visibility="public",
+                title=title,
+                material_type="worksheet",
+                license="CC-BY-4.0",
+            )
+            session.add(material)
+            await session.flush()
+            await search.index(session, material, "")
+        await session.commit()
+    async with node.sessions() as session:
+        await purge(session, ria)
+        await session.commit()
+        connection = await session.connection()
+        names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        dump = ""
+        for name in names:
+            if name.startswith("material_search"):
+                rows = await connection.execute(text(f'SELECT * FROM "{name}"'))  # noqa: S608
+                dump += repr(list(rows))
+    # FTS5 stores a term after the prefix it shares with the one before ("q" +
+    # "uokkaberri"): look for its middle.
+    assert "okkaberr" not in dump.lower()
