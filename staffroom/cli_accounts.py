@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from actors.context import NodeContext
-from actors.local import account_by_name
+from actors.local import account_by_name, local_actor_by_name
 from content.account_data import archive, erasure, imports, jobs, worker
 from staffroom.app import node_context
 from staffroom.settings import Settings
@@ -144,7 +144,10 @@ def cmd_erase(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_jobs(settings: Settings, args: argparse.Namespace) -> None:
     async def run() -> None:
         async with node_context(settings) as node, node.sessions() as session:
-            _account, actor = await _found(session, args.name)
+            # By the actor: an erased account has no account row left, only its jobs.
+            actor = await local_actor_by_name(session, args.name)
+            if actor is None:
+                raise AccountCommandError(f"no local account {args.name!r}")
             for job in await jobs.of_actor(session, actor):
                 print(
                     f"{job.id}\t{job.kind}\t{job.import_type or ''}\t{job.state}\t"

@@ -84,6 +84,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             ("ivy", "teacher"),
             ("wes", "teacher"),
             ("zed", "teacher"),
+            ("yan", "teacher"),
         ]:
             a.create_user(name, role)
         a.create_user("vic", "teacher", display_name=f"Vic {MARKER}", summary=f"{MARKER} bio")
@@ -427,6 +428,22 @@ def test_an_admin_erases_a_suspended_account_through_mastodons_admin_api(world: 
         lambda: rows(world.a, select(AccountJob).where(AccountJob.id == job.id))[0].state == "done",
         timeout=60,
     )
+
+
+def test_the_operator_erases_an_account_from_the_cli(world: World) -> None:
+    world.api["head"].status_post(f"@yan@{world.a.domain} hello")  # something to be told about
+    refused = world.a.staffroom("accounts", "erase", "yan")
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    done = world.a.staffroom("accounts", "erase", "yan", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "erased yan" in done.stdout
+    listed = world.a.staffroom("accounts", "jobs", "yan")
+    assert listed.returncode == 0, listed.stderr
+    assert "\terase\t" in listed.stdout and "\tdone\t100%" in listed.stdout
+    gone = httpx.get(f"{world.a.base_url}/users/yan", headers={"Accept": AS})
+    assert gone.status_code == 410
+    again = world.a.staffroom("accounts", "erase", "yan", "--yes")
+    assert again.returncode == 1  # nothing left to erase
 
 
 # --- erasure: the proof -------------------------------------------------------------
