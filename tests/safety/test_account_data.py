@@ -561,6 +561,8 @@ def test_export_then_erasure_leaves_only_a_tombstone_on_both_nodes(world: World)
     assert finger.status_code == 404
     assert httpx.get(f"{actor_url}/outbox", headers={"Accept": AS}).status_code == 404
     assert httpx.get(f"{world.a.base_url}/@vic").status_code == 404
+    lookup = "/api/v1/accounts/lookup"
+    assert httpx.get(f"{world.a.base_url}{lookup}", params={"acct": "vic"}).status_code == 404
     assert httpx.get(posts[0]["media_attachments"][0]["url"]).status_code == 404
     assert not file_path.exists()
     assert not (world.a.settings.data_dir / "media" / "exports" / str(upload.actor_id)).exists()
@@ -583,4 +585,6 @@ def test_export_then_erasure_leaves_only_a_tombstone_on_both_nodes(world: World)
     assert not rows(world.b, select(Follow).where(Follow.followee_id == on_b.id))
     assert not rows(world.b, select(Follow).where(Follow.follower_id == on_b.id))
     assert all(s["account"]["username"] != "vic" for s in bob.timeline_home())
+    vic_acct = {"acct": world.acct("vic")}
+    assert httpx.get(f"{world.b.base_url}{lookup}", params=vic_acct).status_code == 404
     assert bob.bookmarks() == []
