@@ -461,4 +461,9 @@ RU: dict[str, str | tuple[str, str, str]] = {
     "This message cannot be released.": "Это сообщение нельзя передать.",
     "Released to the student.": "Передано ученику.",
     "Release the message to the student": "Передать сообщение ученику",
+    "Your account has been erased": "Ваша учётная запись удалена",
+    "Everything you posted and uploaded has been deleted here, and the servers that had it have been told to delete it.": (
+        "Всё, что вы опубликовали и загрузили, удалено здесь, а серверам, где это было, "
+        "отправлена просьба удалить."
+    ),
 }

@@ -4,7 +4,8 @@ The page lists the account's jobs with their state and percent; while one is
 under way it refreshes itself every few seconds (a ``<meta>`` refresh: no
 script). Exports are downloaded from here by their owner only; imports take
 the CSVs Mastodon writes; erasure asks for the password and a ticked box,
-then signs the person out for good (:mod:`content.account_data.erasure`).
+then signs the person out for good (:mod:`content.account_data.erasure`) and
+sends them to a page only its key opens, showing the erasure's progress.
 """
 
 from __future__ import annotations
@@ -108,13 +109,24 @@ async def erase(request: Request, visitor: Visitor) -> Response:
         me = await session.get(Actor, actor.id)
         assert account is not None and me is not None
         try:
-            await erasure.request(session, account, me, password=form.get("password"))
+            job = await erasure.request(session, account, me, password=form.get("password"))
         except jobs.AccountDataError as exc:
             if "password" in str(exc):
                 raise PageError(403, _("The password is not right.")) from None
             raise PageError(422, _("This account cannot be erased.")) from None
         await session.commit()
-    return render(visitor, "account_erased.html")
+    return redirect(f"{PAGE}/erasure/{job.id}?key={job.payload[erasure.STATUS_KEY]}")
+
+
+async def erasure_page(request: Request, visitor: Visitor) -> Response:
+    """How far an erasure has got, for whoever holds its key (the person is signed out)."""
+    async with visitor.node.sessions() as session:
+        job = await erasure.progress_of(
+            session, _job_id(request), request.query_params.get("key") or ""
+        )
+    if job is None:
+        raise PageError(404, _("There is no such page."))
+    return render(visitor, "account_erased.html", job=job, busy=job.state in jobs.ACTIVE)
 
 
 routes = [
@@ -122,5 +134,6 @@ routes = [
     Route(f"{PAGE}/export", handler(start_export), methods=["POST"]),
     Route(f"{PAGE}/import", handler(start_import), methods=["POST"]),
     Route(f"{PAGE}/erase", handler(erase), methods=["POST"]),
+    Route(f"{PAGE}/erasure/{{id}}", handler(erasure_page), methods=["GET"]),
     Route(f"{PAGE}/jobs/{{id}}/archive", handler(download), methods=["GET"]),
 ]

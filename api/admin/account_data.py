@@ -6,7 +6,9 @@
   ``write:follows``/``write:blocks``/``write:mutes``/``write:bookmarks``
   scope) → 202, the job; a file too large, not UTF-8 or without rows is 422;
 * ``POST /api/v1/staffroom/account/erasure`` (``password``; ``write:accounts``)
-  → 202, the job; the token stops working at once (the account is locked);
+  → 202, the job with a ``status_url``; the token stops working at once (the
+  account is locked), so ``GET /api/v1/staffroom/account/erasure/:id?key=``
+  (no token: the key in ``status_url``) shows its state and progress;
 * ``GET /api/v1/staffroom/account/jobs`` and ``.../jobs/:id`` (``read:accounts``):
   state, step, progress (percent), the import's refused rows;
 * ``GET /api/v1/staffroom/account/jobs/:id/archive``: a finished export's zip.
@@ -65,7 +67,11 @@ def job_entity(job: AccountJob) -> dict[str, Any]:
 
 
 def _accepted(job: AccountJob) -> JSONResponse:
-    return JSONResponse(job_entity(job), status_code=202)
+    entity = job_entity(job)
+    if job.kind == JobKind.ERASE:
+        key = job.payload.get(erasure.STATUS_KEY)
+        entity["status_url"] = f"/api/v1/staffroom/account/erasure/{job.id}?key={key}"
+    return JSONResponse(entity, status_code=202)
 
 
 def _refused(exc: jobs.AccountDataError) -> ApiError:
@@ -120,6 +126,18 @@ async def start_erasure(request: Request) -> Response:
             raise _refused(exc) from None
         await session.commit()
     return _accepted(job)
+
+
+async def erasure_progress(request: Request) -> Response:
+    """An erasure's progress, for whoever holds its status key (the account itself is
+    locked by then: no token works)."""
+    key = request.query_params.get("key") or ""
+    async with node_of(request).sessions() as session:
+        job = await erasure.progress_of(session, int_id(request.path_params["id"]), key)
+    if job is None:
+        raise ApiError(404, "Record not found")
+    entity = job_entity(job)
+    return JSONResponse({k: entity[k] for k in ("id", "kind", "state", "step", "progress")})
 
 
 async def list_jobs(request: Request) -> Response:
@@ -186,6 +204,7 @@ routes = api_routes(
     ("/api/v1/staffroom/account/exports", start_export, ["POST"]),
     ("/api/v1/staffroom/account/imports", start_import, ["POST"]),
     ("/api/v1/staffroom/account/erasure", start_erasure, ["POST"]),
+    ("/api/v1/staffroom/account/erasure/{id}", erasure_progress, ["GET"]),
     ("/api/v1/staffroom/account/jobs", list_jobs, ["GET"]),
     ("/api/v1/staffroom/account/jobs/{id}", show_job, ["GET"]),
     ("/api/v1/staffroom/account/jobs/{id}/archive", download_archive, ["GET"]),

@@ -24,6 +24,8 @@ crash:
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,6 +62,7 @@ from storage.repos.locality import stays_local
 from storage.types import utcnow
 
 BATCH = 100
+STATUS_KEY = "status_key"
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 
 
@@ -84,7 +87,11 @@ async def request(
         raise jobs.AccountDataError("the password is not right")
     if account.role == Role.ADMIN and await count_admins(session) <= 1:
         raise jobs.AccountDataError("the node's last admin cannot be erased")
-    job = await jobs.create(session, actor, JobKind.ERASE)
+    # The person is signed out at once: this key lets them (and only whoever holds
+    # it) watch the erasure's progress without an account (:func:`progress_of`).
+    job = await jobs.create(
+        session, actor, JobKind.ERASE, payload={STATUS_KEY: secrets.token_urlsafe(18)}
+    )
     account.disabled = True
     session.add(account)
     await session.exec(delete(AccessToken).where(col(AccessToken.account_id) == account.id))
@@ -93,6 +100,15 @@ async def request(
     session.add(actor)
     await session.flush()
     return job
+
+
+async def progress_of(session: AsyncSession, job_id: int, key: str) -> AccountJob | None:
+    """The erasure job ``job_id`` if ``key`` is its status key (None otherwise)."""
+    job = await session.get(AccountJob, job_id)
+    if job is None or job.kind != JobKind.ERASE:
+        return None
+    expected = str(job.payload.get(STATUS_KEY) or "")
+    return job if expected and hmac.compare_digest(expected, key) else None
 
 
 async def _inboxes(session: AsyncSession, actor: Actor) -> list[str]:
@@ -141,7 +157,7 @@ async def _collect(node: NodeContext, job_id: int) -> None:
             # of a student who never federated may leave, not even its Delete.
             hidden = await stays_local(session, actor.id, None)
             inboxes = [] if hidden else await _inboxes(session, actor)
-            job.payload = {"inboxes": inboxes, "files": names}
+            job.payload = {**job.payload, "inboxes": inboxes, "files": names}
         posts = await session.exec(
             select(ContentObject.id).where(
                 ContentObject.author_id == actor.id, col(ContentObject.deleted_at).is_(None)
@@ -246,7 +262,7 @@ async def _files(node: NodeContext, job_id: int) -> None:
         removed = files.remove(node.config.media_dir, list(job.payload.get("files", [])))
         archive.remove_archives(node.config.media_dir, actor.id)
         job.report = {**job.report, "files_removed": removed}
-        job.payload = {"inboxes": job.payload.get("inboxes", [])}
+        job.payload = {k: v for k, v in job.payload.items() if k != "files"}
         jobs.finish(job)
         await session.commit()
 

@@ -386,8 +386,20 @@ def test_the_settings_page_shows_progress_and_offers_export_import_and_erasure(
         assert wes.post("/settings/data/erase", data=wrong).status_code == 403
         assert wes.get("/settings/data").status_code == 200  # still signed in, nothing changed
         gone = wes.post("/settings/data/erase", data={**form, "confirm": "1"})
-        assert gone.status_code == 200 and 'id="erased"' in gone.text
-        assert wes.get("/settings/data").status_code in (303, 401, 403)
+        assert gone.status_code == 303
+        status = gone.headers["location"]
+        assert status.startswith("/settings/data/erasure/") and "key=" in status
+        assert wes.get("/settings/data").status_code in (303, 401, 403)  # signed out
+        # Only the key opens the progress page, and it follows the job to its end.
+        assert wes.get(status.split("?")[0]).status_code == 404
+        assert wes.get(status + "x").status_code == 404
+
+        def finished() -> str | None:
+            html = wes.get(status).text
+            return html if 'data-state="done"' in html else None
+
+        html = wait_until(finished, timeout=60)
+        assert ">100%<" in html and 'http-equiv="refresh"' not in html
     finally:
         wes.close()
         tess.close()
@@ -536,7 +548,13 @@ def test_export_then_erasure_leaves_only_a_tombstone_on_both_nodes(world: World)
     )
     assert erase.status_code == 202, erase.text
     job_id = int(erase.json()["id"])
+    status_url = f"{world.a.base_url}{erase.json()['status_url']}"
     assert world.call("vic", "GET", "/api/v1/accounts/verify_credentials").status_code == 401
+    # The token is dead, but the status URL (its key) shows the erasure's progress.
+    assert httpx.get(status_url + "x").status_code == 404
+    assert httpx.get(status_url.split("?")[0]).status_code == 404
+    wait_until(lambda: httpx.get(status_url).json()["state"] == "done", timeout=60)
+    assert httpx.get(status_url).json()["progress"] == 100
 
     def erased() -> AccountJob | None:
         (row,) = rows(world.a, select(AccountJob).where(AccountJob.id == job_id))
