@@ -12,7 +12,8 @@ The archive is streamed into ``media_dir/exports/<actor id>/``, posts and
 files in batches, the job's progress committed after each; a crash leaves a
 ``.part`` file the next attempt starts over. The finished name has a random
 part and three path segments, which the ``/media`` route never serves: only
-its owner downloads it, through the API or the pages.
+its owner downloads it, through the API or the pages. A new archive replaces
+the account's earlier ones, and an erasure removes them all.
 """
 
 from __future__ import annotations
@@ -239,7 +240,29 @@ async def run(node: NodeContext, job_id: int) -> None:
         job.result_size = final.stat().st_size
         job.report = {"posts": posts, "files": len(names)}
         jobs.finish(job)
+        older = await _older_archives(session, job)
         await session.commit()
+    for name in older:
+        (media_dir / name).unlink(missing_ok=True)
+
+
+async def _older_archives(session: AsyncSession, job: AccountJob) -> list[str]:
+    """A new archive replaces the account's earlier ones (kept no longer than needed)."""
+    rows = await session.exec(
+        select(AccountJob).where(
+            AccountJob.actor_id == job.actor_id,
+            AccountJob.kind == job.kind,
+            AccountJob.id != job.id,
+            col(AccountJob.result_name).is_not(None),
+        )
+    )
+    names = []
+    for row in rows.all():
+        if row.result_name:
+            names.append(row.result_name)
+        row.result_name, row.result_size = None, None
+        session.add(row)
+    return names
 
 
 def remove_archives(media_dir: Path, actor_id: int) -> None:

@@ -223,6 +223,9 @@ def test_an_export_is_a_job_with_progress_holding_every_post_media_file_and_foll
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(target) as zipped:
         assert json.loads(zipped.read("outbox.json"))["totalItems"] == 3
+    # The new archive replaced the first one.
+    assert world.call("tess", "GET", job["archive_url"]).status_code == 404
+    assert not (world.a.settings.data_dir / "media" / row.result_name).exists()
 
 
 # --- imports ---------------------------------------------------------------------------
