@@ -9,9 +9,10 @@ crash:
 
 1. ``collect``: every inbox that has the account, written into the job
    before anything is deleted: its followers' and followees' (any state),
-   those it blocked, and every inbox its activities were delivered to (the
-   nodes that received its posts, likes and replies). One per host, a
-   shared inbox where there is one.
+   those it blocked, those who liked, boosted or answered its posts, every
+   inbox its activities were delivered to (the nodes that received its
+   posts, likes and replies) and every inbox our communities' Announces of
+   them reached. One per host, a shared inbox where there is one.
 2. ``posts``: its posts become tombstones, a batch at a time.
 3. ``purge``: every other row of it (:mod:`.purge`), the profile cleared.
 4. ``delete``: ``Delete`` of the actor, signed by its key (kept on the
@@ -50,11 +51,13 @@ from storage.models import (
     Actor,
     ActorModeration,
     ActorType,
+    Announce,
     Block,
     ContentObject,
     Delivery,
     Follow,
     JobKind,
+    Like,
     Role,
 )
 from storage.repos.domain_rules import load_rules
@@ -114,12 +117,23 @@ async def progress_of(session: AsyncSession, job_id: int, key: str) -> AccountJo
 async def _inboxes(session: AsyncSession, actor: Actor) -> list[str]:
     """One inbox per host of everyone who may have the account (see step 1)."""
     assert actor.id is not None
+    own_ids = select(ContentObject.id).where(ContentObject.author_id == actor.id)
+    own_uris = select(ContentObject.ap_id).where(ContentObject.author_id == actor.id)
+    own_activities = select(Activity.ap_id).where(Activity.actor_id == actor.id)
     others = select(Actor).where(
         col(Actor.local).is_(False),
         or_(
             col(Actor.id).in_(select(Follow.follower_id).where(Follow.followee_id == actor.id)),
             col(Actor.id).in_(select(Follow.followee_id).where(Follow.follower_id == actor.id)),
             col(Actor.id).in_(select(Block.target_id).where(Block.actor_id == actor.id)),
+            # Those who liked, boosted or answered its posts hold them too.
+            col(Actor.id).in_(select(Like.actor_id).where(col(Like.object_id).in_(own_ids))),
+            col(Actor.id).in_(
+                select(Announce.actor_id).where(col(Announce.object_id).in_(own_ids))
+            ),
+            col(Actor.id).in_(
+                select(ContentObject.author_id).where(col(ContentObject.in_reply_to).in_(own_uris))
+            ),
         ),
     )
     by_host: dict[str, str] = {}
@@ -128,10 +142,17 @@ async def _inboxes(session: AsyncSession, actor: Actor) -> list[str]:
         host = urlsplit(url).netloc.lower()
         if other.shared_inbox_url or host not in by_host:
             by_host[host] = url
+    # Where its activities went, and where our communities' Announces of them went.
     delivered = await session.exec(
         select(Delivery.inbox_url, Delivery.host)
         .join(Activity, col(Activity.id) == Delivery.activity_id)
-        .where(Activity.actor_id == actor.id)
+        .where(
+            or_(
+                col(Activity.actor_id) == actor.id,
+                col(Activity.object_ap_id).in_(own_uris),
+                col(Activity.object_ap_id).in_(own_activities),
+            )
+        )
         .distinct()
     )
     for url, host in delivered.all():

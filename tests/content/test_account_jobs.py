@@ -36,6 +36,7 @@ from storage.models import (
     FollowState,
     JobKind,
     JobState,
+    Like,
     Material,
     Role,
     Visibility,
@@ -132,11 +133,21 @@ async def test_an_erasure_resumes_after_a_crash_and_sends_one_delete_per_host(
 ) -> None:
     vic = await person(node, "vic")
     await remote_follower(node, vic, "far.example")
+    liker = await remote_follower(node, await person(node, "someone"), "liker.example")
     async with node.sessions() as session:
-        for n in range(3):
+        made = [
             await create_post(
                 session, node, vic, content_text_or_html=f"post {n}", visibility=Visibility.PUBLIC
             )
+            for n in range(3)
+        ]
+        # A stranger on another node liked one: that node holds the post too.
+        assert liker.id is not None and made[0].id is not None
+        session.add(
+            Like(
+                actor_id=liker.id, object_id=made[0].id, activity_ap_id="https://liker.example/l/1"
+            )
+        )
         await session.commit()
         found = await account_by_name(session, "vic")
         assert found is not None
@@ -159,7 +170,8 @@ async def test_an_erasure_resumes_after_a_crash_and_sends_one_delete_per_host(
     async with node.sessions() as session:
         row = await session.get(AccountJob, job.id)
         assert row is not None and row.state == JobState.DONE and row.progress == 100
-        assert row.report["delete_sent_to"] == ["https://far.example/inbox"]
+        sent = ["https://far.example/inbox", "https://liker.example/inbox"]
+        assert row.report["delete_sent_to"] == sent
         live = await session.exec(
             select(ContentObject).where(
                 ContentObject.author_id == vic.id, col(ContentObject.deleted_at).is_(None)
@@ -171,8 +183,9 @@ async def test_an_erasure_resumes_after_a_crash_and_sends_one_delete_per_host(
         deliveries = (
             await session.exec(select(Delivery).where(Delivery.activity_id == delete.id))
         ).all()
-        assert [d.inbox_url for d in deliveries] == ["https://far.example/inbox"]
-        assert (await session.exec(select(Follow))).all() == []
+        assert sorted(d.inbox_url for d in deliveries) == sent
+        follows = (await session.exec(select(Follow))).all()
+        assert [f.follower_id for f in follows] == [liker.id]  # someone else's follow stays
         actor = await session.get(Actor, vic.id)
         assert actor is not None and actor.gone and actor.private_key_pem
         assert await account_by_name(session, "vic") is None
