@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from actors.ratelimit import FIVE_MINUTES, Rate, bucket_for
 from content.account_data import archive, erasure, imports, jobs
 from storage.models import Account, Actor, JobKind, JobState
 from web.i18n import gettext as _
@@ -104,6 +105,16 @@ async def erase(request: Request, visitor: Visitor) -> Response:
     form = await read_form(request, visitor)
     if not form.checked("confirm"):
         raise PageError(422, _("Tick the box to confirm that the account is to be erased."))
+    # A password guessed here counts against the same budget as signing in.
+    ip = request.client.host if request.client is not None else "unknown"
+    rate = Rate(visitor.node.config.login_rate_limit, FIVE_MINUTES)
+    decision = bucket_for(request.app.state, "login", rate).hit(ip)
+    if not decision.allowed:
+        raise PageError(
+            429,
+            _("Too many sign-in attempts from your network. Wait a few minutes and try again."),
+            headers=decision.headers(),
+        )
     async with visitor.node.sessions() as session:
         account = await session.get(Account, visitor.account.id)
         me = await session.get(Actor, actor.id)

@@ -34,6 +34,7 @@ from api.entities.time import iso_ms_or_none
 from api.errors import ApiError
 from api.params import read_params
 from api.routing import api_routes
+from api.throttle import throttle
 from content.account_data import archive, erasure, imports, jobs
 from content.moderation.state import is_suspended
 from storage.models import Account, AccountJob, Actor, JobKind, JobState
@@ -115,8 +116,11 @@ async def start_import(request: Request) -> Response:
 
 async def start_erasure(request: Request) -> Response:
     user = await require_user(request, "write:accounts")
+    node = node_of(request)
+    # A password guessed here (with a stolen token) counts as a sign-in attempt.
+    throttle(request, "login", node.config.login_rate_limit)
     params = await read_params(request, query=False)
-    async with node_of(request).sessions() as session:
+    async with node.sessions() as session:
         account = await session.get(Account, user.account.id)
         actor = await session.get(Actor, user.actor.id)
         assert account is not None and actor is not None
