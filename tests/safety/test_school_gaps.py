@@ -154,6 +154,10 @@ def test_a_students_source_privacy_is_their_real_default(world: World) -> None:
     sam = world.api("sam").account_verify_credentials()
     assert sam["source"]["privacy"] == "local"
     assert world.api("tess").account_verify_credentials()["source"]["privacy"] == "public"
+    preferences = world.call("sam", "GET", "/api/v1/preferences").json()
+    assert preferences["posting:default:visibility"] == "local"
+    teacher = world.call("tess", "GET", "/api/v1/preferences").json()
+    assert teacher["posting:default:visibility"] == "public"
     # A client that posts with the default it read is accepted.
     posted = world.call(
         "sam", "POST", "/api/v1/statuses", data={"status": "hello", "visibility": "local"}
