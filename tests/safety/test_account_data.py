@@ -40,6 +40,7 @@ from storage.models import (
 )
 from tests.api.statuses_support import png
 from tests.support.databases import postgres_admin_url
+from tests.support.fedify import started_peer
 from tests.support.material_files import pdf
 from tests.support.node import Node, wait_until
 
@@ -85,6 +86,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             ("wes", "teacher"),
             ("zed", "teacher"),
             ("yan", "teacher"),
+            ("una", "teacher"),
         ]:
             a.create_user(name, role)
         a.create_user("vic", "teacher", display_name=f"Vic {MARKER}", summary=f"{MARKER} bio")
@@ -459,6 +461,19 @@ def test_the_operator_erases_an_account_from_the_cli(world: World) -> None:
     assert gone.status_code == 410
     again = world.a.staffroom("accounts", "erase", "yan", "--yes")
     assert again.returncode == 1  # nothing left to erase
+
+
+def test_the_fedify_peer_gets_a_signed_delete_of_an_erased_account(
+    world: World, tmp_path: Path
+) -> None:
+    una = f"{world.a.base_url}/users/una"
+    with started_peer(tmp_path / "peer", "fred") as fred:
+        fred.follow(world.acct("una"))
+        fred.wait_for(type="Accept", timeout=30)
+        done = world.a.staffroom("accounts", "erase", "una", "--yes")
+        assert done.returncode == 0, done.stderr
+        got = fred.wait_for(type="Delete", predicate=lambda r: r.get("objectId") == una, timeout=30)
+        assert got["actor"] == una and got["httpSignature"]["verified"]
 
 
 # --- erasure: the proof -------------------------------------------------------------
