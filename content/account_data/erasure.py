@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import update
-from sqlmodel import col, delete, or_, select
+from sqlmodel import col, delete, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
@@ -180,11 +180,11 @@ async def _collect(node: NodeContext, job_id: int) -> None:
             inboxes = [] if hidden else await _inboxes(session, actor)
             job.payload = {**job.payload, "inboxes": inboxes, "files": names}
         posts = await session.exec(
-            select(ContentObject.id).where(
-                ContentObject.author_id == actor.id, col(ContentObject.deleted_at).is_(None)
-            )
+            select(func.count())
+            .select_from(ContentObject)
+            .where(ContentObject.author_id == actor.id, col(ContentObject.deleted_at).is_(None))
         )
-        left = len(posts.all())
+        left = int(posts.one())
         jobs.advance(job, step="posts", done=0, total=left + 3)
         await session.commit()
 
