@@ -103,6 +103,8 @@ async def profile(request: Request, visitor: Visitor) -> Response:
         found = await account_by_name(session, username)
     if found is None:  # a community's Group actor shares the people's URLs
         return await community_page(request, visitor, username)
+    if found[1].gone:  # an erased account (its rows go while its erasure runs)
+        raise PageError(404, _("There is no such person here."))
     async with visitor.node.sessions() as session:
         account, actor = found
         # A child's profile is not a public page: only people signed in here see it.

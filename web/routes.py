@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from web import (
+    account_data_pages,
     account_pages,
     admin_accounts,
     assets,
@@ -47,6 +48,7 @@ routes: list[BaseRoute] = [
     *account_pages.routes,
     *admin_accounts.routes,
     *settings_pages.routes,
+    *account_data_pages.routes,
     *moderation_pages.routes,
     *moderation_accounts.routes,
 ]

@@ -128,6 +128,7 @@ async def action(request: Request) -> Response:
                 kind,
                 reason,
                 report_id=report.id if report else None,
+                node=node,
             )
         except actions.ModerationError as exc:
             raise ApiError(422, f"Validation failed: {exc}") from None

@@ -1,5 +1,6 @@
 """All tables, imported here so that ``SQLModel.metadata`` knows every one."""
 
+from storage.models.account_jobs import AccountJob, JobKind, JobState
 from storage.models.account_settings import AccountSettings
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
@@ -71,6 +72,7 @@ from storage.models.web_sessions import WebSession
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountJob",
     "AccountSettings",
     "Activity",
     "Actor",
@@ -108,6 +110,8 @@ __all__ = [
     "InboxItem",
     "InboxState",
     "Invite",
+    "JobKind",
+    "JobState",
     "JoinPolicy",
     "Like",
     "ListMember",

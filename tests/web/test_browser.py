@@ -18,6 +18,7 @@ widths in ``build/screenshots``.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -327,13 +328,13 @@ def test_a_community_is_created_and_managed_and_a_calendar_address_made(world: W
     alice = world.page("alice")
     alice.goto(f"{world.a.base_url}/communities/new")
     world.check(alice, "community-new")
-    alice.fill("#name", "biology")
-    alice.fill("#display_name", "Biology teachers")
+    alice.fill("#name", "botany")
+    alice.fill("#display_name", "Botany teachers")
     alice.select_option("#join_policy", "approval")
     alice.click("form#community-new button[type=submit]")
-    alice.wait_for_url(re.compile(r"/@biology$"))
+    alice.wait_for_url(re.compile(r"/@botany$"))
     alice.click("#manage")
-    alice.wait_for_url(re.compile(r"/communities/biology/manage$"))
+    alice.wait_for_url(re.compile(r"/communities/botany/manage$"))
     assert "No one is waiting." in alice.inner_text("#requests")
     world.check(alice, "community-manage")
     alice.goto(f"{world.a.base_url}/events")
@@ -494,6 +495,21 @@ def _role(node: Node, name: str) -> str:
         return str(found[0].role)
 
     return node.with_session(work)
+
+
+def test_your_data_page_prepares_an_archive_and_shows_its_progress(world: World) -> None:
+    alice = world.page("alice")
+    alice.goto(f"{world.a.base_url}/settings/data")
+    world.check(alice)
+    alice.click("form#export button[type=submit]")
+    alice.wait_for_selector("#started")
+    deadline = time.monotonic() + 60
+    while alice.locator('#jobs tr[data-state="done"]').count() == 0:
+        assert time.monotonic() < deadline, alice.content()
+        time.sleep(0.5)
+        alice.goto(f"{world.a.base_url}/settings/data")
+    assert alice.inner_text("#jobs .percent") == "100%"
+    world.check(alice)
 
 
 def test_interact_from_your_server(world: World) -> None:
