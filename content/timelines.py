@@ -49,6 +49,7 @@ from storage.models import (
     Like,
     Visibility,
 )
+from storage.repos.by_id import actors_by_id, objects_by_id
 
 Item = ContentObject | Announce
 T = TypeVar("T")
@@ -192,18 +193,14 @@ class Keeper:
         """Read what ``items`` will ask, one query for each kind of question."""
         wanted = {i.object_id for i in items if isinstance(i, Announce)} - self._boosted.keys()
         if wanted:
-            objects = await self._session.exec(
-                select(ContentObject).where(col(ContentObject.id).in_(wanted))
-            )
-            self._boosted.update((o.id, o) for o in objects.all() if o.id is not None)
+            self._boosted.update(await objects_by_id(self._session, wanted))
         posts = [self._post(i) for i in items]
         live = [p for p in posts if p is not None and p.deleted_at is None]
         self._suspended = await suspended_among(self._session, {p.author_id for p in live})
         closed = {p.author_id for p in live if not is_open(p)}
         closed -= self._suspended | self._authors.keys()
         if closed:
-            actors = await self._session.exec(select(Actor).where(col(Actor.id).in_(closed)))
-            self._authors.update((a.id, a) for a in actors.all() if a.id is not None)
+            self._authors.update(await actors_by_id(self._session, closed))
 
     def _post(self, item: Item) -> ContentObject | None:
         return self._boosted.get(item.object_id) if isinstance(item, Announce) else item

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content import polls
 from content.interactions import marked_by
 from content.sanitize import sanitize_html
 from storage.models import Actor, Announce, ContentObject
+from storage.repos.by_id import actors_by_id, objects_by_id
 
 
 @dataclass
@@ -77,27 +77,13 @@ def _images(obj: ContentObject) -> list[Image]:
     return found
 
 
-async def _actors(session: AsyncSession, ids: set[int]) -> dict[int, Actor]:
-    if not ids:
-        return {}
-    rows = await session.exec(select(Actor).where(col(Actor.id).in_(ids)))
-    return {a.id: a for a in rows.all() if a.id is not None}
-
-
-async def _objects(session: AsyncSession, ids: set[int]) -> dict[int, ContentObject]:
-    if not ids:
-        return {}
-    rows = await session.exec(select(ContentObject).where(col(ContentObject.id).in_(ids)))
-    return {o.id: o for o in rows.all() if o.id is not None}
-
-
 async def post_views(
     session: AsyncSession,
     items: Sequence[ContentObject | Announce],
     viewer: Actor | None,
 ) -> list[PostView]:
     """Views of posts (and boosts, shown as the boosted post), in the order given."""
-    boosted = await _objects(session, {i.object_id for i in items if isinstance(i, Announce)})
+    boosted = await objects_by_id(session, {i.object_id for i in items if isinstance(i, Announce)})
     pairs: list[tuple[ContentObject, Announce | None]] = []
     for item in items:
         if isinstance(item, Announce):
@@ -107,7 +93,7 @@ async def post_views(
         elif item.deleted_at is None:
             pairs.append((item, None))
     wanted = {obj.author_id for obj, _ in pairs} | {b.actor_id for _, b in pairs if b}
-    actors = await _actors(session, wanted)
+    actors = await actors_by_id(session, wanted)
     liked: set[int] = set()
     boosted_ids: set[int] = set()
     if viewer is not None:
