@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.graph import blocks
-from content.timelines import Keeper, newest_first
+from content.timelines import Keeper, bounded, newest_first
 from content.timelines import Paging as PageParams
 from storage.models import Actor, Announce, ContentObject, Featured
 
@@ -60,17 +60,10 @@ def _matches(obj: ContentObject, filters: StatusFilters) -> bool:
 
 
 def _window(query: Any, column: Any, page: PageParams, cursor: int | None, size: int) -> Any:
-    ascending = page.ascending
-    if page.max_id is not None:
-        query = query.where(col(column) < page.max_id)
-    if page.since_id is not None:
-        query = query.where(col(column) > page.since_id)
-    if page.min_id is not None:
-        query = query.where(col(column) > page.min_id)
+    """:func:`content.timelines.bounded`, past ``cursor`` (the last row a batch read)."""
     if cursor is not None:
-        query = query.where(col(column) > cursor if ascending else col(column) < cursor)
-    order = col(column).asc() if ascending else col(column).desc()
-    return query.order_by(order).limit(size)
+        query = query.where(col(column) > cursor if page.ascending else col(column) < cursor)
+    return bounded(query, column, page, size)
 
 
 async def _candidates(
