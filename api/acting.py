@@ -46,6 +46,10 @@ class Acting:
         return self._params
 
 
+async def nothing(_acting: Acting) -> None:
+    """The ``find`` of a route that creates: there is nothing to find."""
+
+
 async def act(
     request: Request,
     scope: str,

@@ -24,7 +24,7 @@ from actors.context import NodeContext
 from actors.remote import actor_by_ap_id
 from api.acting import Acting, act
 from api.auth import require_user
-from api.communities.communities import READ, WRITE, entity, local_community
+from api.communities.communities import READ, WRITE, entity, moderated_community
 from api.entities.account import account_entities
 from api.errors import ApiError
 from api.params import Params
@@ -36,11 +36,7 @@ from storage.models import Actor, ContentObject
 
 
 async def _moderated(session: AsyncSession, request: Request, moderator: Actor) -> Actor:
-    """The community in the path: one of this node's, moderated by ``moderator`` (else 403)."""
-    actor, _settings = await local_community(session, request)
-    if not await manage.is_moderator(session, actor, moderator):
-        raise ApiError(403, "This action is not allowed")
-    return actor
+    return (await moderated_community(session, request, moderator))[0]
 
 
 def _community(request: Request) -> Callable[[Acting], Awaitable[Actor]]:

@@ -95,3 +95,18 @@ def test_moderation_routes(node: Node) -> None:
         assert olga.post(f"{base}/statuses/999999/pin").status_code == 404
         assert olga.post(f"{base}/statuses/999999/frobnicate").status_code == 404
         assert olga.post(f"{base}/members/{pavel_id}/remove").status_code == 200
+
+
+def test_only_a_moderator_changes_the_community(node: Node) -> None:
+    with _http(node, "olga") as olga, _http(node, "rita") as rita:
+        made = olga.post(COMMUNITIES, data={"name": "choir", "display_name": "Choir"})
+        assert made.status_code == 200, made.text
+        url = f"{COMMUNITIES}/{made.json()['id']}"
+        assert rita.patch(url, data={"display_name": "Rita's"}).status_code == 403
+        refused = olga.patch(url, data={"join_policy": "whenever"})
+        assert refused.status_code == 422, refused.text
+        changed = olga.patch(url, data={"display_name": "School choir", "subjects[]": ["music"]})
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["display_name"] == "School choir"
+        assert changed.json()["subjects"] == ["music"]
+        assert rita.get(url).json()["display_name"] == "School choir"
