@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.node import Node, wait_until
+from tests.support.node import Node, running_node, wait_until
 
 COMMUNITIES = "/api/v1/staffroom/communities"
 NAMES = ("olga", "pavel", "rita")
@@ -22,15 +22,10 @@ NAMES = ("olga", "pavel", "rita")
 
 @pytest.fixture(scope="module")
 def node(module_db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    served = Node(tmp_path_factory.mktemp("community-moderation"), module_db_kind)
-    try:
-        served.migrate()
-        for name in NAMES:
-            served.create_user(name)
-        served.start()
+    with running_node(
+        tmp_path_factory.mktemp("community-moderation"), module_db_kind, NAMES
+    ) as served:
         yield served
-    finally:
-        served.close()
 
 
 def _http(node: Node, name: str) -> httpx.Client:

@@ -18,7 +18,7 @@ import httpx
 import icalendar
 import pytest
 
-from tests.support.node import Node, wait_until
+from tests.support.node import Node, running_node, wait_until
 
 API = "/api/v1/staffroom/events"
 COMMUNITIES = "/api/v1/staffroom/communities"
@@ -27,15 +27,10 @@ NAMES = ("olga", "pavel", "rita", "sasha")
 
 @pytest.fixture(scope="module")
 def node(module_db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    served = Node(tmp_path_factory.mktemp("event-communities"), module_db_kind)
-    try:
-        served.migrate()
-        for name in NAMES:
-            served.create_user(name)
-        served.start()
+    with running_node(
+        tmp_path_factory.mktemp("event-communities"), module_db_kind, NAMES
+    ) as served:
         yield served
-    finally:
-        served.close()
 
 
 @pytest.fixture(scope="module")
