@@ -17,8 +17,10 @@ workers, no network) and requests, anonymously and in turn, each page
   a third of them with a subject filter).
 
 It prints p50 and p95 in milliseconds per page against the target of a
-p95 under 50 ms, and the load average it started under (the figures move by a
-third or more on a machine shared with test runs; measure on a quiet one).
+p95 under 50 ms, the SQL statements one request of each page runs (a
+figure the machine's load does not move), and the load average it started
+under (the times move by a third or more on a machine shared with test runs;
+measure on a quiet one).
 
     .venv/bin/python -m bench.pages [--posts 100000] [--materials 100000]
                                     [--requests 200] [--backend sqlite|postgres]
@@ -42,6 +44,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import insert
+from sqlalchemy.engine import Engine
 
 from bench.materials_search import EN, RU, generate
 from staffroom.app import create_app
@@ -51,6 +54,7 @@ from storage.engine import create_engine, create_sessionmaker
 from storage.ids import new_id
 from storage.models import Account, ContentObject, Role
 from tests.support.databases import POSTGRES_ENV, drop_database, new_database_url
+from tests.support.statements import before_each_statement
 
 DOMAIN = "school.example"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -172,6 +176,15 @@ def _searches(rng: random.Random) -> str:
     return f"/materials?q={words}"
 
 
+async def _statements(client: httpx.AsyncClient, path: str) -> int:
+    """How many SQL statements one request of ``path`` runs (any engine: the app's own)."""
+    seen: list[str] = []
+    with before_each_statement(Engine, lambda _c, _k, statement, *_: seen.append(statement)):
+        answer = await client.get(path)
+    assert answer.status_code == 200, (path, answer.status_code)
+    return len(seen)
+
+
 async def measure(url: str, data_dir: Path, posts: int, materials: int, requests: int) -> None:
     env = {
         "STAFFROOM_DOMAIN": DOMAIN,
@@ -209,10 +222,12 @@ async def measure(url: str, data_dir: Path, posts: int, materials: int, requests
             transport=transport, base_url=f"https://{DOMAIN}", headers=headers
         ) as client:
             times: dict[str, list[float]] = {name: [] for name in pages}
+            statements: dict[str, int] = {}
             for name, path in pages.items():
                 for _ in range(5):  # warm-up: templates compiled, stemmers loaded
                     answer = await client.get(path())
                     assert answer.status_code == 200, (name, answer.status_code, answer.text[:300])
+                statements[name] = await _statements(client, path())
             for _ in range(requests):
                 for name, path in pages.items():
                     t0 = time.perf_counter()
@@ -223,7 +238,10 @@ async def measure(url: str, data_dir: Path, posts: int, materials: int, requests
     for name, samples in times.items():
         q = statistics.quantiles(sorted(samples), n=100)
         mark = "ok" if q[94] < TARGET_P95_MS else "SLOW"
-        print(f"  {name:11} p50 {q[49]:6.1f} ms   p95 {q[94]:6.1f} ms   {mark}")
+        print(
+            f"  {name:11} p50 {q[49]:6.1f} ms   p95 {q[94]:6.1f} ms   {mark:4}"
+            f"   {statements[name]:3} statements"
+        )
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """A post's thread as a viewer may see it: its ancestors and its descendants.
 
 What ``GET /api/v1/statuses/:id/context`` shows. Only posts the viewer may
-read are returned (:func:`content.timelines.readable`), so a followers-only
+read are returned (:class:`content.timelines.Keeper`), so a followers-only
 reply never shows in a stranger's thread; but the walk goes *through* posts it
 hides (and tombstones), so a public reply under a hidden one still appears,
 as in Mastodon. Only what this node has stored is walked: a remote thread is
@@ -16,10 +16,8 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from content.moderation.state import states_of
 from content.objects import object_by_ap_id
-from content.timelines import readable
-from content.visibility import is_open
+from content.timelines import Keeper
 from storage.models import Actor, ContentObject
 
 MAX_ANCESTORS = 40
@@ -39,10 +37,13 @@ async def ancestors(
         parent = await object_by_ap_id(session, parent_id)
         if parent is None:
             break
-        if await readable(session, parent, viewer):
-            chain.append(parent)
+        chain.append(parent)
         parent_id = parent.in_reply_to
-    return list(reversed(chain))
+    # The walk goes through every parent; what the viewer may read is asked
+    # for the whole chain at once (one "is the author suspended?" for all).
+    keep = Keeper(session, viewer, set())
+    await keep.prepare(chain)
+    return [parent for parent in reversed(chain) if await keep(parent)]
 
 
 async def descendants(
@@ -70,20 +71,16 @@ async def descendants(
             children.setdefault(reply.in_reply_to, []).append(reply)
             frontier.append(reply.ap_id)
             total += 1
-    # Open replies need only "is the author suspended?": asked once for the whole
-    # thread, not once a reply (a long thread's page was a query per reply).
-    open_authors = {r.author_id for rs in children.values() for r in rs if is_open(r)}
-    states = await states_of(session, list(open_authors))
-    suspended = {i for i, state in states.items() if state.suspended_at is not None}
+    # What the viewer may read is asked for the whole thread at once ("is the
+    # author suspended?" once, not once a reply: a long thread's page was a
+    # query per reply).
+    keep = Keeper(session, viewer, set())
+    await keep.prepare([r for rs in children.values() for r in rs])
     ordered: list[ContentObject] = []
     stack = list(reversed(children.get(obj.ap_id, [])))
     while stack:
         reply = stack.pop()
-        if is_open(reply):
-            shown = reply.deleted_at is None and reply.author_id not in suspended
-        else:
-            shown = await readable(session, reply, viewer)
-        if shown:
+        if await keep(reply):
             ordered.append(reply)
         stack.extend(reversed(children.get(reply.ap_id, [])))
     return ordered

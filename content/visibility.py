@@ -30,6 +30,7 @@ from content.moderation.state import is_suspended
 from federation.constants import PUBLIC, is_public
 from storage.models import (
     Actor,
+    ActorModeration,
     ActorType,
     Block,
     CommunityMember,
@@ -70,6 +71,24 @@ def visibility_from_addressing(
     if followers_url and followers_url in (*to_list, *cc_list):
         return Visibility.FOLLOWERS
     return Visibility.DIRECT
+
+
+async def suspended_among(session: AsyncSession, actor_ids: Iterable[int]) -> set[int]:
+    """Which of these actors are suspended, in one query.
+
+    A page of posts asks this once for all its authors and hands each answer
+    to :func:`may_read` (``suspended=``), rather than one query a post.
+    """
+    wanted = set(actor_ids)
+    if not wanted:
+        return set()
+    rows = await session.exec(
+        select(ActorModeration.actor_id).where(
+            col(ActorModeration.actor_id).in_(wanted),
+            col(ActorModeration.suspended_at).is_not(None),
+        )
+    )
+    return set(rows.all())
 
 
 def is_open(obj: ContentObject) -> bool:
@@ -184,16 +203,22 @@ async def may_read(
     viewer: Actor | None,
     *,
     guardian: bool = True,
+    suspended: bool | None = None,
 ) -> bool:
     """May ``viewer`` (None: anonymous) read ``obj``?
 
     ``guardian=False`` asks whether the viewer may *act* on it (reply, like,
     boost, vote): a parent reads their child's posts but never acts on them.
+    ``suspended`` is the answer to "is the author suspended?" when the caller
+    already has it (a page asks :func:`suspended_among` once for its authors);
+    None asks the database.
 
     A ``local`` post is for this node's people only: a remote viewer (a
     signed fetch from another node) is never allowed one, whoever it is.
     """
-    if await is_suspended(session, author.id):
+    if suspended is None:
+        suspended = await is_suspended(session, author.id)
+    if suspended:
         return False  # a suspended account's content is hidden from everyone
     if is_open(obj):
         return True

@@ -23,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.auth import optional_scope, require_user
+from api.community_param import known_community
 from api.entities.time import iso_ms
 from api.errors import ApiError
 from api.events import community, forms
-from api.events.community import known_community
 from api.params import read_params
 from api.status_support import NOT_FOUND, node_of, path_id
 from content.events import feeds, queries

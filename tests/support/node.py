@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -276,6 +276,21 @@ class Node:
     def close(self) -> None:
         self.stop()
         drop_database(self.database_url)
+
+
+@contextmanager
+def running_node(base: Path, kind: str, names: Iterable[str]) -> Iterator[Node]:
+    """One node (``kind``) with a teacher account for each of ``names``, running;
+    closed afterwards (a module's node: ``with running_node(...) as node: yield node``)."""
+    node = Node(base, kind)
+    try:
+        node.migrate()
+        for name in names:
+            node.create_user(name)
+        node.start()
+        yield node
+    finally:
+        node.close()
 
 
 @contextmanager
