@@ -78,7 +78,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy federation storage actors inbox outbox content api web staffroom bench
 
 pytest: $(VENV)/.installed-dev fedify-peer chromium
-	$(BIN)/pytest -q -n 4 --dist loadfile
+	$(BIN)/pytest -q -n 6 --dist loadfile
 
 test: lint typecheck pytest
 

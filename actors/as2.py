@@ -65,6 +65,17 @@ def actor_to_as2(actor: Actor, node: NodeConfig) -> dict[str, Any]:
     return doc
 
 
+def actor_tombstone(actor: Actor) -> dict[str, Any]:
+    """What an erased account's id answers (with 410 Gone): nothing but that it was."""
+    return {
+        "@context": canonical_context(),
+        "id": actor.ap_id,
+        "type": "Tombstone",
+        "formerType": actor.type,
+        "deleted": _iso(actor.updated_at),
+    }
+
+
 def group_to_as2(doc: dict[str, Any], actor: Actor, community: Community) -> dict[str, Any]:
     """A community's ``Group`` document: Lemmy's and our terms beside the actor's own.
 
@@ -182,6 +193,8 @@ def remote_actor_fields(doc: dict[str, Any], fetched_from: str) -> dict[str, Any
         "manually_approves_followers": bool(doc.get("manuallyApprovesFollowers", False)),
         "discoverable": bool(doc.get("discoverable", False)),
         "fields": fields[:16],
+        # Our own term: a group-aware server keeps this group's posts for members.
+        "members_only": kind == "Group" and doc.get("membersOnly") is True,
     }
 
 

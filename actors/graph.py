@@ -20,10 +20,11 @@ from sqlmodel import col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from actors.peers import learn
 from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
-from storage.models import Actor, Block, Follow, FollowState
+from storage.models import Actor, ActorType, Block, Follow, FollowState
 from storage.types import utcnow
 
 
@@ -111,6 +112,9 @@ async def follow(
     existing = await find_follow(session, follower.id, target.id)
     if existing is not None and existing.state != FollowState.REJECTED:
         return existing
+    if target.type == ActorType.GROUP and not target.local:
+        # Whether our member's posts to it may go there, if it is members-only.
+        await learn(session, node, [target.ap_id])
     activity_id = _activity_id(node, follower)
     if existing is None:
         assert follower.id is not None and target.id is not None

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.config import NodeConfig
@@ -118,3 +118,18 @@ async def revoke(session: AsyncSession, invite: Invite) -> None:
     invite.revoked = True
     session.add(invite)
     await session.flush()
+
+
+async def listed(session: AsyncSession, limit: int = 100) -> list[Invite]:
+    """The newest invites, used up, expired and revoked ones too (the admin's page)."""
+    rows = await session.exec(select(Invite).order_by(col(Invite.id).desc()).limit(limit))
+    return list(rows.all())
+
+
+def usable(invite: Invite) -> bool:
+    expired = invite.expires_at is not None and invite.expires_at <= utcnow()
+    return not (invite.revoked or expired or invite.uses >= invite.max_uses)
+
+
+async def by_id(session: AsyncSession, invite_id: int) -> Invite | None:
+    return await session.get(Invite, invite_id)

@@ -11,7 +11,10 @@ Who can reach a child, and who sees what a child posts:
   public and unlisted are refused;
 * direct messages to or from a student only with the school's staff and the
   student's linked parents (:func:`check_direct`); a remote direct message
-  is held for a moderator (``inbox.handlers.create``).
+  is held for a moderator (``inbox.handlers.create``);
+* a post of ours mentioning or replying to a student, whatever its
+  visibility, only by those same people (:func:`check_mentions`): a local
+  stranger's is refused with a clear error, and the child is not notified.
 
 Teachers and staff keep an adult's defaults.
 """
@@ -110,6 +113,30 @@ async def check_direct(session: AsyncSession, sender: Actor, recipients: Iterabl
             raise MinorProtectionError(
                 f"{other.username} is a student: only the school's staff and their "
                 "linked parents can send them direct messages"
+            )
+
+
+async def check_mentions(session: AsyncSession, sender: Actor, people: Iterable[Actor]) -> None:
+    """Refuse a post of ours that mentions or replies to a student unless its author
+    may reach them: the student themselves, the school's staff, their linked parents.
+
+    A "local stranger" (another student, a parent of another child) is refused
+    with a clear error, whatever the visibility, so nothing lands in the
+    child's notifications and the writer knows why; the same people who may
+    write to a child directly may mention them (:func:`check_direct`).
+    """
+    others = [p for p in people if p.id != sender.id and p.local]
+    if not others:
+        return
+    roles = await roles_of(session, [a.id for a in [sender, *others] if a.id is not None])
+    sender_role = roles.get(sender.id or 0)
+    for other in others:
+        if roles.get(other.id or 0) != Role.STUDENT:
+            continue
+        if not await _may_talk(session, other, sender, sender_role):
+            raise MinorProtectionError(
+                f"{other.username} is a student: only the school's staff and their "
+                "linked parents can mention them or reply to them"
             )
 
 

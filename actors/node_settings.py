@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     # visitors and for people who chose none (an IANA name).
     "node.rules": "",
     "node.time_zone": "UTC",
+    # Anyone may make an account at /signup (a teacher's); None: as
+    # STAFFROOM_OPEN_REGISTRATIONS says. Otherwise people join by invite links.
+    "registrations.open": None,
     # Federate only with the domains the admin allows (storage.repos.domain_rules).
     "federation.allowlist_mode": False,
     # Publish the domain blocks at /api/v1/instance/domain_blocks.

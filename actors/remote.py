@@ -10,6 +10,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.as2 import remote_actor_fields
+from federation.errors import FederationError
 from federation.jsonld import normalize
 from storage.engine import SessionMaker
 from storage.models import Actor
@@ -56,12 +57,30 @@ class RemoteActors:
         return normalize(await self._fetch_json(url))
 
     async def refresh(self, url: str) -> Actor:
-        """Fetch ``url`` now and store what it says."""
+        """Fetch ``url`` now and store what it says (a Group's member count too)."""
         fields = remote_actor_fields(await self.fetch_document(url), url)
+        if fields["type"] == "Group" and fields.get("followers_url"):
+            fields["followers_count"] = await self.total_items(fields["followers_url"])
         async with self._sessions() as session:
             actor = await upsert_remote_actor(session, fields)
             await session.commit()
             return actor
+
+    async def total_items(self, url: str) -> int | None:
+        """A collection's ``totalItems`` (None when it is hidden, absent or unreadable).
+
+        A remote community's member count is its own node's word: our
+        members are only a few of them (Lemmy, PieFed and we publish it as
+        ``followers.totalItems``; a members-only community hides it).
+        """
+        try:
+            doc = await self._fetch_json(url)
+        except FederationError:
+            return None
+        total = doc.get("totalItems")
+        if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+            return None
+        return min(total, 2**31 - 1)
 
     async def get(self, ap_id: str) -> Actor:
         """The cached actor, fetched when missing or stale."""

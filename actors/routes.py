@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from actors.as2 import actor_to_as2, group_to_as2
+from actors import registration
+from actors.as2 import actor_to_as2, actor_tombstone, group_to_as2
 from actors.context import NodeContext
 from actors.http import ActivityResponse, error
 from actors.local import local_actor_by_name
@@ -40,7 +41,9 @@ async def _find_resource(node: NodeContext, raw: str | None) -> Actor | None:
                 prefix = node.config.base_url + "/@"
                 if resource.url.startswith(prefix):
                     actor = await local_actor_by_name(session, resource.url[len(prefix) :])
-        if actor is None or not actor.local or await hidden_from_other_nodes(session, actor):
+        if actor is None or not actor.local or actor.gone:
+            return None
+        if await hidden_from_other_nodes(session, actor):
             return None
         return actor
 
@@ -82,11 +85,12 @@ async def nodeinfo_document(request: Request) -> Response:
         return error(404, "unknown NodeInfo version")
     async with node.sessions() as session:
         figures = await usage(session)
+        open_registrations = await registration.is_open(session, node.config)
     body = nodeinfo.document(
         version,
         software_version=node.config.software_version,
         usage=figures,
-        open_registrations=node.config.open_registrations,
+        open_registrations=open_registrations,
         node_name=node.config.node_name,
         node_description=node.config.node_description,
     )
@@ -98,6 +102,9 @@ async def _actor_response(request: Request, actor: Actor | None) -> Response:
     node = _node(request)
     if actor is None:
         return error(404, "no such actor")
+    if actor.gone and actor.local:
+        # An erased account: its tombstone, as for a deleted post (Mastodon answers 410 too).
+        return ActivityResponse(actor_tombstone(actor), status_code=410, headers={"Vary": "Accept"})
     # A browser gets the profile page: web.public answers it before this route.
     doc = actor_to_as2(actor, node.config)
     if actor.type == ActorType.GROUP:

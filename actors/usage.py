@@ -1,4 +1,9 @@
-"""Usage figures for NodeInfo."""
+"""Usage figures for NodeInfo (and the instance API's ``user_count``).
+
+Students are not counted: a child's account is in no list another node can
+read, and a count is the start of one (a school's NodeInfo saying "40 users"
+when it has 8 teachers tells strangers it has children on it).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.nodeinfo import Usage
-from storage.models import Account
+from storage.models import Account, Role
 from storage.types import utcnow
 
 
@@ -16,7 +21,11 @@ async def usage(session: AsyncSession) -> Usage:
     now = utcnow()
 
     async def active_since(days: int | None) -> int:
-        query = select(func.count()).select_from(Account).where(col(Account.disabled).is_(False))
+        query = (
+            select(func.count())
+            .select_from(Account)
+            .where(col(Account.disabled).is_(False), Account.role != Role.STUDENT)
+        )
         if days is not None:
             query = query.where(col(Account.last_active_at) >= now - timedelta(days=days))
         return int((await session.exec(query)).one())

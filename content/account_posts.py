@@ -1,10 +1,11 @@
 """An account's posts and boosts as a viewer may see them (API account statuses, web profile).
 
 Privacy first: every candidate passes :func:`content.visibility.may_read`
-for the viewer (a boost: the boosted post), so a followers-only post reaches
-only accepted followers and a direct one only its addressees, whatever
-filters or paging a client asks for. An author who blocks the viewer shows
-them nothing, as on Mastodon.
+for the viewer (a boost: the boosted post), through
+:class:`content.timelines.Keeper` (which asks what a whole batch needs at
+once), so a followers-only post reaches only accepted followers and a direct
+one only its addressees, whatever filters or paging a client asks for. An
+author who blocks the viewer shows them nothing, as on Mastodon.
 
 Posts and boosts are two tables merged newest first by id. Candidates are
 read in batches and filtered in Python (visibility, hashtags and media live
@@ -22,9 +23,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.graph import blocks
+from content.timelines import Keeper, bounded, newest_first
 from content.timelines import Paging as PageParams
-from content.timelines import newest_first
-from content.visibility import may_read
 from storage.models import Actor, Announce, ContentObject, Featured
 
 StatusItem = ContentObject | Announce
@@ -60,17 +60,10 @@ def _matches(obj: ContentObject, filters: StatusFilters) -> bool:
 
 
 def _window(query: Any, column: Any, page: PageParams, cursor: int | None, size: int) -> Any:
-    ascending = page.ascending
-    if page.max_id is not None:
-        query = query.where(col(column) < page.max_id)
-    if page.since_id is not None:
-        query = query.where(col(column) > page.since_id)
-    if page.min_id is not None:
-        query = query.where(col(column) > page.min_id)
+    """:func:`content.timelines.bounded`, past ``cursor`` (the last row a batch read)."""
     if cursor is not None:
-        query = query.where(col(column) > cursor if ascending else col(column) < cursor)
-    order = col(column).asc() if ascending else col(column).desc()
-    return query.order_by(order).limit(size)
+        query = query.where(col(column) > cursor if page.ascending else col(column) < cursor)
+    return bounded(query, column, page, size)
 
 
 async def _candidates(
@@ -99,18 +92,6 @@ async def _candidates(
     return items[:size]
 
 
-async def _readable(
-    session: AsyncSession, item: StatusItem, author: Actor, viewer: Actor | None
-) -> bool:
-    if isinstance(item, ContentObject):
-        return await may_read(session, item, author, viewer)
-    boosted = await session.get(ContentObject, item.object_id)
-    if boosted is None or boosted.deleted_at is not None:
-        return False
-    boosted_author = await session.get(Actor, boosted.author_id)
-    return boosted_author is not None and await may_read(session, boosted, boosted_author, viewer)
-
-
 async def account_statuses(
     session: AsyncSession,
     author: Actor,
@@ -124,17 +105,20 @@ async def account_statuses(
     found: list[StatusItem] = []
     cursor: int | None = None
     scanned = 0
+    # Asks "is the author suspended?" (and reads boosted posts) once a batch.
+    keep = Keeper(session, viewer, set())
     size = max(page.limit * 2, 40)
     while len(found) < page.limit and scanned < MAX_SCANNED:
         batch = await _candidates(session, author, page, filters, cursor, size)
         if not batch:
             break
+        await keep.prepare(batch)
         for item in batch:
             scanned += 1
             cursor = item.id
             if isinstance(item, ContentObject) and not _matches(item, filters):
                 continue
-            if await _readable(session, item, author, viewer):
+            if await keep(item):
                 found.append(item)
                 if len(found) >= page.limit:
                     break

@@ -253,6 +253,9 @@ def _event_extra(doc: dict[str, Any]) -> dict[str, Any]:
     location = doc.get("location") or doc.get("schema:location")
     if isinstance(location, dict | list):
         extra["location"] = _plain_json(location)
+    elif isinstance(location, str) and location.strip() and "://" not in location:
+        # gathio sends the place as a line of text: kept as the Place's name.
+        extra["location"] = {"type": "Place", "name": location.strip()[:512]}
     for key in EVENT_SCALARS:
         value = doc.get(key)
         if isinstance(value, str | int | float | bool):

@@ -27,6 +27,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.mutes import muted_ids
+from content.communities.access import members_only_posts
 from content.visibility import may_read
 from federation.constants import is_public
 from storage.models import Actor, Block, ContentObject, ConversationMark, Visibility
@@ -74,6 +75,10 @@ async def _readable_direct(session: AsyncSession, viewer: Actor) -> list[Content
         .limit(SCAN_LIMIT)
     )
     found = list(rows.all())
+    # A members-only community's posts are stored direct but are no private
+    # conversation: the client API shows them as the community's "private" posts.
+    community_posts = await members_only_posts(session, found)
+    found = [o for o in found if o.id not in community_posts]
     authors = {a.id: a for a in await _actors(session, {o.author_id for o in found})}
     hidden = await _hidden_authors(session, viewer, {o.author_id for o in found})
     readable = []

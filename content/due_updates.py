@@ -2,10 +2,11 @@
 
 A rating, a participant count and a poll's totals each owe their origin's
 followers an ``Update`` some seconds after the last change. Each domain marks
-the row with a due time and claims it with a conditional UPDATE (so two
-workers never both send); this module is the part that does not vary: one
-read of the due rows, then one send per row in its own transaction, a failing
-row logged and left for the next pass without stopping the others.
+the row with a due time; this module is the part that does not vary: one
+read of the due rows (:func:`due_rows`), then one send per row in its own
+transaction, claimed first by a conditional UPDATE (:func:`claim`, so two
+workers never both send), a failing row logged and left for the next pass
+without stopping the others.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 
@@ -35,3 +40,22 @@ async def send_due(node: NodeContext, due_rows: Any, send_one: SendOne, what: st
         except Exception:
             log.exception("%s of %s failed", what, row_id)
     return sent
+
+
+def due_rows(key: Any, due: Any, now: datetime, *where: Any, limit: int) -> Any:
+    """A select of (``key``, ``due``) of the rows whose time has come, oldest first
+    (``key`` and ``due`` are a model's attributes, e.g. ``Material.object_id``)."""
+    return select(key, due).where(col(due) <= now, *where).order_by(col(due)).limit(limit)
+
+
+async def claim(session: AsyncSession, key: Any, due: Any, row_id: int, seen: datetime) -> bool:
+    """Take row ``row_id``'s owed ``Update`` for this worker: clear its due time if it
+    is still the one read (``seen``). False when another worker took it first, or
+    a newer change moved it; the caller then sends nothing."""
+    claimed = await session.exec(
+        update(key.class_)
+        .where(col(key) == row_id, col(due) == seen)
+        .values({due: None})
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount == 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
@@ -58,6 +58,24 @@ async def find_announce(session: AsyncSession, actor: Actor, obj: ContentObject)
             select(Announce).where(Announce.actor_id == actor.id, Announce.object_id == obj.id)
         )
     ).first()
+
+
+async def marked_by(
+    session: AsyncSession, actor: Actor, object_ids: set[int]
+) -> tuple[set[int], set[int]]:
+    """Which of these posts ``actor`` has liked, and which boosted: two queries for
+    a whole page (a page's buttons), not two a post."""
+    if not object_ids:
+        return set(), set()
+    likes = await session.exec(
+        select(Like.object_id).where(Like.actor_id == actor.id, col(Like.object_id).in_(object_ids))
+    )
+    boosts = await session.exec(
+        select(Announce.object_id).where(
+            Announce.actor_id == actor.id, col(Announce.object_id).in_(object_ids)
+        )
+    )
+    return set(likes.all()), set(boosts.all())
 
 
 async def _check_live_and_readable(

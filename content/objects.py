@@ -189,6 +189,21 @@ async def store_object(
     return await insert_object(session, node, fields, author)
 
 
+async def without_rejected_media(
+    node: NodeContext, author: Actor, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """``fields`` without attachments when the admin rejects media of the author's
+    domain (``reject_media``): asked wherever a remote post is stored or edited,
+    so neither a Create nor a later Update brings the files in."""
+    if (
+        not author.local
+        and fields.get("attachments")
+        and (await node.gate.rules()).rejects_media(author.domain)
+    ):
+        return {**fields, "attachments": []}
+    return fields
+
+
 async def insert_object(
     session: AsyncSession, node: NodeContext, fields: dict[str, Any], author: Actor
 ) -> ContentObject:
@@ -198,12 +213,7 @@ async def insert_object(
     attachments dropped here, where every remote post is stored.
     """
     assert author.id is not None
-    if (
-        not author.local
-        and fields.get("attachments")
-        and (await node.gate.rules()).rejects_media(author.domain)
-    ):
-        fields = {**fields, "attachments": []}
+    fields = await without_rejected_media(node, author, fields)
     obj = ContentObject(
         id=new_id(),
         **fields,
@@ -401,7 +411,8 @@ async def refresh_object(
     author = await author_of(session, obj)
     if author is None or attributed_to(doc) != author.ap_id:
         return obj
-    await update_object(session, obj, object_from_as2(doc))
+    fields = await without_rejected_media(node, author, object_from_as2(doc))
+    await update_object(session, obj, fields)
     return obj
 
 

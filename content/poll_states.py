@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import iso, object_to_as2, parse_time
+from content.due_updates import send_due
 from content.notifications import POLL, notify
 from federation.jsonld import canonical_context
 from outbox.publish import publish
@@ -126,28 +127,26 @@ async def _claim(session: AsyncSession, column: str, object_id: int, seen: datet
 
 
 async def publish_due(node: NodeContext, now: datetime) -> int:
+    due = (
+        select(PollState.object_id, PollState.update_due_at)
+        .where(col(PollState.update_due_at) <= now)
+        .limit(BATCH)
+    )
+    return await send_due(node, due, _publish_one, "poll totals")
+
+
+async def _publish_one(node: NodeContext, object_id: int, at: datetime) -> bool:
     async with node.sessions() as session:
-        rows = await session.exec(
-            select(PollState.object_id, PollState.update_due_at)
-            .where(col(PollState.update_due_at) <= now)
-            .limit(BATCH)
-        )
-        due = [(oid, at) for oid, at in rows.all() if at is not None]
-    sent = 0
-    for object_id, at in due:
-        try:
-            async with node.sessions() as session:
-                if not await _claim(session, "update_due_at", object_id, at):
-                    continue
-                obj = await session.get(ContentObject, object_id)
-                author = await session.get(Actor, obj.author_id) if obj else None
-                if obj is not None and author is not None and obj.deleted_at is None:
-                    await _send_totals(session, node, obj, author)
-                    sent += 1
-                await session.commit()
-        except Exception:
-            log.exception("poll totals of %s failed", object_id)
-    return sent
+        if not await _claim(session, "update_due_at", object_id, at):
+            return False
+        obj = await session.get(ContentObject, object_id)
+        author = await session.get(Actor, obj.author_id) if obj else None
+        sent = obj is not None and author is not None and obj.deleted_at is None
+        if sent:
+            assert obj is not None and author is not None
+            await _send_totals(session, node, obj, author)
+        await session.commit()
+        return sent
 
 
 async def _end(session: AsyncSession, node: NodeContext, obj: ContentObject) -> None:

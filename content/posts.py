@@ -22,7 +22,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
-from actors.minors import check_direct, check_visibility
+from actors.minors import check_direct, check_mentions, check_visibility
 from content.as2 import object_to_as2
 from content.communities.threads import communities_announcing
 from content.formatting import (
@@ -46,6 +46,7 @@ from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
 from storage.models import Activity, Actor, ContentObject, Featured, Visibility
+from storage.repos.peers import members_only_communities
 from storage.types import utcnow
 
 # The object types a local actor may post; each is a Note with extras to the wire.
@@ -210,7 +211,17 @@ async def create_post(
     if parent is not None:
         recipients.append(parent[1].ap_id)
         recipients += [c.ap_id for c in await communities_announcing(session, parent[0])]
+    if vis != Visibility.DIRECT and await members_only_communities(session, recipients):
+        # A post to a members-only community, or a reply in one of its threads,
+        # is for its members whatever the app asked: apps show such posts as
+        # "private" and answer in kind, which would reach the replier's followers.
+        vis = Visibility.DIRECT
     await check_visibility(session, author, vis)
+    await check_mentions(
+        session,
+        author,
+        [*rendered.mentioned, *explicit, *([parent[1]] if parent is not None else [])],
+    )
     if vis == Visibility.DIRECT:
         await check_direct(
             session,
@@ -287,6 +298,7 @@ async def update_post(
         media = obj.attachments if attachments is None else attachments
         if not rendered.html and not (name or obj.name) and not media:
             raise InvalidPostError("a post needs content")
+        await check_mentions(session, author, rendered.mentioned)
         kept = [a for a in [*obj.to, *obj.cc] if not is_public(a) and a != author.followers_url]
         to, cc = addressing_for(
             Visibility(obj.visibility), author, [*kept, *(a.ap_id for a in rendered.mentioned)]

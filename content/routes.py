@@ -142,8 +142,8 @@ def _page_request(request: Request) -> collections.PageRequest:
 
 async def _named_actor(session: AsyncSession, request: Request) -> Actor | None:
     actor = await local_actor_by_name(session, request.path_params["username"])
-    if actor is None or actor.username.lower() == INSTANCE_ACTOR_USERNAME:
-        return None
+    if actor is None or actor.gone or actor.username.lower() == INSTANCE_ACTOR_USERNAME:
+        return None  # an erased account's collections are gone with it
     return actor
 
 

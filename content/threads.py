@@ -1,7 +1,7 @@
 """A post's thread as a viewer may see it: its ancestors and its descendants.
 
 What ``GET /api/v1/statuses/:id/context`` shows. Only posts the viewer may
-read are returned (:func:`content.timelines.readable`), so a followers-only
+read are returned (:class:`content.timelines.Keeper`), so a followers-only
 reply never shows in a stranger's thread; but the walk goes *through* posts it
 hides (and tombstones), so a public reply under a hidden one still appears,
 as in Mastodon. Only what this node has stored is walked: a remote thread is
@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.objects import object_by_ap_id
-from content.timelines import readable
+from content.timelines import Keeper
 from storage.models import Actor, ContentObject
 
 MAX_ANCESTORS = 40
@@ -37,10 +37,13 @@ async def ancestors(
         parent = await object_by_ap_id(session, parent_id)
         if parent is None:
             break
-        if await readable(session, parent, viewer):
-            chain.append(parent)
+        chain.append(parent)
         parent_id = parent.in_reply_to
-    return list(reversed(chain))
+    # The walk goes through every parent; what the viewer may read is asked
+    # for the whole chain at once (one "is the author suspended?" for all).
+    keep = Keeper(session, viewer, set())
+    await keep.prepare(chain)
+    return [parent for parent in reversed(chain) if await keep(parent)]
 
 
 async def descendants(
@@ -68,11 +71,16 @@ async def descendants(
             children.setdefault(reply.in_reply_to, []).append(reply)
             frontier.append(reply.ap_id)
             total += 1
+    # What the viewer may read is asked for the whole thread at once ("is the
+    # author suspended?" once, not once a reply: a long thread's page was a
+    # query per reply).
+    keep = Keeper(session, viewer, set())
+    await keep.prepare([r for rs in children.values() for r in rs])
     ordered: list[ContentObject] = []
     stack = list(reversed(children.get(obj.ap_id, [])))
     while stack:
         reply = stack.pop()
-        if await readable(session, reply, viewer):
+        if await keep(reply):
             ordered.append(reply)
         stack.extend(reversed(children.get(reply.ap_id, [])))
     return ordered

@@ -37,7 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.mutes import muted_ids
 from content.moderation.state import is_suspended, limited_actor_ids
-from content.visibility import is_open, may_read
+from content.visibility import is_open, may_read, suspended_among
 from storage.models import (
     Actor,
     Announce,
@@ -49,6 +49,7 @@ from storage.models import (
     Like,
     Visibility,
 )
+from storage.repos.by_id import actors_by_id, objects_by_id
 
 Item = ContentObject | Announce
 T = TypeVar("T")
@@ -104,9 +105,7 @@ def newest_first(rows: Sequence[T], window: Paging | _Window) -> list[T]:
     return list(reversed(rows)) if window.ascending else list(rows)
 
 
-async def _collect(
-    sources: Sequence[Source], keep: Callable[[Item], Awaitable[bool]], page: Paging
-) -> list[Entry]:
+async def _collect(sources: Sequence[Source], keep: Keeper, page: Paging) -> list[Entry]:
     """Up to ``page.limit`` kept entries from the merged sources, newest first."""
     window = _Window(page.max_id, page.since_id, page.min_id, page.ascending)
     size = min(max(page.limit * 2, 20), 80)
@@ -117,6 +116,7 @@ async def _collect(
             batch.extend(await source(window, size))
         batch.sort(key=lambda e: e.cursor, reverse=not window.ascending)
         batch = batch[:size]
+        await keep.prepare([entry.item for entry in batch])
         for entry in batch:
             if await keep(entry.item):
                 found.append(entry)
@@ -129,15 +129,26 @@ async def _collect(
     return newest_first(found, window)
 
 
-async def readable(session: AsyncSession, obj: ContentObject | None, viewer: Actor | None) -> bool:
-    """Live, and the viewer may read it (public and unlisted posts cost one query: is
-    the author suspended?)."""
+async def readable(
+    session: AsyncSession,
+    obj: ContentObject | None,
+    viewer: Actor | None,
+    *,
+    suspended: bool | None = None,
+) -> bool:
+    """Live, and the viewer may read it. ``suspended`` answers "is the author
+    suspended?" when the caller asked it for a whole page (:func:`suspended_among`);
+    None asks here (one query, all a public or unlisted post costs)."""
     if obj is None or obj.deleted_at is not None:
         return False
+    if suspended is None:
+        suspended = await is_suspended(session, obj.author_id)
+    if suspended:
+        return False
     if is_open(obj):
-        return not await is_suspended(session, obj.author_id)
+        return True
     author = await session.get(Actor, obj.author_id)
-    return author is not None and await may_read(session, obj, author, viewer)
+    return author is not None and await may_read(session, obj, author, viewer, suspended=False)
 
 
 async def hidden_authors(session: AsyncSession, viewer: Actor | None) -> set[int]:
@@ -153,22 +164,63 @@ async def hidden_authors(session: AsyncSession, viewer: Actor | None) -> set[int
     return found | set(await muted_ids(session, viewer))
 
 
-def _keeper(
-    session: AsyncSession, viewer: Actor | None, hidden: set[int]
-) -> Callable[[Item], Awaitable[bool]]:
-    async def keep(item: Item) -> bool:
-        if isinstance(item, Announce):
-            if item.actor_id in hidden:
-                return False
-            obj = await session.get(ContentObject, item.object_id)
-            return (
-                obj is not None
-                and obj.author_id not in hidden
-                and await readable(session, obj, viewer)
-            )
-        return item.author_id not in hidden and await readable(session, item, viewer)
+class Keeper:
+    """Which items of a list the viewer sees: live, readable, not by a hidden author.
 
-    return keep
+    What every item would otherwise ask on its own (the post a boost boosts, "is
+    the author suspended?", the author of a post that is not open) is read for a
+    whole batch at once in :meth:`prepare`, so a page costs the same few queries
+    however many posts and authors it has; only posts that are not open still
+    ask their own audience questions (a follow, an addressed community).
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        viewer: Actor | None,
+        hidden: set[int],
+        only: Callable[[Item], bool] | None = None,
+    ) -> None:
+        self._session = session
+        self._viewer = viewer
+        self._hidden = hidden
+        self._only = only
+        self._boosted: dict[int, ContentObject] = {}
+        self._suspended: set[int] = set()
+        self._authors: dict[int, Actor] = {}
+
+    async def prepare(self, items: Sequence[Item]) -> None:
+        """Read what ``items`` will ask, one query for each kind of question."""
+        wanted = {i.object_id for i in items if isinstance(i, Announce)} - self._boosted.keys()
+        if wanted:
+            self._boosted.update(await objects_by_id(self._session, wanted))
+        posts = [self._post(i) for i in items]
+        live = [p for p in posts if p is not None and p.deleted_at is None]
+        self._suspended = await suspended_among(self._session, {p.author_id for p in live})
+        closed = {p.author_id for p in live if not is_open(p)}
+        closed -= self._suspended | self._authors.keys()
+        if closed:
+            self._authors.update(await actors_by_id(self._session, closed))
+
+    def _post(self, item: Item) -> ContentObject | None:
+        return self._boosted.get(item.object_id) if isinstance(item, Announce) else item
+
+    async def __call__(self, item: Item) -> bool:
+        if self._only is not None and not self._only(item):
+            return False
+        if isinstance(item, Announce) and item.actor_id in self._hidden:
+            return False
+        obj = self._post(item)
+        if obj is None or obj.deleted_at is not None or obj.author_id in self._hidden:
+            return False
+        if obj.author_id in self._suspended:
+            return False
+        if is_open(obj):
+            return True
+        author = self._authors.get(obj.author_id)
+        return author is not None and await may_read(
+            self._session, obj, author, self._viewer, suspended=False
+        )
 
 
 def _posts(session: AsyncSession, query: Any) -> Source:
@@ -197,7 +249,7 @@ async def home(session: AsyncSession, viewer: Actor, page: Paging) -> list[Entry
 
     return await _collect(
         [_posts(session, posts), boosts],
-        _keeper(session, viewer, await hidden_authors(session, viewer)),
+        Keeper(session, viewer, await hidden_authors(session, viewer)),
         page,
     )
 
@@ -244,7 +296,7 @@ async def public(
     query = _public_query(viewer, local=local, only_media=only_media)
     return await _collect(
         [_posts(session, query)],
-        _keeper(session, viewer, await hidden_authors(session, viewer)),
+        Keeper(session, viewer, await hidden_authors(session, viewer)),
         page,
     )
 
@@ -277,11 +329,11 @@ async def hashtag(
     query = _public_query(viewer, local=local, only_media=only_media).where(
         or_(*(text.contains(json.dumps("#" + s).lower()) for s in spellings))
     )
-    keep_readable = _keeper(session, viewer, await hidden_authors(session, viewer))
 
-    async def keep(item: Item) -> bool:
-        return isinstance(item, ContentObject) and has_tag(item, name) and await keep_readable(item)
+    def tagged(item: Item) -> bool:
+        return isinstance(item, ContentObject) and has_tag(item, name)
 
+    keep = Keeper(session, viewer, await hidden_authors(session, viewer), only=tagged)
     return await _collect([_posts(session, query)], keep, page)
 
 
@@ -295,7 +347,7 @@ async def bookmarks(session: AsyncSession, viewer: Actor, page: Paging) -> list[
         )
         return [Entry(mark_id, obj) for mark_id, obj in rows.all()]
 
-    return await _collect([source], _keeper(session, viewer, set()), page)
+    return await _collect([source], Keeper(session, viewer, set()), page)
 
 
 async def favourites(session: AsyncSession, viewer: Actor, page: Paging) -> list[Entry]:
@@ -308,4 +360,4 @@ async def favourites(session: AsyncSession, viewer: Actor, page: Paging) -> list
         )
         return [Entry(like_id, obj) for like_id, obj in rows.all()]
 
-    return await _collect([source], _keeper(session, viewer, set()), page)
+    return await _collect([source], Keeper(session, viewer, set()), page)

@@ -30,6 +30,7 @@ from content.moderation.state import is_suspended
 from federation.constants import PUBLIC, is_public
 from storage.models import (
     Actor,
+    ActorModeration,
     ActorType,
     Block,
     CommunityMember,
@@ -38,6 +39,7 @@ from storage.models import (
     FollowState,
     Visibility,
 )
+from storage.repos.peers import members_only_hosts
 
 OPEN_VISIBILITIES = frozenset({Visibility.PUBLIC, Visibility.UNLISTED})
 
@@ -69,6 +71,24 @@ def visibility_from_addressing(
     if followers_url and followers_url in (*to_list, *cc_list):
         return Visibility.FOLLOWERS
     return Visibility.DIRECT
+
+
+async def suspended_among(session: AsyncSession, actor_ids: Iterable[int]) -> set[int]:
+    """Which of these actors are suspended, in one query.
+
+    A page of posts asks this once for all its authors and hands each answer
+    to :func:`may_read` (``suspended=``), rather than one query a post.
+    """
+    wanted = set(actor_ids)
+    if not wanted:
+        return set()
+    rows = await session.exec(
+        select(ActorModeration.actor_id).where(
+            col(ActorModeration.actor_id).in_(wanted),
+            col(ActorModeration.suspended_at).is_not(None),
+        )
+    )
+    return set(rows.all())
 
 
 def is_open(obj: ContentObject) -> bool:
@@ -136,7 +156,12 @@ async def member_of_addressed_community(
     A post to a community (FEP-1b12) addresses the ``Group`` or its members
     collection; every accepted member may read it, on the community's node
     and on the member's own (where the Follow row says they were accepted).
+    A remote member reads it only from a server known to keep such posts
+    for members (``peer_software``): a Mastodon member's signed fetch would
+    hand the post to a server that shows it as it likes.
     """
+    if not viewer.local and viewer.domain not in await members_only_hosts(session, [viewer.domain]):
+        return False
     addressed = or_(col(Actor.ap_id).in_(audience), col(Actor.followers_url).in_(audience))
     followed = (
         select(Follow.id)
@@ -178,16 +203,22 @@ async def may_read(
     viewer: Actor | None,
     *,
     guardian: bool = True,
+    suspended: bool | None = None,
 ) -> bool:
     """May ``viewer`` (None: anonymous) read ``obj``?
 
     ``guardian=False`` asks whether the viewer may *act* on it (reply, like,
     boost, vote): a parent reads their child's posts but never acts on them.
+    ``suspended`` is the answer to "is the author suspended?" when the caller
+    already has it (a page asks :func:`suspended_among` once for its authors);
+    None asks the database.
 
     A ``local`` post is for this node's people only: a remote viewer (a
     signed fetch from another node) is never allowed one, whoever it is.
     """
-    if await is_suspended(session, author.id):
+    if suspended is None:
+        suspended = await is_suspended(session, author.id)
+    if suspended:
         return False  # a suspended account's content is hidden from everyone
     if is_open(obj):
         return True

@@ -74,6 +74,11 @@ def offline() -> Iterator[None]:
         _OFFLINE.reset(token)
 
 
+def is_offline() -> bool:
+    """Whether this task runs inside :func:`offline` (an inbox batch's transaction)."""
+    return _OFFLINE.get()
+
+
 @dataclass(frozen=True)
 class PoolLimits:
     max_connections: int = 100

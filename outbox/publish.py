@@ -16,12 +16,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.vocab import id_of
-from outbox.audience import Audience, resolve
+from outbox.audience import Audience, addressed_ids, resolve
 from storage.ids import new_id
 from storage.models import Activity, Actor, Delivery
 from storage.repos.domain_rules import load_rules
 from storage.repos.inbox import insert_once
 from storage.repos.locality import stays_local
+from storage.repos.peers import members_only_communities, members_only_hosts
 from storage.types import utcnow
 from storage.wakeups import OUTBOX, mark
 
@@ -82,15 +83,30 @@ async def _remote_inboxes(
 
     Nothing of a local-only post, nor (by default) of a student, leaves the
     node; nothing goes to a suspended domain or, in allowlist mode, to a
-    domain not on the list.
+    domain not on the list. Nothing of a members-only community goes to a
+    server not known to keep it for members (Mastodon would show it to
+    anyone its user lets see a direct message, or re-address it).
     """
     if not audience.inboxes:
         return set()
     assert actor.id is not None
-    if await stays_local(session, actor.id, id_of(body.get("object"))):
+    object_ap_id = id_of(body.get("object"))
+    if await stays_local(session, actor.id, object_ap_id):
         return set()
     rules = await load_rules(session)
-    return {i for i in audience.inboxes if rules.refusal(urlsplit(i).netloc) is None}
+    inboxes = {i for i in audience.inboxes if rules.refusal(urlsplit(i).netloc) is None}
+    if (
+        inboxes
+        and not audience.public
+        and await members_only_communities(session, addressed_ids(body), object_ap_id)
+    ):
+        trusted = await members_only_hosts(session, {_host(i) for i in inboxes})
+        inboxes = {i for i in inboxes if _host(i) in trusted}
+    return inboxes
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
 
 
 async def publish(

@@ -17,7 +17,14 @@ from actors.local import account_by_name, count_admins, create_person, list_acco
 from actors.passwords import generate_password
 from actors.roles import parse_role
 from actors.tokens import issue_token, parse_scopes
-from staffroom import cli_communities, cli_events, cli_materials, cli_safety
+from staffroom import (
+    cli_accounts,
+    cli_communities,
+    cli_demo,
+    cli_events,
+    cli_materials,
+    cli_safety,
+)
 from staffroom.app import create_app, node_config, node_context
 from staffroom.gc_tuning import tune_for_serving
 from staffroom.processes import serve_many, worker_processes, workers_apart
@@ -315,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     community_commands = cli_communities.register(sub)
     event_commands = cli_events.register(sub)
     safety_commands = cli_safety.register(sub)
+    demo_commands = cli_demo.register(sub)
+    account_commands = cli_accounts.register(sub)
     leaves = (serve, sub.choices["worker"], sub.choices["migrate"], *users.choices.values())
     for leaf in (
         *leaves,
@@ -322,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
         *community_commands,
         *event_commands,
         *safety_commands,
+        *demo_commands,
+        *account_commands,
     ):
         _add_setting_flags(leaf)
     return parser

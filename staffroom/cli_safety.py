@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from actors import guardians, invites, node_settings
 from actors.local import account_by_name
 from content.moderation import audit, domains, reports
-from content.moderation.export import build_archive
 from staffroom.app import node_config
 from staffroom.settings import Settings
 from storage.engine import create_engine, create_sessionmaker
@@ -159,18 +157,6 @@ def _switch(name: str, values: dict[str, Any]) -> Callable[[Settings, argparse.N
     return command
 
 
-def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
-    out: dict[str, bytes] = {}
-
-    async def work(session: Any) -> None:
-        found = await _account(session, args.name)
-        out["zip"] = await build_archive(session, node_config(settings), found[1])
-
-    _run(settings, work)
-    Path(args.out).write_bytes(out["zip"])
-    print(f"wrote {args.out} ({len(out['zip'])} bytes)")
-
-
 def cmd_reports(settings: Settings, _args: argparse.Namespace) -> None:
     async def work(session: Any) -> None:
         for report in await reports.queue(session):
@@ -249,12 +235,6 @@ def register(subparsers: Any) -> list[argparse.ArgumentParser]:
         p.add_argument("value", choices=list(values))
         p.set_defaults(func=_switch(setting, values))
         leaves.append(p)
-
-    p = safety.add_parser("export", help="an account's Mastodon-compatible archive (zip)")
-    p.add_argument("name")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_export)
-    leaves.append(p)
 
     p = safety.add_parser("reports", help="the open moderation queue")
     p.set_defaults(func=cmd_reports)

@@ -15,6 +15,7 @@ from typing import Any
 
 from actors.context import NodeContext
 from content import media_cleanup
+from content.account_data import worker as account_data_worker
 from content.events import worker as events_worker
 from content.materials import worker as materials_worker
 from content.moderation import suspension
@@ -42,4 +43,5 @@ def background_workers(
         events_worker.run_forever(node, stop),  # event counts and reminders, poll totals and ends
         media_cleanup.run_forever(node, stop, unattached_media_ttl(settings)),
         suspension.run_forever(node, stop),
+        account_data_worker.run_forever(node, stop),  # exports, imports, erasures
     ]

@@ -50,5 +50,15 @@ def fk_column(target: str, *, nullable: bool = False, index: bool = True) -> Any
     )
 
 
+def key_column(target: str) -> Any:
+    """A BIGINT primary key that is also a foreign key to ``target`` ("table.column"),
+    deleted with it: a row that is one more side of another row (a material's or an
+    event's typed side of its ``objects`` row, an account's settings), or part of
+    such a key (an event's codes and reminders)."""
+    return Column(
+        BigInteger, ForeignKey(target, ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+
+
 def time_column(*, nullable: bool = False, index: bool = False) -> Any:
     return Column(UTCDateTime(), nullable=nullable, index=index)

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from staffroom.settings import normalize_database_url
-from storage import migrate
 from storage.engine import SessionMaker, create_engine, create_sessionmaker
 from tests.support.databases import (
     POSTGRES_ENV,
     database_kinds,
     drop_database,
+    fill_from_template,
     new_database_url,
     postgres_admin_url,
 )
@@ -37,10 +37,20 @@ def empty_database_url(db_kind: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-async def sessions(empty_database_url: str) -> AsyncIterator[SessionMaker]:
+def migrated_database_url(db_kind: str, tmp_path: Path) -> Iterator[str]:
+    """A database at the newest migration: a copy of this process's migrated template."""
+    url = new_database_url(db_kind, tmp_path)
+    fill_from_template(url)
+    try:
+        yield normalize_database_url(url)
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
+async def sessions(migrated_database_url: str) -> AsyncIterator[SessionMaker]:
     """A freshly migrated database on each backend."""
-    engine = create_engine(empty_database_url)
-    await migrate.upgrade(engine)
+    engine = create_engine(migrated_database_url)
     try:
         yield create_sessionmaker(engine)
     finally:

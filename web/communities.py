@@ -14,7 +14,6 @@ the API does; the community's node then answers under its join policy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -23,11 +22,13 @@ from starlette.routing import Route
 
 from actors.graph import GraphError, find_follow, follow, unfollow
 from content.account_posts import StatusFilters, account_statuses
+from content.communities import directory as listing
 from content.communities import manage
 from content.communities.access import members_visible_to
+from content.communities.directory import DirectoryEntry
 from content.communities.membership import is_banned, member_count, members
 from content.sanitize import sanitize_html
-from storage.models import Actor, Community, FollowState
+from storage.models import Actor, FollowState
 from web.i18n import gettext as _
 from web.page import PageError, Visitor, handler, read_form, redirect, render
 from web.views import paging, post_views
@@ -35,15 +36,6 @@ from web.views import paging, post_views
 DIRECTORY_SIZE = 80
 FRONT_COMMUNITIES = 6
 SHOWN_MEMBERS = 40
-
-
-@dataclass
-class Entry:
-    """A community as a list shows it; ``members`` is None where the viewer may not know it."""
-
-    actor: Actor
-    community: Community
-    members: int | None
 
 
 def level_labels() -> dict[str, str]:
@@ -67,19 +59,10 @@ def kind_labels() -> dict[str, str]:
     }
 
 
-async def entries(visitor: Visitor, limit: int, **filters: str | None) -> list[Entry]:
+async def entries(visitor: Visitor, limit: int, **filters: str | None) -> list[DirectoryEntry]:
+    """The directory as the API lists it (ours, then remote ones our members joined)."""
     async with visitor.node.sessions() as session:
-        found = await manage.list_communities(session, limit=limit, **filters)
-        return [
-            Entry(
-                actor,
-                community,
-                await member_count(session, actor)
-                if await members_visible_to(session, actor, visitor.actor)
-                else None,
-            )
-            for actor, community in found
-        ]
+        return await listing.directory(session, visitor.actor, limit=limit, **filters)
 
 
 def _choice(request: Request, name: str, allowed: dict[str, str]) -> str | None:

@@ -3,9 +3,11 @@
 Both are HMAC-SHA256 under keys derived from the node's secret key, one key
 per purpose, so a value signed for one use is worthless for another.
 
-*Session*: ``account_id.issued_at.signature``, where the signature also covers
-a digest of the account's password hash, so changing the password ends every
-session. The cookie has no ``Max-Age`` (it dies with the browser: schools share
+*Session*: ``account_id.issued_at.key.signature``, where the signature also
+covers a digest of the account's password hash, so changing the password ends
+every session; ``key`` names a row of ``web_sessions`` (``actors.web_sessions``)
+that must still exist, so a person can end one session from the settings.
+The cookie has no ``Max-Age`` (it dies with the browser: schools share
 computers) and is refused server-side after :data:`SESSION_LIFETIME` anyway.
 
 *CSRF*: the cookie holds a signed random nonce; each form carries a token
@@ -31,6 +33,7 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
+from actors import web_sessions
 from actors.config import NodeConfig
 from storage.models import Account
 
@@ -81,9 +84,12 @@ def clear_cookie(response: Response, config: NodeConfig, name: str) -> None:
     )
 
 
-def session_value(config: NodeConfig, account: Account, *, now: float | None = None) -> str:
+def session_value(
+    config: NodeConfig, account: Account, key: str, *, now: float | None = None
+) -> str:
+    """The cookie for a session of ``account`` whose row ``key`` names."""
     issued = int(time.time() if now is None else now)
-    payload = f"{account.id}.{issued}"
+    payload = f"{account.id}.{issued}.{key}"
     mac = _mac(config, "session", f"{payload}.{_password_digest(account)}")
     return f"{payload}.{mac}"
 
@@ -92,20 +98,31 @@ async def session_account(
     session: AsyncSession, config: NodeConfig, cookie: str | None, *, now: float | None = None
 ) -> Account | None:
     """The enabled account a session cookie names, if the cookie is genuine and fresh."""
-    if not cookie or len(cookie) > 200:
+    key = session_key(cookie)
+    if cookie is None or key is None:
         return None
     parts = cookie.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
-        return None
-    account_id, issued, mac = int(parts[0]), int(parts[1]), parts[2]
+    account_id, issued, mac = int(parts[0]), int(parts[1]), parts[3]
     current = time.time() if now is None else now
     if not 0 <= current - issued <= SESSION_LIFETIME.total_seconds():
         return None
     account = await session.get(Account, account_id)
     if account is None or account.disabled:
         return None
-    expected = _mac(config, "session", f"{account_id}.{issued}.{_password_digest(account)}")
-    return account if hmac.compare_digest(expected, mac) else None
+    payload = f"{account_id}.{issued}.{key}.{_password_digest(account)}"
+    if not hmac.compare_digest(_mac(config, "session", payload), mac):
+        return None
+    return account if await web_sessions.alive(session, account_id, key) else None
+
+
+def session_key(cookie: str | None) -> str | None:
+    """The session row's key a cookie carries (not yet checked: see :func:`session_account`)."""
+    if not cookie or len(cookie) > 200:
+        return None
+    parts = cookie.split(".")
+    if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit() or not parts[2]:
+        return None
+    return parts[2]
 
 
 def csrf_cookie(config: NodeConfig, current: str | None) -> str:

@@ -18,17 +18,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from content.events import participation, queries
+from content.events import feeds, participation, queries
 from content.events.as2 import place_text
 from content.events.calendar import calendar
 from content.events.model import EventView, accepted_count, load_view
 from content.events.model import participation as participation_of
 from content.events.rules import EventError
 from content.sanitize import sanitize_html
-from storage.models import Actor, ContentObject, EventRow
+from storage.models import Account, Actor, ContentObject, EventRow
 from web.i18n import gettext as _
 from web.i18n import zone
-from web.page import PageError, Visitor, handler, read_form, redirect, render
+from web.page import PageError, Visitor, handler, node_of, read_form, redirect, render
 
 
 @dataclass
@@ -66,6 +66,12 @@ async def index(request: Request, visitor: Visitor) -> Response:
     for row in in_grid:
         by_day.setdefault(row.start_at.astimezone(tz).date(), []).append(row)
     grid = [[Day(d, by_day.get(d, []), d.month == first.month) for d in week] for week in weeks]
+    feed_url = None
+    if visitor.account is not None:
+        async with visitor.node.sessions() as session:
+            feed = await feeds.feed_of(session, visitor.account)
+        if feed is not None:
+            feed_url = visitor.node.config.base_url + feeds.feed_path(feed.token)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     return render(
@@ -77,17 +83,18 @@ async def index(request: Request, visitor: Visitor) -> Response:
         previous=previous.strftime("%Y-%m"),
         following=following.strftime("%Y-%m"),
         today=today,
+        feed_url=feed_url,
     )
 
 
-def _event_id(request: Request) -> int:
+def event_id_of(request: Request) -> int:
     raw = request.path_params["id"]
     if not raw.isdigit() or len(raw) > 19:
         raise PageError(404, _("This event does not exist, or you may not see it."))
     return int(raw)
 
 
-async def _visible(visitor: Visitor, event_id: int) -> tuple[EventView, ContentObject, Actor]:
+async def visible(visitor: Visitor, event_id: int) -> tuple[EventView, ContentObject, Actor]:
     async with visitor.node.sessions() as session:
         try:
             _row, obj = await queries.visible_event(session, event_id, visitor.actor)
@@ -101,8 +108,8 @@ async def _visible(visitor: Visitor, event_id: int) -> tuple[EventView, ContentO
 
 
 async def event_page(request: Request, visitor: Visitor) -> Response:
-    event_id = _event_id(request)
-    view, obj, organizer = await _visible(visitor, event_id)
+    event_id = event_id_of(request)
+    view, obj, organizer = await visible(visitor, event_id)
     state = None
     async with visitor.node.sessions() as session:
         # Ours are counted now; a remote event's figure is what its node last said.
@@ -130,8 +137,8 @@ async def event_page(request: Request, visitor: Visitor) -> Response:
 
 
 async def event_ics(request: Request, visitor: Visitor) -> Response:
-    event_id = _event_id(request)
-    view, obj, _organizer = await _visible(visitor, event_id)
+    event_id = event_id_of(request)
+    view, obj, _organizer = await visible(visitor, event_id)
     body = calendar(view.row.title, [(view.row, obj)])
     return Response(
         body,
@@ -146,7 +153,7 @@ async def event_ics(request: Request, visitor: Visitor) -> Response:
 async def join_or_leave(request: Request, visitor: Visitor) -> Response:
     actor = visitor.actor_required()
     await read_form(request, visitor)
-    event_id = _event_id(request)
+    event_id = event_id_of(request)
     joining = request.url.path.endswith("/join")
     node = visitor.node
     async with node.sessions() as session:
@@ -173,8 +180,45 @@ async def join_or_leave(request: Request, visitor: Visitor) -> Response:
     return redirect(f"/events/{event_id}")
 
 
+async def feed_ics(request: Request) -> Response:
+    """A calendar app's subscription: the secret address is the credential (no cookies)."""
+    node = node_of(request)
+    async with node.sessions() as session:
+        owner = await feeds.owner_of(session, request.path_params["token"])
+        body = await feeds.joined_calendar(session, owner) if owner is not None else None
+    if body is None:
+        return Response("Not Found", status_code=404, media_type="text/plain")
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": 'inline; filename="joined.ics"',
+            "Cache-Control": "private, no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+async def feed_settings(request: Request, visitor: Visitor) -> Response:
+    """Make a new secret address (the old one stops) or revoke it; back to the events page."""
+    visitor.actor_required()
+    form = await read_form(request, visitor)
+    assert visitor.account is not None
+    async with visitor.node.sessions() as session:
+        account = await session.get(Account, visitor.account.id)
+        assert account is not None
+        if form.get("action") == "revoke":
+            await feeds.revoke(session, account)
+        else:
+            await feeds.regenerate(session, account)
+        await session.commit()
+    return redirect("/events#calendar-feed")
+
+
 routes = [
     Route("/events", handler(index), methods=["GET"]),
+    Route("/events/feed", handler(feed_settings), methods=["POST"]),
+    Route("/calendars/{token}/joined.ics", feed_ics, methods=["GET"]),
     Route("/events/{id}.ics", handler(event_ics), methods=["GET"]),
     Route("/events/{id}", handler(event_page), methods=["GET"]),
     Route("/events/{id}/join", handler(join_or_leave), methods=["POST"]),

@@ -104,14 +104,14 @@ async def index(request: Request, visitor: Visitor) -> Response:
     )
 
 
-def _material_id(request: Request) -> int:
+def material_id_of(request: Request) -> int:
     raw = request.path_params["id"]
     if not raw.isdigit() or len(raw) > 19:
         raise PageError(404, _("This material does not exist, or you may not see it."))
     return int(raw)
 
 
-async def _visible(visitor: Visitor, material_id: int) -> tuple[MaterialView, Actor, str]:
+async def visible(visitor: Visitor, material_id: int) -> tuple[MaterialView, Actor, str]:
     async with visitor.node.sessions() as session:
         try:
             _material, obj, author = await visible_material(session, material_id, visitor.actor)
@@ -126,8 +126,8 @@ async def _visible(visitor: Visitor, material_id: int) -> tuple[MaterialView, Ac
 
 
 async def material_page(request: Request, visitor: Visitor) -> Response:
-    material_id = _material_id(request)
-    view, author, ap_id = await _visible(visitor, material_id)
+    material_id = material_id_of(request)
+    view, author, ap_id = await visible(visitor, material_id)
     async with visitor.node.sessions() as session:
         reviews = await list_reviews(session, material_id)
         mine = (
@@ -157,7 +157,7 @@ async def material_page(request: Request, visitor: Visitor) -> Response:
 
 async def review(request: Request, visitor: Visitor) -> Response:
     actor = visitor.actor_required()
-    material_id = _material_id(request)
+    material_id = material_id_of(request)
     form = await read_form(request, visitor)
     rating = form.get("rating").strip()
     if not rating.isdigit():
@@ -184,26 +184,39 @@ async def review(request: Request, visitor: Visitor) -> Response:
     return redirect(f"/materials/{material_id}#reviews")
 
 
-def _form_limit(visitor: Visitor) -> int:
+def form_limit(visitor: Visitor) -> int:
     limits = visitor.node.config.materials
     return limits.max_file_bytes * limits.max_files + FORM_SLACK
 
 
 async def new_material(request: Request, visitor: Visitor) -> Response:
     visitor.actor_required()
-    return _publish_form(visitor)
+    return material_form(visitor)
 
 
-def _publish_form(
-    visitor: Visitor, *, error: str | None = None, values: dict[str, str] | None = None
+def material_form(
+    visitor: Visitor,
+    *,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
+    chosen: dict[str, list[str]] | None = None,
+    editing: MaterialView | None = None,
 ) -> Response:
+    """The material form: publishing, or (``editing``) changing one's own material."""
     limits = visitor.node.config.materials
+    action = (
+        "/materials/new" if editing is None else f"/materials/{editing.material.object_id}/edit"
+    )
     return render(
         visitor,
         "material_form.html",
         status=422 if error else 200,
         error=error,
         values=values or {},
+        chosen=chosen or {"subjects": [], "grades": []},
+        editing=editing,
+        action=action,
+        current_files=[] if editing is None else editing.documents,
         subjects=SUBJECTS,
         grades=GRADES,
         types=MATERIAL_TYPES,
@@ -220,7 +233,7 @@ async def publish(request: Request, visitor: Visitor) -> Response:
     form = await read_form(
         request,
         visitor,
-        max_bytes=_form_limit(visitor),
+        max_bytes=form_limit(visitor),
         max_files=visitor.node.config.materials.max_files,
     )
     uploads = [Upload(f.filename or "file", await f.read()) for f in form.files.get("files", [])]
@@ -245,7 +258,12 @@ async def publish(request: Request, visitor: Visitor) -> Response:
         try:
             view = await create_material(session, node, actor, draft, stage)
         except MaterialError as exc:
-            return _publish_form(visitor, error=str(exc), values=form.fields)
+            return material_form(
+                visitor,
+                error=str(exc),
+                values=form.fields,
+                chosen={k: form.lists.get(k, []) for k in ("subjects", "grades")},
+            )
         await session.commit()
     return redirect(f"/materials/{view.material.object_id}")
 

@@ -67,7 +67,7 @@ async def account_submit(request: Request, visitor: Visitor) -> Response:
     reason = required_reason(form)
     async with visitor.node.sessions() as session:
         try:
-            await act_on_account(session, me, target, what, reason)
+            await act_on_account(session, me, target, what, reason, node=visitor.node)
         except actions.ModerationError as exc:
             why = _("This action cannot be taken: %(why)s") % {"why": str(exc)}
             raise PageError(422, why) from None

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from actors import node_settings
+from actors.context import NodeContext
 from content.moderation import actions, audit, domains, held, reports
 from content.sanitize import sanitize_html
 from storage.models import Actor, ContentObject, ModerationAction, Report
@@ -181,6 +182,7 @@ async def act_on_account(
     reason: str,
     *,
     report_id: int | None = None,
+    node: NodeContext | None = None,
 ) -> None:
     """Warn, limit, suspend, or lift a limit or suspension (``what`` is the form's value)."""
     if what == "unsilence":
@@ -189,7 +191,7 @@ async def act_on_account(
         await actions.unsuspend(session, me, target, reason)
     else:
         await actions.account_action(
-            session, me, target, ACCOUNT_KINDS[what], reason, report_id=report_id
+            session, me, target, ACCOUNT_KINDS[what], reason, report_id=report_id, node=node
         )
 
 
@@ -208,6 +210,11 @@ async def _act(
         )
     elif what == "reopen":
         await reports.reopen(session, view.report, me)
+    elif what == "release":
+        try:
+            await held.release(session, visitor.node, me, view.report)
+        except held.ReleaseError:
+            raise PageError(422, _("This message cannot be released.")) from None
     elif what in POST_ACTIONS:
         reason = required_reason(form)
         post = next((p for p in view.posts if str(p.id) == form.get("post")), None)
@@ -223,7 +230,9 @@ async def _act(
         reason = required_reason(form)
         if view.acted_on is None:
             raise PageError(422, _("The reported account is no longer stored here."))
-        await act_on_account(session, me, view.acted_on, what, reason, report_id=report_id)
+        await act_on_account(
+            session, me, view.acted_on, what, reason, report_id=report_id, node=visitor.node
+        )
     else:
         raise PageError(400, _("The form could not be read."))
 

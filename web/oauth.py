@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from actors import web_sessions
 from actors.oauth import scopes as scope_rules
 from actors.oauth.apps import OOB
 from actors.oauth.codes import (
@@ -151,11 +152,22 @@ async def authorize_submit(request: Request) -> Response:
     return _message(visitor, _("Authorization failed"), _("Unknown form step."), 400)
 
 
-def start_session(response: Response, visitor: Visitor, account: Account) -> None:
-    """Sets the session cookie, and a fresh CSRF cookie: one planted before is worthless."""
+async def start_session(
+    request: Request, response: Response, visitor: Visitor, account: Account
+) -> None:
+    """A new session row and its cookie, and a fresh CSRF cookie (one planted before is void)."""
     config = visitor.node.config
+    assert account.id is not None
+    async with visitor.node.sessions() as session:
+        key = await web_sessions.start(
+            session,
+            account.id,
+            user_agent=request.headers.get("user-agent", ""),
+            ip=request.client.host if request.client is not None else "",
+        )
+        await session.commit()
     cookies.set_cookie(
-        response, config, cookies.SESSION_COOKIE, cookies.session_value(config, account)
+        response, config, cookies.SESSION_COOKIE, cookies.session_value(config, account, key)
     )
     cookies.set_cookie(response, config, cookies.CSRF_COOKIE, cookies.csrf_cookie(config, None))
 
@@ -195,7 +207,7 @@ async def _submit_login(
         )
     next_url = "/oauth/authorize?" + urlencode(auth.as_params())
     response = RedirectResponse(next_url, status_code=303, headers=limit_headers)
-    start_session(response, visitor, account)
+    await start_session(request, response, visitor, account)
     return response
 
 

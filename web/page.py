@@ -37,6 +37,7 @@ from web.i18n import gettext as _
 from web.templating import formatters, templates
 
 MAX_FORM_BYTES = 64 * 1024
+SOFTWARE_NAME = "Staffroom"
 CSRF_FIELD = "authenticity_token"
 
 
@@ -89,7 +90,13 @@ class Visitor:
 
     @property
     def node_name(self) -> str:
-        return str(self.settings.get("node.name") or self.node.config.node_name)
+        """The admin's name for the node, else STAFFROOM_NODE_NAME, else its domain: the
+        software's own name ("Staffroom runs on Staffroom") names no school."""
+        chosen = str(self.settings.get("node.name") or "").strip()
+        configured = self.node.config.node_name.strip()
+        if chosen:
+            return chosen
+        return configured if configured and configured != SOFTWARE_NAME else self.node.config.domain
 
     @property
     def handle(self) -> str:

@@ -35,7 +35,7 @@ from content.materials.model import load_views
 from content.sanitize import sanitize_html
 from content.visibility import may_read
 from storage.models import Actor, ContentObject, FollowState, Role
-from web.communities import FRONT_COMMUNITIES, community_page
+from web.communities import FRONT_COMMUNITIES, community_page, kind_labels, level_labels
 from web.communities import entries as community_entries
 from web.i18n import gettext as _
 from web.page import PageError, Visitor, handler, redirect, render
@@ -65,6 +65,8 @@ async def front(request: Request, visitor: Visitor) -> Response:
         visitor,
         "front.html",
         communities=communities,
+        levels=level_labels(),
+        kinds=kind_labels(),
         events=events,
         description=str(visitor.settings.get("node.description") or node.config.node_description),
         rules=str(visitor.settings.get("node.rules") or ""),
@@ -101,6 +103,8 @@ async def profile(request: Request, visitor: Visitor) -> Response:
         found = await account_by_name(session, username)
     if found is None:  # a community's Group actor shares the people's URLs
         return await community_page(request, visitor, username)
+    if found[1].gone:  # an erased account (its rows go while its erasure runs)
+        raise PageError(404, _("There is no such person here."))
     async with visitor.node.sessions() as session:
         account, actor = found
         # A child's profile is not a public page: only people signed in here see it.
@@ -150,12 +154,14 @@ async def _thread_page(visitor: Visitor, obj: ContentObject, author: Actor) -> R
         after = await threads.descendants(session, obj, visitor.actor)
         views = await post_views(session, [*before, obj, *after], visitor.actor)
     focus = next(v for v in views if v.obj.id == obj.id)
+    # By id: comparing the rows themselves compares every field, for every pair.
+    earlier = {o.id for o in before}
     return render(
         visitor,
         "post.html",
         focus=focus,
-        before=[v for v in views if v.obj in before],
-        after=[v for v in views if v.obj in after],
+        before=[v for v in views if v.obj.id in earlier],
+        after=[v for v in views if v.obj.id != obj.id and v.obj.id not in earlier],
     )
 
 

@@ -1,4 +1,4 @@
-"""A person's settings (language, time zone, default visibility, display name) and the
+"""A person's choices (language, time zone, default visibility) and the
 admin's node settings (name, description, rules, default language and time zone).
 
 The admin's values are ``actors.node_settings`` names (the one table of
@@ -15,9 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors import account_settings, node_settings
+from actors import account_settings, node_settings, registration
 from actors.account_settings import LANGUAGES, Choices, SettingRefused, valid_time_zone
-from actors.local import list_accounts
 from actors.profile import publish_actor_update
 from outbox import health
 from storage.models import Actor
@@ -31,14 +30,8 @@ MAX_TEXT = 5000
 NODE_FIELDS = ("node.name", "node.description", "node.rules")
 
 
-def _zones() -> list[str]:
+def zones() -> list[str]:
     return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-
-
-async def settings_page(request: Request, visitor: Visitor) -> Response:
-    visitor.actor_required()
-    saved = request.query_params.get("saved") == "1"
-    return render(visitor, "settings.html", zones=_zones(), saved=saved)
 
 
 async def settings_submit(request: Request, visitor: Visitor) -> Response:
@@ -48,8 +41,9 @@ async def settings_submit(request: Request, visitor: Visitor) -> Response:
     language = form.get("language") or None
     zone = form.get("time_zone") or None
     visibility = form.get("default_visibility") or None
-    display_name = form.get("display_name").strip()
-    if len(display_name) > MAX_NAME:
+    # The name is the profile form's now; an older form may still send it here.
+    display_name = form.fields.get("display_name")
+    if display_name is not None and len(display_name.strip()) > MAX_NAME:
         raise PageError(422, _("The name is too long."))
     async with visitor.node.sessions() as session:
         try:
@@ -60,36 +54,23 @@ async def settings_submit(request: Request, visitor: Visitor) -> Response:
             raise PageError(422, _("This value cannot be used.")) from None
         me = await session.get(Actor, actor.id)
         assert me is not None
-        if display_name != me.display_name:
-            me.display_name = display_name
+        if display_name is not None and display_name.strip() != me.display_name:
+            me.display_name = display_name.strip()
             session.add(me)
             await session.flush()
             await publish_actor_update(session, visitor.node, me)
         await session.commit()
-    return redirect("/settings?saved=1")
+    return redirect("/settings?done=saved")
 
 
-def _admin(visitor: Visitor) -> None:
+def admin_only(visitor: Visitor) -> None:
     visitor.actor_required()
     if not visitor.is_admin:
         raise PageError(403, _("Only the node's administrators may open this page."))
 
 
-async def admin_page(request: Request, visitor: Visitor) -> Response:
-    _admin(visitor)
-    async with visitor.node.sessions() as session:
-        accounts = await list_accounts(session)
-    return render(
-        visitor,
-        "admin.html",
-        accounts=accounts,
-        zones=_zones(),
-        saved=request.query_params.get("saved") == "1",
-    )
-
-
 async def admin_submit(request: Request, visitor: Visitor) -> Response:
-    _admin(visitor)
+    admin_only(visitor)
     form = await read_form(request, visitor)
     values = {name: form.get(name).strip() for name in NODE_FIELDS}
     if len(values["node.name"]) > MAX_NAME or any(len(v) > MAX_TEXT for v in values.values()):
@@ -103,12 +84,16 @@ async def admin_submit(request: Request, visitor: Visitor) -> Response:
             await node_settings.write(session, name, value)
         await node_settings.write(session, "node.default_language", language)
         await node_settings.write(session, "node.time_zone", zone)
+        if form.get("registrations") in {"open", "invite"}:
+            await node_settings.write(
+                session, registration.SETTING, form.get("registrations") == "open"
+            )
         await session.commit()
     return redirect("/admin?saved=1")
 
 
 async def health_page(request: Request, visitor: Visitor) -> Response:
-    _admin(visitor)
+    admin_only(visitor)
     now = datetime.now(UTC)
     async with visitor.node.sessions() as session:
         counts = await health.queue_counts(session)
@@ -134,8 +119,6 @@ async def health_page(request: Request, visitor: Visitor) -> Response:
 
 routes = [
     Route("/admin/federation", handler(health_page), methods=["GET"]),
-    Route("/settings", handler(settings_page), methods=["GET"]),
     Route("/settings", handler(settings_submit), methods=["POST"]),
-    Route("/admin", handler(admin_page), methods=["GET"]),
     Route("/admin", handler(admin_submit), methods=["POST"]),
 ]

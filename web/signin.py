@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actors import account_settings
+from actors import account_settings, web_sessions
 from actors.account_settings import LANGUAGES
 from web import cookies
 from web.i18n import gettext as _
@@ -52,14 +52,20 @@ async def login_submit(request: Request, visitor: Visitor) -> Response:
         return _form(
             visitor, next_url, error=_("Invalid username or password."), login=login, status=422
         )
-    response = redirect(next_url)
+    # An account made with a password someone else saw changes it first.
+    response = redirect("/settings#password" if account.must_change_password else next_url)
     response.headers.update(limit_headers)
-    start_session(response, visitor, account)
+    await start_session(request, response, visitor, account)
     return response
 
 
 async def logout(request: Request, visitor: Visitor) -> Response:
     await read_form(request, visitor)
+    key = cookies.session_key(request.cookies.get(cookies.SESSION_COOKIE))
+    if key is not None:
+        async with visitor.node.sessions() as session:
+            await web_sessions.end_key(session, key)
+            await session.commit()
     response = redirect("/")
     cookies.clear_cookie(response, visitor.node.config, cookies.SESSION_COOKIE)
     cookies.set_cookie(

@@ -9,6 +9,8 @@ on (``next=``, never another site).
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,13 +18,14 @@ from starlette.routing import Route
 from actors.graph import GraphError, approve, follow, pending_requests, reject, unfollow
 from actors.remote import actor_by_ap_id
 from content import notifications, timelines
+from content.communities import manage
 from content.compose import ComposeError, Draft, ParentNotFoundError, PollDraft, post_status
 from content.interactions import InteractionError, announce, like, unannounce, unlike
-from content.limits import COMPOSE_LIMITS, MAX_POLL_OPTIONS
+from content.limits import COMPOSE_LIMITS, MAX_MEDIA_ATTACHMENTS, MAX_POLL_OPTIONS
 from content.media import MediaError, store_upload
 from content.polls import PollError
 from content.resolve import resolve_url
-from storage.models import Actor, ContentObject, Follow, Visibility
+from storage.models import Actor, CommunityVisibility, ContentObject, Follow, Visibility
 from web.i18n import gettext as _
 from web.page import PageError, Visitor, handler, read_form, redirect, render, safe_next
 from web.views import paging, post_view, post_views
@@ -88,6 +91,8 @@ def _compose_form(
         default_visibility=default,
         max_characters=COMPOSE_LIMITS.max_characters,
         poll_options=MAX_POLL_OPTIONS,
+        image_fields=IMAGE_FIELDS,
+        image_mb=COMPOSE_LIMITS.media.image_bytes // (1024 * 1024),
     )
 
 
@@ -103,37 +108,72 @@ def _poll(form_lines: str, duration: str, multiple: bool) -> PollDraft | None:
     return PollDraft(options=options, expires_in=seconds, multiple=multiple)
 
 
+IMAGE_FIELDS = [("image", "image_description")] + [
+    (f"image_{n}", f"image_description_{n}") for n in range(2, MAX_MEDIA_ATTACHMENTS + 1)
+]
+
+
+async def _community_target(visitor: Visitor, name: str) -> tuple[Actor, bool] | None:
+    """Our community a post goes to (from its page): its actor, and whether members-only."""
+    if not name:
+        return None
+    async with visitor.node.sessions() as session:
+        found = await manage.community_by_name(session, name)
+    if found is None or found[0].gone:
+        raise PageError(404, _("There is no such community here."))
+    return found[0], found[1].visibility == CommunityVisibility.MEMBERS
+
+
+def _to_community(text: str, group: Actor, domain: str) -> str:
+    """The text with ``@name@node`` in front, unless it already mentions the community
+    (FEP-1b12: the mention is what makes it the community's post, as from a Mastodon app)."""
+    handle = f"@{group.username}@{domain}"
+    if handle.lower() in text.lower():
+        return text
+    return f"{handle} {text}"
+
+
 async def compose(request: Request, visitor: Visitor) -> Response:
-    """A post: text, visibility, content warning, one image with alt text or a poll, a reply."""
+    """A post: text, visibility, content warning, up to four images with alt text or a
+    poll, a reply; or a post to one of our communities (from the community's page)."""
     actor = visitor.actor_required()
     form = await read_form(
         request,
         visitor,
-        max_bytes=COMPOSE_LIMITS.media.image_bytes + UPLOAD_SLACK,
-        max_files=1,
+        max_bytes=COMPOSE_LIMITS.media.image_bytes * len(IMAGE_FIELDS) + UPLOAD_SLACK,
+        max_files=len(IMAGE_FIELDS),
     )
     reply_to = form.get("in_reply_to")
+    community = await _community_target(visitor, form.get("community"))
+    text, visibility = form.get("status"), _visibility(form.get("visibility"))
+    if community is not None:
+        group, members_only = community
+        text = _to_community(text, group, visitor.node.config.domain)
+        # A members-only community's posts are addressed to it alone (never public).
+        if members_only:
+            visibility = Visibility.DIRECT
     node = visitor.node
     async with node.sessions() as session:
         try:
             media_ids = []
-            images = form.files.get("image") or []
-            image = images[0] if images else None
-            if image is not None:
+            for file_field, description_field in IMAGE_FIELDS:
+                images = form.files.get(file_field) or []
+                if not images:
+                    continue
                 row = await store_upload(
                     session,
                     node.config,
                     actor,
-                    data=await image.read(),
-                    declared_type=image.content_type or "",
+                    data=await images[0].read(),
+                    declared_type=images[0].content_type or "",
                     limits=COMPOSE_LIMITS.media,
-                    description=form.get("image_description") or None,
+                    description=form.get(description_field) or None,
                 )
                 assert row.id is not None
                 media_ids.append(row.id)
             draft = Draft(
-                text=form.get("status"),
-                visibility=_visibility(form.get("visibility")),
+                text=text,
+                visibility=visibility,
                 spoiler_text=form.get("spoiler_text").strip() or None,
                 sensitive=bool(form.get("spoiler_text").strip()),
                 language=visitor.language,
@@ -156,6 +196,8 @@ async def compose(request: Request, visitor: Visitor) -> Response:
             )
         await session.commit()
         view = await post_view(session, obj, actor)
+    if community is not None:
+        return redirect(f"/@{quote(community[0].username, safe='')}#posts-heading")
     return redirect(view.page_url if view else "/home")
 
 

@@ -1,9 +1,10 @@
 """What a page shows of posts: author, safe HTML, images, poll and the viewer's marks.
 
 Built from what the domain functions return (timelines, threads, account
-posts), authors loaded in one query per page. HTML bodies go through the
-sanitizer again on the way out (a fixed point: harmless for ours, a second
-guard for what peers sent); every other value is escaped by the templates.
+posts); authors, boosted posts and the viewer's likes and boosts are loaded
+in one query each per page. HTML bodies go through the sanitizer again on the
+way out (a fixed point: harmless for ours, a second guard for what peers
+sent); every other value is escaped by the templates.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content import polls
-from content.interactions import find_announce, find_like
+from content.interactions import marked_by
 from content.sanitize import sanitize_html
 from storage.models import Actor, Announce, ContentObject
+from storage.repos.by_id import actors_by_id, objects_by_id
 
 
 @dataclass
@@ -76,29 +77,28 @@ def _images(obj: ContentObject) -> list[Image]:
     return found
 
 
-async def _actors(session: AsyncSession, ids: set[int]) -> dict[int, Actor]:
-    if not ids:
-        return {}
-    rows = await session.exec(select(Actor).where(col(Actor.id).in_(ids)))
-    return {a.id: a for a in rows.all() if a.id is not None}
-
-
 async def post_views(
     session: AsyncSession,
     items: Sequence[ContentObject | Announce],
     viewer: Actor | None,
 ) -> list[PostView]:
     """Views of posts (and boosts, shown as the boosted post), in the order given."""
+    boosted = await objects_by_id(session, {i.object_id for i in items if isinstance(i, Announce)})
     pairs: list[tuple[ContentObject, Announce | None]] = []
     for item in items:
         if isinstance(item, Announce):
-            obj = await session.get(ContentObject, item.object_id)
+            obj = boosted.get(item.object_id)
             if obj is not None and obj.deleted_at is None:
                 pairs.append((obj, item))
         elif item.deleted_at is None:
             pairs.append((item, None))
     wanted = {obj.author_id for obj, _ in pairs} | {b.actor_id for _, b in pairs if b}
-    actors = await _actors(session, wanted)
+    actors = await actors_by_id(session, wanted)
+    liked: set[int] = set()
+    boosted_ids: set[int] = set()
+    if viewer is not None:
+        ids = {obj.id for obj, _ in pairs if obj.id is not None}
+        liked, boosted_ids = await marked_by(session, viewer, ids)
     views = []
     for obj, boost in pairs:
         author = actors.get(obj.author_id)
@@ -112,10 +112,9 @@ async def post_views(
             _images(obj),
             polls.options_of(obj)[0] if obj.type == "Question" else None,
             actors.get(boost.actor_id) if boost else None,
+            liked=obj.id in liked,
+            boosted=obj.id in boosted_ids,
         )
-        if viewer is not None:
-            view.liked = await find_like(session, viewer, obj) is not None
-            view.boosted = await find_announce(session, viewer, obj) is not None
         views.append(view)
     return views
 

@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from actors.minors import apply_student_defaults
 from actors.roles import parse_role
 from api.admin.common import int_id, node_of, require_admin, require_moderator
 from api.admin.entities import admin_account, admin_accounts
@@ -19,9 +18,10 @@ from api.errors import ApiError
 from api.pagination import link_header, page_params
 from api.params import read_params
 from api.routing import Endpoint, api_routes
-from content.moderation import actions, audit, reports
+from content.moderation import actions, reports
 from content.moderation.state import states_of
-from storage.models import Account, Actor, Report, Role
+from content.school_accounts import RoleChangeError, change_role
+from storage.models import Account, Actor, Report
 
 READ = "admin:read:accounts"
 WRITE = "admin:write:accounts"
@@ -128,6 +128,7 @@ async def action(request: Request) -> Response:
                 kind,
                 reason,
                 report_id=report.id if report else None,
+                node=node,
             )
         except actions.ModerationError as exc:
             raise ApiError(422, f"Validation failed: {exc}") from None
@@ -182,24 +183,12 @@ async def set_role(request: Request) -> Response:
     node = node_of(request)
     async with node.sessions() as session:
         target = await _target(session, request.path_params["id"])
-        account = (await session.exec(select(Account).where(Account.actor_id == target.id))).first()
-        if account is None:
-            raise ApiError(404, NOT_FOUND)
-        if target.id == user.actor.id:
-            raise ApiError(403, "You cannot change your own role")
-        before = account.role
-        account.role = role
-        session.add(account)
-        if role == Role.STUDENT:
-            apply_student_defaults(target)
-            session.add(target)
-        await audit.record(
-            session,
-            "change_role",
-            moderator=user.actor,
-            target=target,
-            extra={"from": before, "to": role.value},
-        )
+        try:
+            await change_role(session, user.actor, target, role)
+        except RoleChangeError as exc:
+            if exc.reason == "self":
+                raise ApiError(403, "You cannot change your own role") from None
+            raise ApiError(404, NOT_FOUND) from None
         await session.commit()
         return JSONResponse(await admin_account(session, node, target))
 

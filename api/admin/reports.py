@@ -1,4 +1,9 @@
-"""``/api/v1/admin/reports``: the moderation queue (list, show, assign, resolve, reopen)."""
+"""``/api/v1/admin/reports``: the moderation queue (list, show, assign, resolve, reopen).
+
+``POST .../:id/release`` (Staffroom's) delivers a message from another node
+that was held because it addressed a student (:func:`content.moderation.held.release`);
+422 when the report holds none or it was released already.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from api.admin.entities import admin_report
 from api.errors import ApiError
 from api.params import read_params
 from api.routing import Endpoint, api_routes
-from content.moderation import reports
+from content.moderation import held, reports
 from storage.models import Report
 
 READ = "admin:read:reports"
@@ -60,6 +65,11 @@ def _change(what: str) -> Endpoint:
                 await reports.assign(session, report, user.actor)
             elif what == "unassign":
                 await reports.assign(session, report, None)
+            elif what == "release":
+                try:
+                    await held.release(session, node, user.actor, report)
+                except held.ReleaseError as exc:
+                    raise ApiError(422, f"Validation failed: {exc}") from None
             elif what == "resolve":
                 await reports.resolve(session, report, user.actor, reason=params.get("text") or "")
             else:
@@ -77,4 +87,5 @@ routes = api_routes(
     ("/api/v1/admin/reports/{id}/unassign", _change("unassign"), ["POST"]),
     ("/api/v1/admin/reports/{id}/resolve", _change("resolve"), ["POST"]),
     ("/api/v1/admin/reports/{id}/reopen", _change("reopen"), ["POST"]),
+    ("/api/v1/admin/reports/{id}/release", _change("release"), ["POST"]),
 )

@@ -35,7 +35,6 @@ from api.errors import ApiError
 from api.params import read_params
 from api.routing import api_routes
 from api.throttle import throttle
-from content.moderation.export import build_archive
 from storage.models import Actor, ContentObject, Role, Visibility
 
 # Who may create which roles.
@@ -207,22 +206,7 @@ async def child_messages(request: Request) -> Response:
         return JSONResponse(await status_entities(session, node, objects, user.actor))
 
 
-async def export_archive(request: Request) -> Response:
-    """The account's own data as a Mastodon-compatible zip (``content.moderation.export``)."""
-    user = await require_user(request, "read:accounts")
-    node = node_of(request)
-    async with node.sessions() as session:
-        data = await build_archive(session, node.config, user.actor)
-    name = f"{user.actor.username}-archive.zip"
-    return Response(
-        data,
-        media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
 routes = api_routes(
-    ("/api/v1/staffroom/export", export_archive, ["GET"]),
     ("/api/v1/staffroom/accounts", create_account, ["POST"]),
     ("/api/v1/staffroom/invites", create_invite, ["POST"]),
     ("/api/v1/staffroom/invites/{code}/redeem", redeem_invite, ["POST"]),

@@ -20,25 +20,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from actors.context import NodeContext
 from actors.graph import find_follow
-from api.auth import optional_scope, require_user
+from api.acting import Acting, act, nothing
+from api.auth import optional_scope
 from api.entities.account import account_entities
 from api.entities.community import community_entity, membership_of
 from api.errors import ApiError
 from api.params import Params, read_params
 from api.routing import api_routes
-from api.status_support import NOT_FOUND, node_of, path_id, refused
+from api.status_support import NOT_FOUND, node_of, path_id
 from content.communities import manage
 from content.communities.access import members_visible_to
+from content.communities.directory import directory, members_count
 from content.communities.manage import CommunityDraft, CommunityError
-from content.communities.membership import is_banned, member_count, members
-from storage.models import Actor, ActorType, Community, Follow, FollowState
+from content.communities.membership import is_banned, members
+from storage.models import Actor, ActorType, Community
 
 READ, WRITE = "read:communities", "write:communities"
 
@@ -50,14 +51,13 @@ async def entity(
     account = (await account_entities(session, node, [actor]))[0]
     follow = await find_follow(session, viewer.id, actor.id) if viewer is not None else None
     banned = viewer is not None and settings is not None and await is_banned(session, actor, viewer)
-    visible = await members_visible_to(session, actor, viewer)
     return community_entity(
         actor,
         settings,
         account,
         role=await manage.role_of(session, actor, viewer) if settings is not None else None,
         membership=membership_of(follow.state if follow else None, banned),
-        members_count=await member_count(session, actor) if visible else None,
+        members_count=await members_count(session, actor, viewer),
     )
 
 
@@ -76,36 +76,47 @@ async def local_community(session: AsyncSession, request: Request) -> tuple[Acto
     return actor, settings
 
 
+async def moderated_community(
+    session: AsyncSession, request: Request, moderator: Actor
+) -> tuple[Actor, Community]:
+    """The community in the path: one of this node's, moderated by ``moderator`` (else 403)."""
+    actor, settings = await local_community(session, request)
+    if not await manage.is_moderator(session, actor, moderator):
+        raise ApiError(403, "This action is not allowed")
+    return actor, settings
+
+
 def _text(params: Params, name: str) -> str | None:
     value = params.get(name)
     return value.strip() if isinstance(value, str) else None
 
 
 async def create(request: Request) -> Response:
-    user = await require_user(request, WRITE)
-    params = await read_params(request)
-    draft = CommunityDraft(
-        name=_text(params, "name") or "",
-        display_name=_text(params, "display_name") or "",
-        description=_text(params, "description") or "",
-        rules=_text(params, "rules") or "",
-        subjects=params.get_list("subjects[]") or params.get_list("subjects"),
-        level=_text(params, "level") or "",
-        kind=_text(params, "kind") or "",
-        join_policy=_text(params, "join_policy") or "open",
-        posting_policy=_text(params, "posting_policy") or "members",
-        visibility=_text(params, "visibility") or "public",
-    )
-    node = node_of(request)
-    async with node.sessions() as session:
-        try:
-            actor, _settings = await manage.create_community(
-                session, node.config, draft, user.actor
-            )
-        except CommunityError as exc:
-            raise refused(exc) from None
-        await session.commit()
-        return JSONResponse(await entity(session, node, actor, user.actor))
+    async def do(acting: Acting, _nothing: None) -> Actor:
+        params = await acting.params()
+        draft = CommunityDraft(
+            name=_text(params, "name") or "",
+            display_name=_text(params, "display_name") or "",
+            description=_text(params, "description") or "",
+            rules=_text(params, "rules") or "",
+            subjects=params.get_list("subjects[]") or params.get_list("subjects"),
+            level=_text(params, "level") or "",
+            kind=_text(params, "kind") or "",
+            join_policy=_text(params, "join_policy") or "open",
+            posting_policy=_text(params, "posting_policy") or "members",
+            visibility=_text(params, "visibility") or "public",
+        )
+        config = acting.node.config
+        actor, _settings = await manage.create_community(
+            acting.session, config, draft, acting.actor
+        )
+        return actor
+
+    return await act(request, WRITE, nothing, do, _rendered, (CommunityError,))
+
+
+async def _rendered(acting: Acting, actor: Actor) -> dict[str, Any]:
+    return await entity(acting.session, acting.node, actor, acting.actor)
 
 
 async def index(request: Request) -> Response:
@@ -116,27 +127,10 @@ async def index(request: Request) -> Response:
     query = _text(params, "q")
     node = node_of(request)
     async with node.sessions() as session:
-        local = await manage.list_communities(
-            session, subject=subject, level=level, kind=kind, query=query, limit=80
+        found = await directory(
+            session, viewer, subject=subject, level=level, kind=kind, query=query, limit=80
         )
-        found: list[Actor] = [actor for actor, _ in local]
-        if not (subject or level or kind):
-            joined = (
-                select(Follow.followee_id)
-                .join(Actor, col(Actor.id) == Follow.follower_id)
-                .where(col(Actor.local), Follow.state == FollowState.ACCEPTED)
-            )
-            remote = select(Actor).where(
-                Actor.type == ActorType.GROUP, ~col(Actor.local), col(Actor.id).in_(joined)
-            )
-            if query:
-                like = f"%{query.lower()[:64]}%"
-                remote = remote.where(
-                    func.lower(col(Actor.username)).like(like)
-                    | func.lower(col(Actor.display_name)).like(like)
-                )
-            found += list((await session.exec(remote.limit(80))).all())
-        return JSONResponse([await entity(session, node, a, viewer) for a in found])
+        return JSONResponse([await entity(session, node, e.actor, viewer) for e in found])
 
 
 async def show(request: Request) -> Response:
@@ -150,32 +144,29 @@ async def show(request: Request) -> Response:
 
 
 async def update(request: Request) -> Response:
-    user = await require_user(request, WRITE)
-    params = await read_params(request)
-    node = node_of(request)
-    async with node.sessions() as session:
-        actor, settings = await local_community(session, request)
-        if not await manage.is_moderator(session, actor, user.actor):
-            raise ApiError(403, "This action is not allowed")
+    """The creation fields but ``name`` and ``visibility`` (moderators)."""
+
+    async def find(acting: Acting) -> tuple[Actor, Community]:
+        return await moderated_community(acting.session, request, acting.actor)
+
+    async def do(acting: Acting, found: tuple[Actor, Community]) -> Actor:
+        params = await acting.params()
         subjects = params.get_list("subjects[]") or params.get_list("subjects")
-        try:
-            await manage.update_community(
-                session,
-                actor,
-                settings,
-                display_name=_text(params, "display_name"),
-                description=_text(params, "description"),
-                rules=_text(params, "rules"),
-                subjects=subjects or None,
-                level=_text(params, "level"),
-                kind=_text(params, "kind"),
-                join_policy=_text(params, "join_policy"),
-                posting_policy=_text(params, "posting_policy"),
-            )
-        except CommunityError as exc:
-            raise refused(exc) from None
-        await session.commit()
-        return JSONResponse(await entity(session, node, actor, user.actor))
+        await manage.update_community(
+            acting.session,
+            *found,
+            display_name=_text(params, "display_name"),
+            description=_text(params, "description"),
+            rules=_text(params, "rules"),
+            subjects=subjects or None,
+            level=_text(params, "level"),
+            kind=_text(params, "kind"),
+            join_policy=_text(params, "join_policy"),
+            posting_policy=_text(params, "posting_policy"),
+        )
+        return found[0]
+
+    return await act(request, WRITE, find, do, _rendered, (CommunityError,))
 
 
 async def list_members(request: Request) -> Response:

@@ -245,6 +245,13 @@ async def follow_requests_count(session: AsyncSession, actor: Actor) -> int:
     return int(result.one())
 
 
+def _privacy(role: str) -> str:
+    """The account's real default for new posts: a student's is ``local`` (see
+    :func:`actors.minors.default_visibility`), which a client echoing it back as
+    ``visibility`` gets accepted, where ``public`` would be refused."""
+    return Visibility.LOCAL.value if role == Role.STUDENT else Visibility.PUBLIC.value
+
+
 async def account_entity(
     session: AsyncSession, node: NodeContext, actor: Actor, *, source: bool = False
 ) -> dict[str, Any]:
@@ -256,7 +263,7 @@ async def account_entity(
         assert actor.id is not None
         role = stats.roles.get(actor.id, Role.TEACHER)
         entity["source"] = {
-            "privacy": Visibility.PUBLIC.value,
+            "privacy": _privacy(role),
             "sensitive": False,
             "language": "",
             "note": note_source(actor.summary or ""),

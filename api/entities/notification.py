@@ -3,7 +3,9 @@
 ``status`` is attached for the types that are about a post (favourite,
 reblog, mention, status, poll, update) and absent for the others, as
 Mastodon's serializer does; ``report`` is null (reports are not notified
-here). ``group_key`` is ``ungrouped-<id>``: notifications are not grouped.
+here); a ``moderation_warning`` carries the warning (Mastodon's
+``AccountWarning``: its text, ``action`` ``none``). ``group_key`` is
+``ungrouped-<id>``: notifications are not grouped.
 
 A notification whose post cannot be rendered any more (gone since the page
 was read) is left out of a page rather than shown without its post.
@@ -21,7 +23,8 @@ from actors.context import NodeContext
 from api.entities.account import account_entities
 from api.entities.status import status_entities
 from api.entities.time import iso_ms
-from storage.models import Actor, ContentObject, Notification
+from content.moderation.warnings import MODERATION_WARNING
+from storage.models import Actor, ContentObject, ModerationAction, Notification
 
 #: Types whose notification carries the post it is about.
 STATUS_TYPES = frozenset(
@@ -48,6 +51,15 @@ async def notification_entities(
     statuses = {
         int(entity["id"]): entity for entity in await status_entities(session, node, live, viewer)
     }
+    warning_ids = [row.id for row in rows if row.type == MODERATION_WARNING]
+    warnings = {
+        w.id: w
+        for w in (
+            await session.exec(
+                select(ModerationAction).where(col(ModerationAction.id).in_(warning_ids))
+            )
+        ).all()
+    }
     out = []
     for row in rows:
         account = accounts.get(row.from_actor_id)
@@ -61,6 +73,11 @@ async def notification_entities(
             "account": account,
             "report": None,
         }
+        if row.type == MODERATION_WARNING:
+            warning = warnings.get(row.id or 0)
+            if warning is None:
+                continue
+            entity["moderation_warning"] = _warning_entity(warning, account)
         if row.type in STATUS_TYPES:
             status = statuses.get(row.object_id) if row.object_id is not None else None
             if status is None:
@@ -68,6 +85,19 @@ async def notification_entities(
             entity["status"] = status
         out.append(entity)
     return out
+
+
+def _warning_entity(action: ModerationAction, account: dict[str, Any]) -> dict[str, Any]:
+    """Mastodon's ``AccountWarning``: what a moderator told the account."""
+    return {
+        "id": str(action.id),
+        "action": "none",
+        "text": action.reason,
+        "status_ids": [],
+        "target_account": account,
+        "appeal": None,
+        "created_at": iso_ms(action.created_at),
+    }
 
 
 async def notification_entity(

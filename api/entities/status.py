@@ -37,6 +37,7 @@ from api.entities.material_status import (
 from api.entities.media import attachment_entities, media_entity
 from api.entities.poll import poll_entity
 from api.entities.time import iso_ms, iso_ms_or_none
+from content.communities.access import members_only_posts
 from content.formatting import tag_url
 from content.moderation import filters
 from storage.models import (
@@ -98,6 +99,8 @@ class _Page:
     bookmarked: set[int] = field(default_factory=set)
     pinned: set[str] = field(default_factory=set)
     votes: dict[int, list[int]] = field(default_factory=dict)
+    #: Posts of a members-only community: object id → the community's URI.
+    members_only: dict[int, str] = field(default_factory=dict)
 
 
 async def _objects(session: AsyncSession, items: Sequence[StatusItem]) -> dict[int, ContentObject]:
@@ -227,6 +230,7 @@ async def _load(
     entities = await account_entities(session, node, shown)
     page.accounts = {int(entity["id"]): entity for entity in entities}
     page.mentioned = await _mentioned(session, objects)
+    page.members_only = await members_only_posts(session, objects)
     await _local_extras(session, page, {o.id for o in objects if o.local and o.id is not None})
     if viewer is not None and viewer.id is not None and page.objects:
         await _viewer_state(session, page, viewer, set(page.objects))
@@ -294,6 +298,7 @@ def _post(
     parent = page.parents.get(obj.in_reply_to) if obj.in_reply_to else None
     own = viewer is not None and viewer.id == obj.author_id
     material = is_material_object(obj)
+    community = page.members_only.get(obj.id)
     return {
         "id": str(obj.id),
         "uri": obj.ap_id,
@@ -304,8 +309,15 @@ def _post(
         "content": _content(obj),
         "spoiler_text": "" if material else (obj.summary or ""),
         "sensitive": obj.sensitive,
-        "visibility": visibility_name(obj.visibility),
+        # A members-only community's post is stored "direct" (to the community
+        # alone); Mastodon apps would file it under private mentions. It is shown
+        # as "private" (members, like followers, read it) and named by our
+        # extension; replies to it stay members-only whatever visibility an app
+        # asks for (``content.posts.create_post``).
+        "visibility": "private" if community else visibility_name(obj.visibility),
         "local_only": obj.visibility == Visibility.LOCAL,
+        "members_only": community is not None,
+        "community_uri": community,
         "language": obj.language,
         "in_reply_to_id": str(parent[0]) if parent else None,
         "in_reply_to_account_id": str(parent[1]) if parent else None,

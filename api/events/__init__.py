@@ -16,6 +16,7 @@ routes: list[BaseRoute] = list(
         (BASE, events.index, ["GET"]),
         (f"{BASE}/calendar.ics", calendars.node_calendar, ["GET"]),
         (f"{BASE}/joined.ics", calendars.joined_calendar, ["GET"]),
+        (f"{BASE}/feed", calendars.feed, ["GET", "POST", "DELETE"]),
         (f"{BASE}/{{id}}", events.show, ["GET"]),
         (f"{BASE}/{{id}}", events.update, ["PUT", "PATCH"]),
         (f"{BASE}/{{id}}", events.destroy, ["DELETE"]),

@@ -8,6 +8,10 @@
   community's only for its members (404 to anyone else).
 * ``GET /api/v1/staffroom/events/joined.ics`` (``read:events``): the events
   the token's account takes part in, wherever they are organized.
+* ``GET|POST|DELETE /api/v1/staffroom/events/feed``: the account's secret
+  calendar address (``/calendars/<token>/joined.ics``, the same calendar for
+  apps that cannot send a token; :mod:`content.events.feeds`): read it,
+  make a new one, revoke it.
 """
 
 from __future__ import annotations
@@ -16,19 +20,20 @@ from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from api.auth import optional_scope, require_user
+from api.community_param import known_community
+from api.entities.time import iso_ms
 from api.errors import ApiError
 from api.events import community, forms
-from api.materials.community import find_community
 from api.params import read_params
 from api.status_support import NOT_FOUND, node_of, path_id
-from content.events import queries
+from content.events import feeds, queries
 from content.events.calendar import calendar
-from storage.models import ContentObject, EventRow
+from storage.models import CalendarFeed, ContentObject, EventRow
 
-READ = "read:events"
+READ, WRITE = "read:events", "write:events"
 ICS = "text/calendar; charset=utf-8"
 MAX_EVENTS = 500
 
@@ -75,11 +80,33 @@ async def node_calendar(request: Request) -> Response:
 async def joined_calendar(request: Request) -> Response:
     user = await require_user(request, READ)
     node = node_of(request)
-    query = queries.EventQuery(joined=True, limit=MAX_EVENTS)
     async with node.sessions() as session:
-        rows = await queries.find(session, user.actor, query)
-        events = await _with_objects(session, rows)
-    return _ics(calendar(f"{user.actor.username}: events", events), "joined")
+        return _ics(await feeds.joined_calendar(session, user.actor), "joined")
+
+
+def _feed_entity(node_url: str, row: CalendarFeed | None) -> dict[str, object]:
+    return {
+        "url": f"{node_url}{feeds.feed_path(row.token)}" if row else None,
+        "created_at": iso_ms(row.created_at) if row else None,
+    }
+
+
+async def feed(request: Request) -> Response:
+    """``GET`` (``read:events``): the secret address, or ``{"url": null}``;
+    ``POST`` (``write:events``): a new one (the old one stops); ``DELETE``: none."""
+    write = request.method != "GET"
+    user = await require_user(request, WRITE if write else READ)
+    node = node_of(request)
+    async with node.sessions() as session:
+        if request.method == "POST":
+            row: CalendarFeed | None = await feeds.regenerate(session, user.account)
+        elif request.method == "DELETE":
+            await feeds.revoke(session, user.account)
+            row = None
+        else:
+            row = await feeds.feed_of(session, user.account)
+        await session.commit()
+        return JSONResponse(_feed_entity(node.config.base_url, row))
 
 
 async def community_calendar(request: Request) -> Response:
@@ -89,7 +116,7 @@ async def community_calendar(request: Request) -> Response:
     params = await read_params(request)
     async with node.sessions() as session:
         try:
-            group = await find_community(session, request.path_params["id"])
+            group = await known_community(session, request.path_params["id"])
         except ApiError:
             raise ApiError(404, NOT_FOUND) from None
         if not await community.calendar_visible(session, group, viewer):

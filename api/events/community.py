@@ -1,11 +1,10 @@
 """The ``community`` of an event: resolved, checked, and turned into addressing.
 
-An event is organized by a community the organizer may post in (a member,
-not banned, and a moderator where only moderators start threads); it is
-then addressed to the community, which announces it to its members
-(:mod:`content.communities.posting`), and in a members-only community it is
-addressed to the community alone, so only its members read, list and join
-it. The community's calendar is readable by whoever may see its members.
+An event is organized by a community the organizer may post in, by the
+rule of :mod:`api.community_param`; the community announces it to its
+members (:mod:`content.communities.posting`), and a members-only
+community's event is for its members alone, to read, list and join. The
+community's calendar is readable by whoever may see its members.
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.errors import ApiError
-from api.materials.community import find_community
-from content.communities.manage import community_of, is_moderator
-from content.communities.membership import is_banned, is_member
+from api.community_param import narrowed, post_target
+from content.communities.manage import community_of
+from content.communities.membership import is_member
 from content.events.queries import EventQuery
 from content.events.rules import EventDraft
-from storage.models import Actor, CommunityVisibility, PostingPolicy
+from storage.models import Actor, CommunityVisibility
 
 
 async def organized_by(
@@ -29,19 +27,7 @@ async def organized_by(
     """``draft`` addressed to the community ``raw`` names (unchanged without one)."""
     if raw is None:
         return draft
-    community = await find_community(session, raw)
-    if await is_banned(session, community, organizer) or not await is_member(
-        session, community, organizer
-    ):
-        raise ApiError(422, "Validation failed: only members post to a community")
-    settings = await community_of(session, community)
-    if (
-        settings is not None
-        and settings.posting_policy == PostingPolicy.MODERATORS
-        and not await is_moderator(session, community, organizer)
-    ):
-        raise ApiError(422, "Validation failed: only moderators post to this community")
-    members_only = settings is not None and settings.visibility == CommunityVisibility.MEMBERS
+    community, members_only = await post_target(session, raw, organizer)
     return replace(
         draft, community=community.ap_id, community_id=community.id, members_only=members_only
     )
@@ -57,7 +43,4 @@ async def calendar_visible(session: AsyncSession, community: Actor, viewer: Acto
 
 async def filtered(session: AsyncSession, query: EventQuery, raw: str | None) -> EventQuery:
     """The list narrowed to the community ``raw`` names (``community_id`` works too)."""
-    if raw is None:
-        return query
-    found = await find_community(session, raw)
-    return replace(query, community_id=found.id)
+    return await narrowed(session, query, raw)

@@ -26,10 +26,14 @@ that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from api.acting import Acting, act
 from api.auth import optional_scope, require_user
 from api.entities.account import account_entities
 from api.errors import ApiError
@@ -105,81 +109,78 @@ async def show(request: Request) -> Response:
         return JSONResponse(await render_one(session, node, view.row, viewer))
 
 
+def _event(
+    request: Request, *, organizer: bool = False
+) -> Callable[[Acting], Awaitable[tuple[EventView, ContentObject]]]:
+    """The event in the path, as :func:`api.acting.act` finds it (``organizer``:
+    and the caller organizes it, else 403)."""
+
+    async def find(acting: Acting) -> tuple[EventView, ContentObject]:
+        view, obj = await _visible(acting.session, path_id(request), acting.actor)
+        if organizer:
+            _organizer_only(view, acting.actor)
+        return view, obj
+
+    return find
+
+
+async def _rendered(acting: Acting, row: EventRow) -> dict[str, Any]:
+    await acting.session.refresh(row)  # as committed: a join or leave moved the counts
+    return await render_one(acting.session, acting.node, row, acting.actor)
+
+
 async def update(request: Request) -> Response:
-    user = await require_user(request, WRITE)
-    params = await read_params(request)
-    edit = forms.edit(params)
-    node = node_of(request)
-    async with node.sessions() as session:
-        view, _obj = await _visible(session, path_id(request), user.actor)
-        _organizer_only(view, user.actor)
-        try:
-            fresh = await publishing.update_event(session, node, user.actor, view, edit)
-        except EventError as exc:
-            raise refused(exc) from None
-        await session.commit()
-        return JSONResponse(await render_one(session, node, fresh.row, user.actor))
+    async def do(acting: Acting, found: tuple[EventView, ContentObject]) -> EventRow:
+        edit = forms.edit(await acting.params())
+        view = await publishing.update_event(
+            acting.session, acting.node, acting.actor, found[0], edit
+        )
+        return view.row
+
+    return await act(request, WRITE, _event(request, organizer=True), do, _rendered, (EventError,))
 
 
 async def cancel(request: Request) -> Response:
-    user = await require_user(request, WRITE)
-    node = node_of(request)
-    async with node.sessions() as session:
-        view, _obj = await _visible(session, path_id(request), user.actor)
-        _organizer_only(view, user.actor)
-        try:
-            fresh = await publishing.cancel_event(session, node, user.actor, view)
-        except EventError as exc:
-            raise refused(exc) from None
-        await session.commit()
-        return JSONResponse(await render_one(session, node, fresh.row, user.actor))
+    async def do(acting: Acting, found: tuple[EventView, ContentObject]) -> EventRow:
+        session, node, actor = acting.session, acting.node, acting.actor
+        return (await publishing.cancel_event(session, node, actor, found[0])).row
+
+    return await act(request, WRITE, _event(request, organizer=True), do, _rendered, (EventError,))
 
 
 async def destroy(request: Request) -> Response:
-    user = await require_user(request, WRITE)
-    node = node_of(request)
-    async with node.sessions() as session:
-        view, _obj = await _visible(session, path_id(request), user.actor)
-        _organizer_only(view, user.actor)
-        entity = await render_one(session, node, view.row, user.actor)
-        await publishing.delete_event(session, node, user.actor, view)
-        await session.commit()
-    return JSONResponse(entity)
+    async def do(acting: Acting, found: tuple[EventView, ContentObject]) -> dict[str, Any]:
+        view = found[0]
+        entity = await render_one(acting.session, acting.node, view.row, acting.actor)
+        await publishing.delete_event(acting.session, acting.node, acting.actor, view)
+        return entity  # as it was: the row is gone
+
+    return await act(request, WRITE, _event(request, organizer=True), do, _as_is)
 
 
 async def join(request: Request) -> Response:
-    user = await require_user(request, WRITE)
-    node = node_of(request)
-    async with node.sessions() as session:
-        view, obj = await _visible(session, path_id(request), user.actor)
-        try:
-            if view.row.local:
-                await participation.request(session, node, view, obj, user.actor)
-            else:
-                await participation.join_remote(session, node, view, obj, user.actor)
-        except EventError as exc:
-            raise refused(exc) from None
-        await session.commit()
-        row = await session.get(EventRow, view.row.object_id)
-        assert row is not None
-        await session.refresh(row)
-        return JSONResponse(await render_one(session, node, row, user.actor))
+    async def do(acting: Acting, found: tuple[EventView, ContentObject]) -> EventRow:
+        view, obj = found
+        joining = participation.request if view.row.local else participation.join_remote
+        await joining(acting.session, acting.node, view, obj, acting.actor)
+        return view.row
+
+    return await act(request, WRITE, _event(request), do, _rendered, (EventError,))
 
 
 async def leave(request: Request) -> Response:
-    user = await require_user(request, WRITE)
-    node = node_of(request)
-    async with node.sessions() as session:
-        view, obj = await _visible(session, path_id(request), user.actor)
-        if view.row.local:
-            left = await participation.leave(session, node, view, obj, user.actor)
-        else:
-            left = await participation.leave_remote(session, node, view, obj, user.actor)
-        if not left:
+    async def do(acting: Acting, found: tuple[EventView, ContentObject]) -> EventRow:
+        view, obj = found
+        leaving = participation.leave if view.row.local else participation.leave_remote
+        if not await leaving(acting.session, acting.node, view, obj, acting.actor):
             raise ApiError(422, "Validation failed: you have not joined this event")
-        await session.commit()
-        await session.refresh(view.row)
-        return JSONResponse(await render_one(session, node, view.row, user.actor))
+        return view.row
+
+    return await act(request, WRITE, _event(request), do, _rendered)
+
+
+async def _as_is(_acting: Acting, body: dict[str, Any]) -> dict[str, Any]:
+    return body
 
 
 async def participant_list(request: Request) -> Response:
@@ -201,21 +202,17 @@ async def participant_list(request: Request) -> Response:
 
 
 async def _decide(request: Request, *, approve: bool) -> Response:
-    user = await require_user(request, WRITE)
-    node = node_of(request)
-    async with node.sessions() as session:
-        view, obj = await _visible(session, path_id(request), user.actor)
-        _organizer_only(view, user.actor)
+    async def do(acting: Acting, found: tuple[EventView, ContentObject]) -> dict[str, Any]:
+        view, obj = found
         try:
             entry = await participation.decide(
-                session, node, view, obj, path_id(request, "pid"), approve=approve
+                acting.session, acting.node, view, obj, path_id(request, "pid"), approve=approve
             )
         except LookupError:
             raise ApiError(404, NOT_FOUND) from None
-        except EventError as exc:
-            raise refused(exc) from None
-        await session.commit()
-        return JSONResponse({"id": str(entry.id), "state": entry.state})
+        return {"id": str(entry.id), "state": entry.state}
+
+    return await act(request, WRITE, _event(request, organizer=True), do, _as_is, (EventError,))
 
 
 async def approve(request: Request) -> Response:

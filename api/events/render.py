@@ -21,7 +21,8 @@ from api.entities.time import iso_ms
 from content.events.as2 import remaining
 from content.events.model import accepted_count, codes
 from content.events.rules import registration_of
-from storage.models import Actor, ContentObject, EventParticipant, EventRow
+from storage.models import Actor, EventParticipant, EventRow
+from storage.repos.by_id import actors_by_id, objects_by_id
 
 
 def _place(row: EventRow) -> dict[str, Any] | None:
@@ -44,20 +45,8 @@ async def render_events(
     ids = [r.object_id for r in rows]
     if not ids:
         return []
-    objects = {
-        o.id: o
-        for o in (
-            await session.exec(select(ContentObject).where(col(ContentObject.id).in_(ids)))
-        ).all()
-    }
-    organizers = {
-        a.id: a
-        for a in (
-            await session.exec(
-                select(Actor).where(col(Actor.id).in_({r.organizer_id for r in rows}))
-            )
-        ).all()
-    }
+    objects = await objects_by_id(session, ids)
+    organizers = await actors_by_id(session, {r.organizer_id for r in rows})
     accounts = dict(
         zip(
             organizers,

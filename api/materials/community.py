@@ -1,11 +1,11 @@
 """The ``community`` of a material: resolved, checked, and turned into addressing.
 
-A material is posted to a community the author belongs to (an accepted
-member, or a moderator of one of ours), named by the community's account id
-or URI; it is then addressed to the community, which announces it to its
-members, and in a members-only community it is addressed to the community
-alone (visibility ``direct`` underneath), so only members find it in any
-library. The library filters by community the same way: the materials the
+A material is posted to a community the author may post in, by the rule
+of :mod:`api.community_param` (the one the community applies when it
+announces it); it is then addressed to the community, which announces it to
+its members, and in a members-only community it is addressed to the
+community alone (visibility ``direct`` underneath), so only members find it
+in any library. The library filters by community the same way: the materials the
 community announced.
 """
 
@@ -13,27 +13,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.errors import ApiError
-from content.communities.manage import community_of
-from content.communities.membership import is_member
+from api.community_param import narrowed, post_target
 from content.materials.library import LibraryQuery
 from content.materials.publishing import MaterialDraft
-from storage.models import Actor, ActorType, CommunityVisibility
-
-UNKNOWN = "Validation failed: community is not a community known here"
-
-
-async def find_community(session: AsyncSession, raw: str) -> Actor:
-    if raw.isdigit() and len(raw) < 20:
-        actor = await session.get(Actor, int(raw))
-    else:
-        actor = (await session.exec(select(Actor).where(Actor.ap_id == raw))).first()
-    if actor is None or actor.type != ActorType.GROUP or actor.gone:
-        raise ApiError(422, UNKNOWN)
-    return actor
+from storage.models import Actor
 
 
 async def posted_to(
@@ -42,16 +27,9 @@ async def posted_to(
     """``draft`` addressed to the community ``raw`` names (unchanged without one)."""
     if raw is None:
         return draft
-    community = await find_community(session, raw)
-    if not await is_member(session, community, author):
-        raise ApiError(422, "Validation failed: only members post to a community")
-    settings = await community_of(session, community)
-    members_only = settings is not None and settings.visibility == CommunityVisibility.MEMBERS
+    community, members_only = await post_target(session, raw, author)
     return replace(draft, community=community.ap_id, members_only=members_only)
 
 
 async def filtered(session: AsyncSession, query: LibraryQuery, raw: str | None) -> LibraryQuery:
-    if raw is None:
-        return query
-    community = await find_community(session, raw)
-    return replace(query, community_id=community.id)
+    return await narrowed(session, query, raw)

@@ -11,7 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors.context import NodeContext
 from api.entities.material import material_entities
 from content.materials.model import MaterialView, load_views
-from storage.models import Actor, ContentObject, Material, MaterialReview
+from storage.models import Actor, Material, MaterialReview
+from storage.repos.by_id import actors_by_id, objects_by_id
 
 
 async def render_materials(
@@ -27,19 +28,8 @@ async def render_views(
     ids = [v.material.object_id for v in views]
     if not ids:
         return []
-    objects = {
-        o.id: o
-        for o in (
-            await session.exec(select(ContentObject).where(col(ContentObject.id).in_(ids)))
-        ).all()
-        if o.id is not None and o.deleted_at is None
-    }
-    author_ids = {v.material.author_id for v in views}
-    authors = {
-        a.id: a
-        for a in (await session.exec(select(Actor).where(col(Actor.id).in_(author_ids)))).all()
-        if a.id is not None
-    }
+    objects = {i: o for i, o in (await objects_by_id(session, ids)).items() if o.deleted_at is None}
+    authors = await actors_by_id(session, {v.material.author_id for v in views})
     own: dict[int, MaterialReview] = {}
     if viewer is not None and viewer.id is not None:
         reviews = await session.exec(

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from api.auth import optional_scope, require_user
 from api.errors import ApiError
 from api.routing import api_routes
+from storage.models import Role
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -47,11 +48,14 @@ def _not_found_for_user(scope: str) -> Endpoint:
 
 
 async def preferences(request: Request) -> Response:
-    """Posting and reading defaults (we store none yet: Mastodon's defaults)."""
-    await require_user(request, "read:accounts")
+    """Posting and reading defaults (Mastodon's, but a student's posts default to
+    ``local``, as their ``source.privacy`` says)."""
+    user = await require_user(request, "read:accounts")
     return JSONResponse(
         {
-            "posting:default:visibility": "public",
+            "posting:default:visibility": (
+                "local" if user.account.role == Role.STUDENT else "public"
+            ),
             "posting:default:sensitive": False,
             "posting:default:language": None,
             "posting:default:quote_policy": "public",

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from actors.graph import approve, find_follow, receive_follow, reject
+from actors.peers import learn
 from actors.ratelimit import FIVE_MINUTES, Rate, TokenBucket
 from content.communities.manage import CommunityError, is_moderator
 from storage.models import (
@@ -33,6 +34,7 @@ from storage.models import (
     Community,
     CommunityBan,
     CommunityInvitation,
+    CommunityVisibility,
     Follow,
     FollowState,
     JoinPolicy,
@@ -116,7 +118,13 @@ async def receive_join(
     joiner: Actor,
     activity_ap_id: str,
 ) -> Follow:
-    """A remote actor's Follow of our community."""
+    """A remote actor's Follow of our community.
+
+    For a members-only community, the joiner's server is looked up (its
+    software decides whether the community's posts may go there at all).
+    """
+    if settings.visibility == CommunityVisibility.MEMBERS:
+        await learn(session, node, [joiner.ap_id])
     existing = await find_follow(session, joiner.id, community.id)
     if existing is not None and existing.state == FollowState.ACCEPTED:
         if await is_banned(session, community, joiner):

@@ -10,6 +10,7 @@ from members (the checks of :func:`content.communities.posting.check_post`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import col, delete, select
@@ -22,7 +23,7 @@ from content.objects import tombstone
 from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
-from storage.models import Actor, ContentObject, Featured
+from storage.models import Actor, CommunityPost, ContentObject, Featured
 
 #: Posts a community may pin at once.
 MAX_PINNED = 10
@@ -110,3 +111,34 @@ async def set_pinned(
     addressing = announce_addressing(community, settings)
     kind = "Add" if pinned else "Remove"
     await publish(session, community, _featured_activity(node, community, kind, obj, addressing))
+
+
+@dataclass
+class HeldPost:
+    """A post of the community as its moderators see it: what they may do to it."""
+
+    obj: ContentObject
+    author: Actor
+    locked: bool
+    pinned: bool
+
+
+async def held_posts(session: AsyncSession, community: Actor, limit: int = 40) -> list[HeldPost]:
+    """The community's newest posts (not removed), with their pinned and locked state."""
+    rows = await session.exec(
+        select(ContentObject, Actor, CommunityPost.locked)
+        .join(CommunityPost, col(CommunityPost.object_id) == ContentObject.id)
+        .join(Actor, col(Actor.id) == ContentObject.author_id)
+        .where(CommunityPost.community_id == community.id, col(ContentObject.deleted_at).is_(None))
+        .order_by(col(CommunityPost.id).desc())
+        .limit(limit)
+    )
+    found = list(rows.all())
+    pinned = set(
+        (
+            await session.exec(
+                select(Featured.object_ap_id).where(Featured.actor_id == community.id)
+            )
+        ).all()
+    )
+    return [HeldPost(obj, author, locked, obj.ap_id in pinned) for obj, author, locked in found]

@@ -29,9 +29,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from actors.peers import learn
 from content.as2 import object_to_as2
 from content.communities.manage import CommunityError, is_moderator
-from content.communities.membership import is_banned, is_member
+from content.communities.membership import is_banned, is_member, members
 from content.objects import object_by_ap_id, recount_interactions
 from federation.constants import PUBLIC
 from federation.jsonld import canonical_context
@@ -188,6 +189,10 @@ async def announce_post(
     if await post_in(session, community, obj) is not None:
         return False
     assert community.id is not None and obj.id is not None
+    if settings.visibility == CommunityVisibility.MEMBERS:
+        # The outbox sends its posts only to servers known to keep them for
+        # members: know every member's server before it queues.
+        await learn(session, node, [m.ap_id for m in await members(session, community)])
     session.add(CommunityPost(community_id=community.id, object_id=obj.id))
     addressing = announce_addressing(community, settings)
     doc = object_to_as2(obj, author, node.config)

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.as2 import InvalidActorError, remote_actor_fields
 from actors.context import NodeContext
+from actors.peers import learn
 from actors.remote import actor_by_ap_id, upsert_remote_actor
 from content.as2 import OBJECT_TYPES, InvalidObjectError, attributed_to, object_from_as2
 from content.events.remote import sync_remote
@@ -56,6 +57,14 @@ def addressed_to(doc: dict[str, Any], community: Actor) -> bool:
     for name in ("to", "cc", "audience"):
         found.update(ids_of(doc.get(name)))
     return bool(found & own)
+
+
+async def refresh_member_count(session: AsyncSession, node: NodeContext, group: Actor) -> None:
+    """Read a remote community's member count again (our member was just accepted)."""
+    if group.local or group.type != "Group" or not group.followers_url:
+        return
+    group.followers_count = await node.remote.total_items(group.followers_url)
+    session.add(group)
 
 
 async def record(session: AsyncSession, community: Actor, obj: ContentObject) -> None:
@@ -153,6 +162,9 @@ async def receive(
         if kind == "Create":
             raise AnnounceRefused("the announced post cannot be fetched from its origin")
         return True
+    if community.members_only:
+        # Our members answer in its threads: keep knowing its server's software.
+        await learn(session, node, [community.ap_id])
     if obj.type == "Article":
         await material_for(session, node, obj)  # a material's library rows
         if inspect(obj).was_deleted:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
-from content.due_updates import send_due
+from content.due_updates import claim, due_rows, send_due
 from content.events.model import load_view
 from content.events.publishing import publish_update
 from storage.models import Actor, ContentObject, EventRow
@@ -38,13 +37,9 @@ async def mark_count_due(session: AsyncSession, node: NodeContext, row: EventRow
 
 async def _publish_one(node: NodeContext, event_id: int, due: datetime) -> bool:
     async with node.sessions() as session:
-        claimed = await session.exec(
-            update(EventRow)
-            .where(col(EventRow.object_id) == event_id, col(EventRow.count_update_due_at) == due)
-            .values(count_update_due_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
+        if not await claim(
+            session, EventRow.object_id, EventRow.count_update_due_at, event_id, due
+        ):
             return False
         view = await load_view(session, event_id)
         obj = await session.get(ContentObject, event_id)
@@ -60,10 +55,7 @@ async def _publish_one(node: NodeContext, event_id: int, due: datetime) -> bool:
 
 async def publish_due(node: NodeContext, now: datetime) -> int:
     """Send the owed count Updates whose time has come; returns how many went out."""
-    due_rows = (
-        select(EventRow.object_id, EventRow.count_update_due_at)
-        .where(col(EventRow.count_update_due_at) <= now, col(EventRow.local))
-        .order_by(col(EventRow.count_update_due_at))
-        .limit(BATCH)
+    due = due_rows(
+        EventRow.object_id, EventRow.count_update_due_at, now, col(EventRow.local), limit=BATCH
     )
-    return await send_due(node, due_rows, _publish_one, "count update of event")
+    return await send_due(node, due, _publish_one, "count update of event")

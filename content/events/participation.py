@@ -31,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import iso
+from content.events import gathio
 from content.events.counts import mark_count_due
 from content.events.model import (
     ACCEPTED,
@@ -277,7 +278,12 @@ async def join_remote(
         raise EventError("you have already joined this event")
     organizer = await session.get(Actor, view.row.organizer_id)
     assert organizer is not None
-    body = _join_body(node, participant, "Join", obj, organizer)
+    state = PENDING
+    if await gathio.is_gathio(session, node, organizer):
+        # gathio's RSVP; it sends no answer activity (content/events/gathio.py).
+        body, state = gathio.rsvp(node, participant, obj, organizer), ACCEPTED
+    else:
+        body = _join_body(node, participant, "Join", obj, organizer)
     if earlier is not None:
         await session.delete(earlier)
         await session.flush()
@@ -285,7 +291,7 @@ async def join_remote(
         id=new_id(),
         event_id=view.row.object_id,
         actor_id=participant.id,
-        state=PENDING,
+        state=state,
         join_ap_id=body["id"],
     )
     session.add(entry)
@@ -307,9 +313,14 @@ async def leave_remote(
         return False
     organizer = await session.get(Actor, view.row.organizer_id)
     assert organizer is not None
+    rsvp_id = entry.join_ap_id
     await session.delete(entry)
     await session.flush()
-    await publish(session, participant, _join_body(node, participant, "Leave", obj, organizer))
+    if rsvp_id and await gathio.is_gathio(session, node, organizer):
+        body = gathio.unrsvp(node, participant, obj, organizer, rsvp_id)
+    else:
+        body = _join_body(node, participant, "Leave", obj, organizer)
+    await publish(session, participant, body)
     return True
 
 

@@ -16,6 +16,7 @@ import logging
 import random
 from dataclasses import replace
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlmodel import col, select
 
@@ -65,6 +66,8 @@ async def _mirror_one(node: NodeContext, client: SafeClient, file_id: int) -> No
             return
         url = row.url
     try:
+        if (await node.gate.rules()).rejects_media(urlsplit(url).netloc):
+            raise MirrorRefused("this node rejects media from its server")
         response = await client.get(url)
         if response.status_code != 200:
             raise MirrorRefused(f"its server answered {response.status_code}")

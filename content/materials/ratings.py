@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
-from content.due_updates import send_due
+from content.due_updates import claim, due_rows, send_due
 from content.materials.model import load_view
 from content.materials.publishing import publish_update
 from storage.models import Actor, ContentObject, Material, MaterialReview
@@ -87,16 +87,9 @@ async def _reviewers(session: AsyncSession, material_id: int) -> list[str]:
 
 async def _publish_one(node: NodeContext, material_id: int, due: datetime) -> bool:
     async with node.sessions() as session:
-        claimed = await session.exec(
-            update(Material)
-            .where(
-                col(Material.object_id) == material_id,
-                col(Material.rating_update_due_at) == due,
-            )
-            .values(rating_update_due_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
+        if not await claim(
+            session, Material.object_id, Material.rating_update_due_at, material_id, due
+        ):
             return False
         view = await load_view(session, material_id)
         obj = await session.get(ContentObject, material_id)
@@ -118,10 +111,7 @@ async def _publish_one(node: NodeContext, material_id: int, due: datetime) -> bo
 
 async def publish_due(node: NodeContext, now: datetime) -> int:
     """Send the owed rating Updates whose time has come; returns how many went out."""
-    due_rows = (
-        select(Material.object_id, Material.rating_update_due_at)
-        .where(col(Material.rating_update_due_at) <= now, col(Material.local))
-        .order_by(col(Material.rating_update_due_at))
-        .limit(BATCH)
+    due = due_rows(
+        Material.object_id, Material.rating_update_due_at, now, col(Material.local), limit=BATCH
     )
-    return await send_due(node, due_rows, _publish_one, "rating update of material")
+    return await send_due(node, due, _publish_one, "rating update of material")

@@ -166,6 +166,21 @@ async def remove(session: AsyncSession, material_id: int) -> None:
     await connection.execute(text(statement), {"id": material_id})
 
 
+async def forget_removed(session: AsyncSession) -> None:
+    """Drop what removed entries left in the index (an erasure: nothing of it may stay).
+
+    FTS5 deletes by writing a tombstone beside the old segment, whose terms stay
+    readable in ``material_search_data`` until the segments merge; ``optimize``
+    merges them now (the whole index is rewritten: for rare erasures, not edits).
+    PostgreSQL's rows are gone with their DELETE.
+    """
+    if _is_sqlite(session):
+        connection = await session.connection()
+        await connection.execute(
+            text("INSERT INTO material_search(material_search) VALUES('optimize')")
+        )
+
+
 async def clear(session: AsyncSession) -> None:
     connection = await session.connection()
     await connection.execute(text("DELETE FROM material_search"))

@@ -11,15 +11,12 @@ window is measured against.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 
 from actors.context import NodeContext
 from content.materials.mirror import mirror_due
 from content.materials.ratings import publish_due
+from content.row_loop import run_passes
 from storage.types import utcnow
-
-log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 
@@ -30,12 +27,4 @@ async def run_once(node: NodeContext) -> int:
 
 
 async def run_forever(node: NodeContext, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            done = await run_once(node)
-        except Exception:
-            log.exception("materials worker iteration failed")
-            done = 0
-        if done == 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+    await run_passes(stop, lambda: run_once(node), POLL_SECONDS, "materials worker")

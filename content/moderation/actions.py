@@ -1,6 +1,7 @@
 """Moderator actions on accounts and posts, local and remote, each with a reason in the audit log.
 
-* ``warn``: recorded (and shown to a local account through the audit log).
+* ``warn``: recorded, and a local account gets a ``moderation_warning``
+  notification with the text (:mod:`content.moderation.warnings`).
 * ``delete_post``: a local post is deleted as its author would (a ``Delete``
   goes to everyone who had it); another node's post becomes a tombstone here.
 * ``mark_sensitive``: the post's media behind a warning.
@@ -9,24 +10,26 @@
   content is hidden from everyone, and after the grace period
   (``moderation.suspension_grace_seconds``) its ``Delete`` goes to every node
   that follows it (``content.moderation.suspension``); a remote account's
-  content is hidden and its activities refused. Lifting it within the grace
-  period restores everything.
+  content is hidden, its activities refused and its follows cut both ways
+  (:func:`cut_follows`). Lifting it within the grace period restores
+  everything but those follows.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from actors import node_settings
+from actors import graph, node_settings
 from actors.context import NodeContext
 from content.moderation import audit
 from content.moderation.state import is_suspended, state_of, states_of
+from content.moderation.warnings import notify_warning
 from content.objects import tombstone
 from content.posts import delete_post
-from storage.models import Account, Actor, ActorModeration, ContentObject
+from storage.models import Account, Actor, ActorModeration, ContentObject, Follow, FollowState
 from storage.types import utcnow
 
 __all__ = [
@@ -62,9 +65,10 @@ async def warn(
     *,
     report_id: int | None = None,
 ) -> None:
-    await audit.record(
+    action = await audit.record(
         session, "warn", moderator=moderator, target=target, reason=reason, report_id=report_id
     )
+    await notify_warning(session, target, action)
 
 
 async def delete_post_as_moderator(
@@ -152,11 +156,17 @@ async def suspend(
     reason: str,
     *,
     report_id: int | None = None,
+    node: NodeContext | None = None,
 ) -> ActorModeration:
+    """Suspend ``target``; a remote account's follows are cut both ways (with ``node``:
+    a ``Reject`` of its follows of our people and an ``Undo`` of theirs tell its server,
+    as Mastodon does; without, the rows alone go)."""
     assert target.id is not None
     state = await state_of(session, target.id)
     if state.suspended_at is None:
         state.suspended_at = utcnow()
+    if not target.local:
+        await cut_follows(session, node, target)
     if target.local:
         grace = int(await node_settings.read(session, "moderation.suspension_grace_seconds"))
         state.delete_after = state.suspended_at + timedelta(seconds=grace)
@@ -169,6 +179,34 @@ async def suspend(
         session, "suspend", moderator=moderator, target=target, reason=reason, report_id=report_id
     )
     return state
+
+
+async def cut_follows(session: AsyncSession, node: NodeContext | None, target: Actor) -> int:
+    """End every follow between a (remote) account and our people; how many."""
+    rows = list(
+        (
+            await session.exec(
+                select(Follow).where(
+                    or_(col(Follow.follower_id) == target.id, col(Follow.followee_id) == target.id)
+                )
+            )
+        ).all()
+    )
+    for row in rows:
+        if node is not None and row.follower_id == target.id:
+            if row.state == FollowState.ACCEPTED:
+                await graph.reject(session, node, row)  # its server learns the follow ended
+            await session.delete(row)
+        elif node is not None:
+            follower = await session.get(Actor, row.follower_id)
+            if follower is not None and follower.local:
+                await graph.unfollow(session, node, follower, target)
+                continue
+            await session.delete(row)
+        else:
+            await session.delete(row)
+    await session.flush()
+    return len(rows)
 
 
 async def unsuspend(
@@ -211,6 +249,7 @@ async def account_action(
     reason: str,
     *,
     report_id: int | None = None,
+    node: NodeContext | None = None,
 ) -> None:
     """Mastodon's ``POST /api/v1/admin/accounts/:id/action`` types."""
     if kind == "none":
@@ -224,7 +263,7 @@ async def account_action(
             session, moderator, target, "limited", True, reason, report_id=report_id
         )
     elif kind == "suspend":
-        await suspend(session, moderator, target, reason, report_id=report_id)
+        await suspend(session, moderator, target, reason, report_id=report_id, node=node)
     elif kind == "disable":
         await disable(session, moderator, target, True, reason)
     else:

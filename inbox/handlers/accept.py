@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors.context import NodeContext
 from actors.graph import find_follow, follow_by_activity, receive_answer
 from actors.remote import actor_by_ap_id
+from content.communities.remote import refresh_member_count
 from federation.vocab import id_of
 from inbox.handlers.common import Refused, embedded, object_id, sender
 from storage.models import Actor, Follow, InboxItem
@@ -39,3 +40,5 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     follow = await answered_follow(session, item, answerer)
     if follow is not None:
         await receive_answer(session, follow, accepted=True)
+        # A community we joined counts one more member: its own figure, read anew.
+        await refresh_member_count(session, node, answerer)

@@ -8,23 +8,25 @@ A Delete of an object we never stored does nothing: Mastodon sends every
 Delete to every server that might have the post, and keeping a row for each
 would fill the table with strangers' tombstones.
 
-Actors: an actor may delete only itself. Its objects become tombstones, its
-likes and boosts and follows and blocks go, and the row is marked ``gone``
-(kept, because rows of others point at it).
+Actors: an actor may delete only itself. Its objects become tombstones and
+everything else stored of it goes (``content.account_data.purge``: likes,
+boosts, follows, blocks, edits, media, notifications, the inbox items it
+sent, its mirrored files); the row is kept as its tombstone, marked
+``gone``, its profile cleared.
 """
 
 from __future__ import annotations
 
-from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
-from actors.graph import remove_actor_edges
 from actors.remote import actor_by_ap_id
-from content.interactions import remove_all_by
+from content.account_data.files import stored_files
+from content.account_data.purge import purge
+from content.materials.files import remove_after_commit
 from content.objects import object_by_ap_id, tombstone, tombstone_all_by
 from inbox.handlers.common import Refused, object_id, sender
-from storage.models import Actor, Featured, InboxItem
+from storage.models import Actor, InboxItem
 
 
 async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
@@ -33,7 +35,7 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
         return
     actor = await sender(session, node, item, allow_gone=True)
     if target_id == actor.ap_id:
-        await _delete_actor(session, actor)
+        await _delete_actor(session, node, actor, item)
         return
     if actor.gone:
         raise Refused("the sender has deleted itself")
@@ -48,13 +50,12 @@ async def handle(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     await tombstone(session, obj)
 
 
-async def _delete_actor(session: AsyncSession, actor: Actor) -> None:
+async def _delete_actor(
+    session: AsyncSession, node: NodeContext, actor: Actor, item: InboxItem
+) -> None:
     if actor.gone or actor.local:
         return  # a redelivery; our own accounts are closed by our own code
+    names = await stored_files(session, node.config.media_dir, actor)
     await tombstone_all_by(session, actor)
-    await remove_all_by(session, actor)
-    await remove_actor_edges(session, actor)
-    await session.exec(delete(Featured).where(col(Featured.actor_id) == actor.id))
-    actor.gone = True
-    session.add(actor)
-    await session.flush()
+    await purge(session, actor, keep_inbox_item=item.id)
+    remove_after_commit(session, node.config, names)

@@ -43,7 +43,12 @@ from content.notifications import (
     notify_mentions,
     notify_subscribers,
 )
-from content.objects import insert_object, object_by_ap_id, update_object
+from content.objects import (
+    insert_object,
+    object_by_ap_id,
+    update_object,
+    without_rejected_media,
+)
 from content.visibility import may_read
 from federation.errors import FederationError
 from federation.origin import same_origin
@@ -108,7 +113,7 @@ async def update(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
         raise Refused("only the event's origin may update it")
     if organizer.id != editor.id and organizer.type != "Group":
         raise Refused("only the organizer may update an event")
-    fields = _fields(doc)
+    fields = await without_rejected_media(node, organizer, _fields(doc))
     incoming = fields.get("updated_at")
     if isinstance(incoming, datetime) and obj.updated_at is not None and incoming < obj.updated_at:
         return  # older than what we hold

@@ -23,7 +23,12 @@ from actors.context import NodeContext
 from actors.remote import actor_by_ap_id, upsert_remote_actor
 from content.as2 import InvalidObjectError, object_from_as2
 from content.notifications import edit_snapshot, notify_edit
-from content.objects import object_by_ap_id, refresh_object, update_object
+from content.objects import (
+    object_by_ap_id,
+    refresh_object,
+    update_object,
+    without_rejected_media,
+)
 from content.poll_states import refresh_end
 from federation.errors import FederationError
 from federation.origin import same_origin
@@ -48,6 +53,7 @@ async def edit(session: AsyncSession, node: NodeContext, item: InboxItem) -> Non
         fields = object_from_as2(doc)
     except InvalidObjectError as exc:
         raise Refused(exc.reason) from exc
+    fields = await without_rejected_media(node, editor, fields)
     before = edit_snapshot(obj)
     changed = await update_object(session, obj, fields)
     if changed and obj.type == "Question":

@@ -1,5 +1,6 @@
 """All tables, imported here so that ``SQLModel.metadata`` knows every one."""
 
+from storage.models.account_jobs import AccountJob, JobKind, JobState
 from storage.models.account_settings import AccountSettings
 from storage.models.accounts import AccessToken, Account, Role
 from storage.models.actors import Actor, ActorType
@@ -16,6 +17,7 @@ from storage.models.communities import (
 )
 from storage.models.conversations import ConversationMark
 from storage.models.events import (
+    CalendarFeed,
     EventCode,
     EventParticipant,
     EventReminder,
@@ -50,6 +52,7 @@ from storage.models.outbox import (
     HostHealth,
     MailboxEntry,
 )
+from storage.models.peers import PeerSoftware
 from storage.models.polls import PollVote
 from storage.models.preferences import ListMember, Marker, Mute, UserList
 from storage.models.safety import (
@@ -64,10 +67,12 @@ from storage.models.safety import (
 )
 from storage.models.statuses import Bookmark, IdempotencyKey, StatusEdit, StatusSource
 from storage.models.streams import StreamEvent
+from storage.models.web_sessions import WebSession
 
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountJob",
     "AccountSettings",
     "Activity",
     "Actor",
@@ -76,6 +81,7 @@ __all__ = [
     "Announce",
     "Block",
     "Bookmark",
+    "CalendarFeed",
     "Community",
     "CommunityBan",
     "CommunityInvitation",
@@ -104,6 +110,8 @@ __all__ = [
     "InboxItem",
     "InboxState",
     "Invite",
+    "JobKind",
+    "JobState",
     "JoinPolicy",
     "Like",
     "ListMember",
@@ -125,6 +133,7 @@ __all__ = [
     "Notification",
     "OAuthApp",
     "OAuthCode",
+    "PeerSoftware",
     "PollState",
     "PollVote",
     "PostingPolicy",
@@ -135,4 +144,5 @@ __all__ = [
     "StreamEvent",
     "UserList",
     "Visibility",
+    "WebSession",
 ]

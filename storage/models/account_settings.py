@@ -10,23 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey
 from sqlmodel import Field, SQLModel
 
-from storage.types import time_column, utcnow
+from storage.types import key_column, time_column, utcnow
 
 
 class AccountSettings(SQLModel, table=True):
     __tablename__ = "account_settings"
 
-    account_id: int = Field(
-        sa_column=Column(
-            BigInteger,
-            ForeignKey("accounts.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        )
-    )
+    account_id: int = Field(sa_column=key_column("accounts.id"))
     language: str | None = Field(default=None, max_length=8)
     time_zone: str | None = Field(default=None, max_length=64)
     default_visibility: str | None = Field(default=None, max_length=16)

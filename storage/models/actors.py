@@ -62,3 +62,9 @@ class Actor(SQLModel, table=True):
     # When a remote actor's document was last fetched; None for local actors.
     fetched_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     gone: bool = False
+    # A remote Group's own word that its posts are for members alone
+    # (our ``membersOnly``); local communities keep theirs in ``communities``.
+    members_only: bool = False
+    # A remote Group's ``followers.totalItems`` (its member count on its own
+    # node), read when the actor is refreshed; None when it does not say.
+    followers_count: int | None = None

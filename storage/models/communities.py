@@ -16,10 +16,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import fk_column, id_column, time_column, utcnow
+from storage.types import fk_column, id_column, key_column, time_column, utcnow
 
 
 class JoinPolicy(StrEnum):
@@ -46,14 +46,7 @@ class CommunityRole(StrEnum):
 class Community(SQLModel, table=True):
     __tablename__ = "communities"
 
-    actor_id: int = Field(
-        sa_column=Column(
-            BigInteger,
-            ForeignKey("actors.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        )
-    )
+    actor_id: int = Field(sa_column=key_column("actors.id"))
     rules: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     subjects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     level: str = Field(default="", max_length=32)

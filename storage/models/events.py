@@ -30,37 +30,18 @@ out exactly once whatever number of workers race for it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import fk_column, id_column, time_column, utcnow
-
-
-def _event_fk(*, primary_key: bool = False) -> Any:
-    return Column(
-        BigInteger,
-        ForeignKey("events.object_id", ondelete="CASCADE"),
-        primary_key=primary_key,
-        autoincrement=False,
-        nullable=False,
-        index=not primary_key,
-    )
+from storage.types import fk_column, id_column, key_column, time_column, utcnow
 
 
 class EventRow(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_visibility_start", "visibility", "start_at"),)
 
-    object_id: int = Field(
-        sa_column=Column(
-            BigInteger,
-            ForeignKey("objects.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        )
-    )
+    object_id: int = Field(sa_column=key_column("objects.id"))
     organizer_id: int = Field(sa_column=fk_column("actors.id"))
     community_id: int | None = Field(
         default=None, sa_column=Column(BigInteger, nullable=True, index=True)
@@ -102,7 +83,7 @@ class EventCode(SQLModel, table=True):
     __tablename__ = "event_codes"
     __table_args__ = (Index("ix_event_codes_scheme_code", "scheme", "code"),)
 
-    event_id: int = Field(sa_column=_event_fk(primary_key=True))
+    event_id: int = Field(sa_column=key_column("events.object_id"))
     scheme: str = Field(max_length=16, primary_key=True)
     code: str = Field(max_length=64, primary_key=True)
 
@@ -112,7 +93,7 @@ class EventParticipant(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("event_id", "actor_id"),)
 
     id: int | None = Field(default=None, sa_column=id_column())
-    event_id: int = Field(sa_column=_event_fk())
+    event_id: int = Field(sa_column=fk_column("events.object_id"))
     actor_id: int = Field(sa_column=fk_column("actors.id"))
     state: str = Field(default="pending", max_length=16, index=True)
     join_ap_id: str | None = Field(default=None, max_length=2048, unique=True)
@@ -123,15 +104,8 @@ class EventParticipant(SQLModel, table=True):
 class EventReminder(SQLModel, table=True):
     __tablename__ = "event_reminders"
 
-    event_id: int = Field(sa_column=_event_fk(primary_key=True))
-    actor_id: int = Field(
-        sa_column=Column(
-            BigInteger,
-            ForeignKey("actors.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        )
-    )
+    event_id: int = Field(sa_column=key_column("events.object_id"))
+    actor_id: int = Field(sa_column=key_column("actors.id"))
     offset_seconds: int = Field(primary_key=True)
     sent_at: datetime = Field(default_factory=utcnow, sa_column=time_column())
 
@@ -146,16 +120,25 @@ class PollState(SQLModel, table=True):
 
     __tablename__ = "poll_states"
 
-    object_id: int = Field(
-        sa_column=Column(
-            BigInteger,
-            ForeignKey("objects.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        )
-    )
+    object_id: int = Field(sa_column=key_column("objects.id"))
     ends_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True, index=True))
     update_due_at: datetime | None = Field(
         default=None, sa_column=time_column(nullable=True, index=True)
     )
     ended_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret calendar address: ``/calendars/<token>/joined.ics``.
+
+    Calendar apps subscribe to a URL and send no ``Authorization`` header, so
+    the URL itself is the credential: a random token, one per account,
+    replaced when regenerated and gone when revoked. It reads the events the
+    person joined and nothing else.
+    """
+
+    __tablename__ = "calendar_feeds"
+
+    account_id: int = Field(sa_column=key_column("accounts.id"))
+    token: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=time_column())

@@ -30,26 +30,14 @@ the migration and kept by :mod:`content.materials.search`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Date, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Date, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import fk_column, id_column, time_column, utcnow
+from storage.types import fk_column, id_column, key_column, time_column, utcnow
 
 #: The search table the migration makes per backend; the models cannot describe it.
 SEARCH_TABLE = "material_search"
-
-
-def _material_fk(*, primary_key: bool = False) -> Any:
-    return Column(
-        BigInteger,
-        ForeignKey("materials.object_id", ondelete="CASCADE"),
-        primary_key=primary_key,
-        autoincrement=False,
-        nullable=False,
-        index=not primary_key,
-    )
 
 
 class Material(SQLModel, table=True):
@@ -68,16 +56,11 @@ class Material(SQLModel, table=True):
             "object_id",
         ),
         Index("ix_materials_visibility_downloads_id", "visibility", "downloads_count", "object_id"),
+        # A signed-in viewer's private half: the followers-only materials of their followees.
+        Index("ix_materials_author_id_visibility", "author_id", "visibility"),
     )
 
-    object_id: int = Field(
-        sa_column=Column(
-            BigInteger,
-            ForeignKey("objects.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        )
-    )
+    object_id: int = Field(sa_column=key_column("objects.id"))
     author_id: int = Field(sa_column=fk_column("actors.id"))
     local: bool = Field(default=False, index=True)
     # The node it comes from (host[:port]), for the library's "node" filter.
@@ -111,7 +94,7 @@ class MaterialFile(SQLModel, table=True):
     __tablename__ = "material_files"
 
     id: int | None = Field(default=None, sa_column=id_column())
-    material_id: int = Field(sa_column=_material_fk())
+    material_id: int = Field(sa_column=fk_column("materials.object_id"))
     position: int = 0
     kind: str = Field(default="file", max_length=8)
     name: str = Field(max_length=255)
@@ -133,14 +116,14 @@ class MaterialFile(SQLModel, table=True):
 class MaterialSubject(SQLModel, table=True):
     __tablename__ = "material_subjects"
 
-    material_id: int = Field(sa_column=_material_fk(primary_key=True))
+    material_id: int = Field(sa_column=key_column("materials.object_id"))
     code: str = Field(primary_key=True, max_length=32, index=True)
 
 
 class MaterialGrade(SQLModel, table=True):
     __tablename__ = "material_grades"
 
-    material_id: int = Field(sa_column=_material_fk(primary_key=True))
+    material_id: int = Field(sa_column=key_column("materials.object_id"))
     code: str = Field(primary_key=True, max_length=16, index=True)
 
 
@@ -149,7 +132,7 @@ class MaterialReview(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("material_id", "reviewer_id"),)
 
     id: int | None = Field(default=None, sa_column=id_column())
-    material_id: int = Field(sa_column=_material_fk())
+    material_id: int = Field(sa_column=fk_column("materials.object_id"))
     reviewer_id: int = Field(sa_column=fk_column("actors.id"))
     rating: int
     text_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -165,7 +148,7 @@ class MaterialDownload(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("material_id", "viewer_key", "day"),)
 
     id: int | None = Field(default=None, sa_column=id_column())
-    material_id: int = Field(sa_column=_material_fk())
+    material_id: int = Field(sa_column=fk_column("materials.object_id"))
     # "actor:<id>" for a signed-in viewer, else a keyed hash of the client address.
     viewer_key: str = Field(max_length=80)
     day: date = Field(sa_column=Column(Date, nullable=False))

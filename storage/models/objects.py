@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from storage.types import fk_column, id_column, time_column, utcnow
@@ -31,6 +31,10 @@ class Visibility(StrEnum):
 
 class ContentObject(SQLModel, table=True):
     __tablename__ = "objects"
+    # The local and public timelines (the front page): public posts of this node,
+    # newest first, read straight from the index (visibility alone matched nearly
+    # every row, which were then sorted).
+    __table_args__ = (Index("ix_objects_public_local", "visibility", "local", "id"),)
 
     id: int | None = Field(default=None, sa_column=id_column())
     ap_id: str = Field(max_length=2048, unique=True, index=True)

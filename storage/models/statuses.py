@@ -18,20 +18,13 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import fk_column, id_column, time_column, utcnow
+from storage.types import fk_column, id_column, key_column, time_column, utcnow
 
 
 class StatusSource(SQLModel, table=True):
     __tablename__ = "status_sources"
 
-    object_id: int = Field(
-        sa_column=Column(
-            BigInteger,
-            ForeignKey("objects.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        )
-    )
+    object_id: int = Field(sa_column=key_column("objects.id"))
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # The OAuth app that posted it (the Status entity's ``application``), if any.
     app_id: int | None = Field(

@@ -351,7 +351,8 @@ def test_markers(api: dict[str, Mastodon]) -> None:
 
 def test_login_time_endpoints_answer(node: Node, api: dict[str, Mastodon]) -> None:
     prefs = api["dave"].preferences()
-    assert prefs["posting:default:visibility"] == "public"
+    assert prefs["posting:default:visibility"] == "local"  # dave is a student
+    assert api["carol"].preferences()["posting:default:visibility"] == "public"
     assert api["dave"].custom_emojis() == []
     assert api["dave"].filters() == []
     token = node.token("dave")

@@ -18,7 +18,7 @@ import httpx
 import icalendar
 import pytest
 
-from tests.support.node import Node, wait_until
+from tests.support.node import Node, running_node, wait_until
 
 API = "/api/v1/staffroom/events"
 COMMUNITIES = "/api/v1/staffroom/communities"
@@ -27,15 +27,10 @@ NAMES = ("olga", "pavel", "rita", "sasha")
 
 @pytest.fixture(scope="module")
 def node(module_db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    served = Node(tmp_path_factory.mktemp("event-communities"), module_db_kind)
-    try:
-        served.migrate()
-        for name in NAMES:
-            served.create_user(name)
-        served.start()
+    with running_node(
+        tmp_path_factory.mktemp("event-communities"), module_db_kind, NAMES
+    ) as served:
         yield served
-    finally:
-        served.close()
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +163,29 @@ def test_a_members_only_communitys_event_stays_with_its_members(
     with _http(node, None) as http:  # a public community's calendar is anyone's
         public = http.get(f"/api/v1/staffroom/communities/{groups['bulletin']}/calendar.ics")
         assert public.status_code == 200 and b"Bulletin day" in public.content
+
+
+MATERIALS = "/api/v1/staffroom/materials"
+
+
+def _material(title: str, community: str) -> dict[str, Any]:
+    return {"title": title, "links[]": ["https://school.example/plan"], "community": community}
+
+
+def test_a_material_obeys_the_same_posting_rule(
+    node: Node, tokens: dict[str, str], groups: dict[str, str]
+) -> None:
+    """The rule the community applies when it announces a post, asked before anything
+    is kept: sasha is a member of bulletin but not a moderator, rita of nothing."""
+    with _http(node, tokens["sasha"]) as http:
+        channel = http.post(MATERIALS, data=_material("Sasha's notes", groups["bulletin"]))
+        assert channel.status_code == 422 and "moderators" in channel.json()["error"]
+        member = http.post(MATERIALS, data=_material("Sasha's plan", groups["methodists"]))
+        assert member.status_code == 200, member.text
+    with _http(node, tokens["rita"]) as http:
+        stranger = http.post(MATERIALS, data=_material("Rita's plan", groups["methodists"]))
+        assert stranger.status_code == 422 and "only members" in stranger.json()["error"]
+    with _http(node, tokens["sasha"]) as http:
+        titles = {m["title"] for m in http.get(MATERIALS, params={"limit": 40}).json()}
+    assert "Sasha's plan" in titles
+    assert not titles & {"Sasha's notes", "Rita's plan"}  # nothing kept

@@ -12,7 +12,7 @@ import icalendar
 import pytest
 from mastodon import Mastodon, MastodonAPIError
 
-from tests.support.node import Node
+from tests.support.node import Node, running_node
 
 API = "/api/v1/staffroom/events"
 AS = "application/activity+json"
@@ -21,15 +21,8 @@ NAMES = ("olga", "pavel", "rita", "sasha")
 
 @pytest.fixture(scope="module")
 def node(module_db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    served = Node(tmp_path_factory.mktemp("events-api"), module_db_kind)
-    try:
-        served.migrate()
-        for name in NAMES:
-            served.create_user(name)
-        served.start()
+    with running_node(tmp_path_factory.mktemp("events-api"), module_db_kind, NAMES) as served:
         yield served
-    finally:
-        served.close()
 
 
 @pytest.fixture(scope="module")

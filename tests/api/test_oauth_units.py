@@ -14,9 +14,10 @@ from actors.oauth import scopes
 from actors.oauth.apps import AppValidationError, validate_registration
 from actors.oauth.codes import pkce_matches
 from actors.ratelimit import Rate, TokenBucket
+from actors.web_sessions import key_id
 from api.errors import EXCEPTION_HANDLERS
 from api.params import read_params
-from storage.models import Account
+from storage.models import Account, WebSession
 from tests.support.oauth import pkce_pair
 from web import cookies
 from web.oauth import with_query
@@ -164,22 +165,36 @@ def account(account_id: int = 7, digest: str = "$argon2id$v=19$x") -> Account:
 
 
 class OneAccount:
-    """Enough of a session for ``session_account``: ``get`` returns our account."""
+    """Enough of a session for ``session_account``: our account and its one session row."""
 
-    def __init__(self, found: Account | None) -> None:
+    def __init__(self, found: Account | None, live_key: str | None = "k1") -> None:
         self.found = found
+        self.live_key = live_key
 
-    async def get(self, _model: object, _key: object) -> Account | None:
+    async def get(self, model: object, key: object) -> object:
+        if model is WebSession:
+            if self.found is None or self.live_key is None or key != key_id(self.live_key):
+                return None
+            return WebSession(id=str(key), account_id=self.found.id or 0)
         return self.found
 
 
 async def test_session_cookie_round_trip_and_tampering() -> None:
     alice = account()
-    value = cookies.session_value(CONFIG, alice, now=1000)
+    value = cookies.session_value(CONFIG, alice, "k1", now=1000)
     assert await cookies.session_account(OneAccount(alice), CONFIG, value, now=1001) is alice  # type: ignore[arg-type]
-    account_id, issued, mac = value.split(".")
-    for forged in (f"8.{issued}.{mac}", f"{account_id}.{int(issued) + 1}.{mac}", value + "x", ""):
+    account_id, issued, key, mac = value.split(".")
+    for forged in (
+        f"8.{issued}.{key}.{mac}",
+        f"{account_id}.{int(issued) + 1}.{key}.{mac}",
+        f"{account_id}.{issued}.k2.{mac}",
+        f"{account_id}.{issued}.{mac}",
+        value + "x",
+        "",
+    ):
         assert await cookies.session_account(OneAccount(alice), CONFIG, forged, now=1001) is None  # type: ignore[arg-type]
+    # An ended session (its row deleted) is refused, however genuine the cookie.
+    assert await cookies.session_account(OneAccount(alice, None), CONFIG, value, now=1001) is None  # type: ignore[arg-type]
     late = 1000 + cookies.SESSION_LIFETIME.total_seconds() + 1
     assert await cookies.session_account(OneAccount(alice), CONFIG, value, now=late) is None  # type: ignore[arg-type]
     # A new password ends every session.

@@ -20,8 +20,6 @@ from content.posts import InvalidPostError, create_post, delete_post, update_pos
 from federation.constants import PUBLIC
 from staffroom.app import node_context
 from staffroom.settings import load_settings
-from storage import migrate
-from storage.engine import create_engine
 from storage.models import (
     Activity,
     Actor,
@@ -48,15 +46,12 @@ def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
 
 
 @pytest.fixture
-async def node(empty_database_url: str, tmp_path: Path) -> AsyncIterator[NodeContext]:
-    engine = create_engine(empty_database_url)
-    await migrate.upgrade(engine)
-    await engine.dispose()
+async def node(migrated_database_url: str, tmp_path: Path) -> AsyncIterator[NodeContext]:
     settings = load_settings(
         env={
             "STAFFROOM_DOMAIN": f"127.0.0.1:{free_port()}",
             "STAFFROOM_DATA_DIR": str(tmp_path / "data"),
-            "STAFFROOM_DATABASE_URL": empty_database_url,
+            "STAFFROOM_DATABASE_URL": migrated_database_url,
             "STAFFROOM_ALLOW_HTTP": "true",
             "STAFFROOM_ALLOW_PRIVATE_ADDRESSES": "true",
         }

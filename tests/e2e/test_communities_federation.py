@@ -13,8 +13,6 @@ banned member's posts are refused; and when bob leaves, B gets nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -33,50 +31,17 @@ from storage.models import (
     InboxItem,
     JoinPolicy,
 )
-from tests.support.databases import postgres_admin_url
-from tests.support.fedify import missing_reason, started_peer
 from tests.support.node import Node, wait_until
+from tests.support.world import World, world_fixture
 
 AS_JSON = {"Accept": "application/activity+json"}
 
 
-@dataclass
-class World:
-    a: Node
-    b: Node
-    c: Node
-    fred: Any
-    tokens: dict[str, str]
-    seen: dict[str, Any] = field(default_factory=dict)
-
-    def client(self, node: Node, who: str) -> Mastodon:
-        return Mastodon(access_token=self.tokens[who], api_base_url=node.base_url)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    if missing_reason() is not None:
-        pytest.skip(missing_reason() or "")
-    base = tmp_path_factory.mktemp("communities")
-    a = Node(base / "a", "postgres" if postgres_admin_url() else "sqlite")
-    b, c = Node(base / "b"), Node(base / "c")
-    try:
-        for node, names in ((a, ("alice",)), (b, ("bob",)), (c, ("carol", "dave"))):
-            node.migrate()
-            for name in names:
-                node.create_user(name)
-            node.start()
-        tokens = {
-            "alice": a.token("alice"),
-            "bob": b.token("bob"),
-            "carol": c.token("carol"),
-            "dave": c.token("dave"),
-        }
-        with started_peer(base / "fedify", "fred") as fred:
-            yield World(a, b, c, fred, tokens)
-    finally:
-        for node in (a, b, c):
-            node.close()
+world = world_fixture(
+    "communities",
+    {"a": ("alice",), "b": ("bob",), "c": ("carol", "dave")},
+    peer="fred",
+)
 
 
 def _on_a(world: World, work: Any) -> Any:
@@ -150,6 +115,17 @@ def test_members_join_from_two_nodes_and_the_fedify_peer(world: World) -> None:
         client.account_follow(group["id"])
         wait_until(lambda c=client, g=group: c.account_relationships(g["id"])[0]["following"])
         world.seen[f"{who}_chem"] = group["id"]
+    # C counts the community's members as A does (bob and carol when carol was
+    # accepted), not its own one: in the API's directory and on the web page.
+    with httpx.Client(base_url=world.c.base_url, timeout=30) as http:
+        auth = {"Authorization": f"Bearer {world.tokens['carol']}"}
+        listed = http.get("/api/v1/staffroom/communities", headers=auth).json()
+        [chem] = [c for c in listed if c["uri"] == world.seen["chem"]]
+        assert chem["members_count"] == 2
+        shown = http.get(f"/api/v1/staffroom/communities/{chem['id']}", headers=auth).json()
+        assert shown["members_count"] == 2
+        page = http.get("/communities", headers={"Accept-Language": "en"}).text
+        assert "Chemistry teachers" in page and "2 members" in page
     world.fred.follow(world.seen["chem"])
     world.fred.wait_for(
         type="Accept", predicate=lambda r: r["actor"] == world.seen["chem"], timeout=30

@@ -4,7 +4,9 @@ Node A holds alice, who creates the community ``staffroom`` (members-only,
 join by approval) through ``/api/v1/staffroom/communities``, and eve, who
 is no member. Node B holds bob, node C carol (members, approved by alice
 through the API) and dave (a stranger on a member's node); fred on the
-Fedify peer is a stranger elsewhere. bob posts from an unmodified
+Fedify peer is approved as a member too, but his server is no Staffroom
+(its NodeInfo says nothing of members-only posts), so nothing of the
+community's posts may reach it, by delivery or by fetch. bob posts from an unmodified
 Mastodon.py client by mentioning the community; carol on C sees it, with
 its reply; nobody else does by any door: the public and tag timelines,
 search, the community's statuses, an unsigned fetch, a signed fetch by a
@@ -14,66 +16,26 @@ nodes only, and a removed member's node stops receiving at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import re
 from typing import Any
 
 import httpx
 import pytest
-from mastodon import Mastodon
 from sqlmodel import col, select
 
-from storage.models import Activity, Delivery
-from tests.support.databases import postgres_admin_url
-from tests.support.fedify import missing_reason, started_peer
-from tests.support.node import Node, wait_until
+from storage.models import Activity, Delivery, PeerSoftware
+from tests.support.node import wait_until
+from tests.support.world import World, world_fixture
 
 API = "/api/v1/staffroom/communities"
 AS_JSON = {"Accept": "application/activity+json"}
 
 
-@dataclass
-class World:
-    a: Node
-    b: Node
-    c: Node
-    fred: Any
-    tokens: dict[str, str]
-    seen: dict[str, Any] = field(default_factory=dict)
-
-    def client(self, node: Node, who: str) -> Mastodon:
-        return Mastodon(access_token=self.tokens[who], api_base_url=node.base_url)
-
-    def http(self, node: Node, who: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
-        return httpx.Client(base_url=node.base_url, headers=headers, timeout=30)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    if missing_reason() is not None:
-        pytest.skip(missing_reason() or "")
-    base = tmp_path_factory.mktemp("members-only")
-    a = Node(base / "a", "postgres" if postgres_admin_url() else "sqlite")
-    b, c = Node(base / "b"), Node(base / "c")
-    try:
-        for node, names in ((a, ("alice", "eve")), (b, ("bob",)), (c, ("carol", "dave"))):
-            node.migrate()
-            for name in names:
-                node.create_user(name)
-            node.start()
-        tokens = {
-            "alice": a.token("alice"),
-            "eve": a.token("eve"),
-            "bob": b.token("bob"),
-            "carol": c.token("carol"),
-            "dave": c.token("dave"),
-        }
-        with started_peer(base / "fedify", "fred") as fred:
-            yield World(a, b, c, fred, tokens)
-    finally:
-        for node in (a, b, c):
-            node.close()
+world = world_fixture(
+    "members-only",
+    {"a": ("alice", "eve"), "b": ("bob",), "c": ("carol", "dave")},
+    peer="fred",
+)
 
 
 def test_the_api_creates_a_members_only_community(world: World) -> None:
@@ -110,6 +72,7 @@ def test_the_api_creates_a_members_only_community(world: World) -> None:
 
 def test_members_join_and_alice_approves_them_through_the_api(world: World) -> None:
     handle = f"staffroom@{world.a.domain}"
+    world.fred.follow(world.seen["community"]["uri"])
     for node, who in ((world.b, "bob"), (world.c, "carol")):
         client = world.client(node, who)
         group = client.search_v2(handle, resolve=True)["accounts"][0]
@@ -120,7 +83,7 @@ def test_members_join_and_alice_approves_them_through_the_api(world: World) -> N
     with world.http(world.a, "eve") as http:
         assert http.get(f"{base}/requests").status_code == 403
     with world.http(world.a, "alice") as http:
-        waiting = wait_until(lambda: len(http.get(f"{base}/requests").json()) == 2 and http)
+        waiting = wait_until(lambda: len(http.get(f"{base}/requests").json()) == 3 and http)
         for account in waiting.get(f"{base}/requests").json():
             answer = http.post(f"{base}/requests/{account['id']}/authorize")
             assert answer.status_code == 200, answer.text
@@ -135,7 +98,12 @@ def test_members_join_and_alice_approves_them_through_the_api(world: World) -> N
             ],
             timeout=30,
         )
-    assert set(world.seen["accounts"]) == {"bob", "carol"}
+    world.fred.wait_for(
+        type="Accept",
+        predicate=lambda r: r["actor"] == world.seen["community"]["uri"],
+        timeout=30,
+    )
+    assert set(world.seen["accounts"]) == {"bob", "carol", "fred"}
 
 
 def test_a_members_post_reaches_the_other_member_in_mastodon_py(world: World) -> None:
@@ -158,9 +126,23 @@ def test_a_members_post_reaches_the_other_member_in_mastodon_py(world: World) ->
         timeout=30,
     )
     assert "Thursday" in entry["reblog"]["content"]
+    # Not a private mention in the app: "private" (members read it), and our flag.
+    assert entry["reblog"]["visibility"] == "private"
+    assert entry["reblog"]["members_only"] is True
+    assert entry["reblog"]["community_uri"] == world.seen["community"]["uri"]
+    assert status["visibility"] == "private" and status["members_only"] is True
+    # Nor is it filed among bob's private conversations.
+    assert all((c["last_status"] or {}).get("uri") != status["uri"] for c in bob.conversations())
+    # An app answers a "private" post as "private": the reply stays members-only,
+    # and dave, who follows carol, does not get it as her followers-only post.
+    dave = world.client(world.c, "dave")
+    carol_account = carol.account_verify_credentials()
+    dave.account_follow(carol_account["id"])
+    wait_until(lambda: dave.account_relationships(carol_account["id"])[0]["following"])
     reply = carol.status_post(
-        "Thanks, noted.", in_reply_to_id=entry["reblog"]["id"], visibility="direct"
+        "Thanks, noted.", in_reply_to_id=entry["reblog"]["id"], visibility="private"
     )
+    assert reply["visibility"] == "private" and reply["members_only"] is True
     world.seen["reply"] = reply["uri"]
 
     def bob_sees_reply() -> bool:
@@ -180,14 +162,38 @@ def test_announces_went_only_to_members_nodes(world: World) -> None:
         return {url.split("/")[2] for url in rows.all()}
 
     hosts = world.a.with_session(inboxes)
-    assert hosts == {world.b.domain, world.c.domain}
+    assert hosts == {world.b.domain, world.c.domain}  # fred is a member, his server is not
     assert not [r for r in world.fred.received() if "Thursday" in str(r["activity"])]
+    assert not [r for r in world.fred.received() if "noted" in str(r["activity"])]
+
+    async def software(session: Any) -> dict[str, tuple[str, bool]]:
+        rows = await session.exec(select(PeerSoftware))
+        return {r.host: (r.software, r.members_only) for r in rows.all()}
+
+    known = world.a.with_session(software)
+    assert known[world.b.domain] == ("staffroom", True)
+    assert known[world.c.domain] == ("staffroom", True)
+    fred_host = world.fred.actor.split("/")[2]
+    assert known[fred_host][1] is False
+    # alice's page for the community tells her so.
+    with httpx.Client(base_url=world.a.base_url, timeout=30) as web:
+        login = web.get("/login", headers={"Accept-Language": "en"}).text
+        token = re.search(r'name="authenticity_token" value="([^"]+)"', login)
+        assert token is not None
+        form = {"authenticity_token": token.group(1), "username": "alice"}
+        signed = web.post("/login", data={**form, "password": "correct horse battery"})
+        assert signed.status_code == 303
+        page = web.get("/communities/staffroom/manage", headers={"Accept-Language": "en"}).text
+    notes = re.findall(r'id="member-\d+">.*?</li>', page, re.S)
+    blind = [n for n in notes if "cannot keep members-only posts" in n]
+    assert len(notes) == 3 and len(blind) == 1 and "fred" in blind[0]
 
 
 def test_nobody_else_sees_the_post_by_any_door(world: World) -> None:
     uri = world.seen["post"]
     for node, who in ((world.a, "eve"), (world.c, "dave")):
         client = world.client(node, who)
+        assert all(world.seen["reply"] != s["uri"] for s in client.timeline_home())
         assert all(uri != s["uri"] for s in client.timeline_home())
         assert all(uri != s["uri"] for s in client.timeline_public())
         assert all(uri != s["uri"] for s in client.timeline_hashtag("staffnews"))
@@ -238,6 +244,9 @@ def test_a_material_in_the_community_stays_members_only(world: World) -> None:
         )
         assert refused.status_code == 422 and "only members" in refused.json()["error"]
     uri = made.json()["uri"]
+    # fred is a member, but a signed fetch from his server would hand it to that server.
+    with pytest.raises(Exception, match="404"):
+        world.fred.lookup(uri)
     with world.http(world.c, "carol") as http:
         group = world.seen["carol_group"]
 
@@ -251,6 +260,68 @@ def test_a_material_in_the_community_stays_members_only(world: World) -> None:
             listed = http.get("/api/v1/staffroom/materials").json()
             assert uri not in [m["uri"] for m in listed], (node.domain, who)
     assert httpx.get(uri, headers=AS_JSON).status_code == 404
+
+
+EVENTS = "/api/v1/staffroom/events"
+
+
+def _listed(world: World, who: str, uri: str) -> dict[str, Any] | None:
+    with world.http(world.c, who) as http:
+        found = http.get(EVENTS, params={"limit": 80}).json()
+    return next((e for e in found if e["uri"] == uri), None)
+
+
+def test_the_communitys_event_reaches_its_member_on_c(world: World) -> None:
+    """Issue 13, part 1: a members-only community's event (was its own two-node module)."""
+    with world.http(world.a, "alice") as http:
+        posted = http.post(
+            EVENTS,
+            json={
+                "title": "Methodists' seminar",
+                "start_time": "2033-02-01T15:00:00",
+                "end_time": "2033-02-01T17:00:00",
+                "timezone": "Europe/Moscow",
+                "community": world.seen["community"]["id"],
+            },
+        )
+    assert posted.status_code == 200, posted.text
+    uri = posted.json()["uri"]
+    remote = wait_until(lambda: _listed(world, "carol", uri), timeout=30)
+    assert remote["local"] is False and remote["start_time"].startswith("2033-02-01T12:00")
+    world.seen.update(event_uri=uri, event_remote_id=remote["id"], event_id=posted.json()["id"])
+
+
+def test_carol_joins_the_event_and_the_origin_accepts(world: World) -> None:
+    with world.http(world.c, "carol") as http:
+        joined = http.post(f"{EVENTS}/{world.seen['event_remote_id']}/join")
+    assert joined.status_code == 200, joined.text
+    wait_until(
+        lambda: (
+            (_listed(world, "carol", world.seen["event_uri"]) or {}).get("participation")
+            == "accepted"
+        ),
+        timeout=30,
+    )
+    with world.http(world.a, "alice") as http:
+        people = http.get(f"{EVENTS}/{world.seen['event_id']}/participants").json()
+    assert [p["account"]["acct"] for p in people] == [f"carol@{world.c.domain}"]
+
+
+def test_a_stranger_sees_nothing_of_the_event_and_cannot_join(world: World) -> None:
+    assert _listed(world, "dave", world.seen["event_uri"]) is None
+    with world.http(world.c, "dave") as http:
+        assert http.get(f"{EVENTS}/{world.seen['event_remote_id']}").status_code == 404
+        assert http.post(f"{EVENTS}/{world.seen['event_remote_id']}/join").status_code == 404
+    assert httpx.get(world.seen["event_uri"], headers=AS_JSON, timeout=20).status_code in (
+        401,
+        403,
+        404,
+    )
+    with world.http(world.a, "alice") as http:
+        people = http.get(f"{EVENTS}/{world.seen['event_id']}/participants").json()
+    assert len(people) == 1
+    # fred is a member, on a server that does not keep members-only posts: nothing.
+    assert not [r for r in world.fred.received() if "Methodists" in str(r["activity"])]
 
 
 def test_a_removed_member_stops_receiving_at_once(world: World) -> None:

@@ -18,7 +18,7 @@ import copy
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,12 +30,11 @@ from mastodon import Mastodon
 from sqlmodel import func, select
 
 from federation.signatures.cavage import sign_cavage
-from staffroom.settings import load_settings
 from storage.models import EventParticipant, EventRow, InboxItem, InboxState
-from tests.support.databases import postgres_admin_url
-from tests.support.fedify import missing_reason, started_peer
 from tests.support.node import Node, wait_until
-from tests.support.remote import RemoteActor, RemoteServer, remote_server
+from tests.support.remote import RemoteActor, remote_server
+from tests.support.world import World as SharedWorld
+from tests.support.world import started_world
 
 API = "/api/v1/staffroom/events"
 AS = "application/activity+json"
@@ -43,52 +42,36 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "mobilizon"
 
 
 @dataclass
-class World:
-    a: Node
-    b: Node
-    fred: Any
-    mobilizon: RemoteServer
-    member: RemoteActor
-    group: RemoteActor
-    tokens: dict[str, str]
-    seen: dict[str, Any] = field(default_factory=dict)
+class World(SharedWorld):
+    """The shared world, and a raw server playing Mobilizon (a member and their Group)."""
 
-    def http(self, node: Node, who: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
-        return httpx.Client(base_url=node.base_url, headers=headers, timeout=30)
-
-
-def _node(path: Path, kind: str) -> Node:
-    node = Node(path, kind)
-    node.env["STAFFROOM_EVENT_COUNT_DEBOUNCE_SECONDS"] = "1"
-    node.settings = load_settings(env=node.env)
-    return node
+    mobilizon: Any = None
+    member: Any = None
+    group: Any = None
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    if missing_reason() is not None:
-        pytest.skip(missing_reason() or "")
-    base = tmp_path_factory.mktemp("events")
-    a = _node(base / "a", "postgres" if postgres_admin_url() else "sqlite")
-    b = _node(base / "b", "sqlite")
-    try:
-        for node, names in ((a, ("alice", "carol")), (b, ("bob", "dora"))):
-            node.migrate()
-            for name in names:
-                node.create_user(name)
-            node.start()
-        tokens = {n: a.token(n) for n in ("alice", "carol")} | {
-            n: b.token(n) for n in ("bob", "dora")
-        }
-        with started_peer(base / "fedify", "fred") as fred, remote_server() as mobilizon:
-            member = mobilizon.add_actor("user")
-            group = mobilizon.add_actor("group")
-            group.overrides = {"type": "Group"}
-            yield World(a, b, fred, mobilizon, member, group, tokens)
-    finally:
-        a.close()
-        b.close()
+    with (
+        started_world(
+            tmp_path_factory.mktemp("events"),
+            {"a": ("alice", "carol"), "b": ("bob", "dora")},
+            peer="fred",
+            env={"STAFFROOM_EVENT_COUNT_DEBOUNCE_SECONDS": "1"},
+        ) as shared,
+        remote_server() as mobilizon,
+    ):
+        member = mobilizon.add_actor("user")
+        group = mobilizon.add_actor("group")
+        group.overrides = {"type": "Group"}
+        yield World(
+            shared.nodes,
+            shared.tokens,
+            shared.fred,
+            mobilizon=mobilizon,
+            member=member,
+            group=group,
+        )
 
 
 def signed_post(url: str, actor: RemoteActor, activity: dict[str, Any]) -> httpx.Response:

@@ -10,10 +10,7 @@ them, and nothing of a local-only post ever leaves node A.
 
 from __future__ import annotations
 
-import io
-import json
 import sys
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +23,7 @@ from sqlmodel import select
 from actors import guardians, node_settings
 from actors.local import account_by_name
 from storage.models import Activity, ContentObject, Delivery, Follow, InboxItem, Report
-from tests.api.statuses_support import client, png
+from tests.api.statuses_support import client
 from tests.support.databases import postgres_admin_url
 from tests.support.fedify import require_fedify, started_peer
 from tests.support.node import Node, wait_until
@@ -400,40 +397,3 @@ def test_a_parent_reads_the_childs_messages(school: School) -> None:
         _api(school, "pia", "GET", f"/api/v1/staffroom/children/{sam_id}/messages").status_code
         == 404
     )
-
-
-def test_an_export_holds_every_post_media_file_and_follow(school: School) -> None:
-    tess = school.api["tess"]
-    head_id = account_id(school, "head")
-    tess.account_follow(head_id)
-    wait_until(lambda: tess.account_relationships(head_id)[0]["following"], timeout=20)
-    media = tess.media_post(png(), mime_type="image/png", description="our class photo")
-    with_media = tess.status_post("class photo", media_ids=[media])
-    made = _api(
-        school, "tess", "POST", "/api/v1/statuses", status="for the school only", visibility="local"
-    )
-    local = made.json()
-    assert local["local_only"] is True
-    archive = _api(school, "tess", "GET", "/api/v1/staffroom/export")
-    assert archive.status_code == 200
-    assert archive.headers["content-type"] == "application/zip"
-    with zipfile.ZipFile(io.BytesIO(archive.content)) as zipped:
-        names = set(zipped.namelist())
-        outbox = json.loads(zipped.read("outbox.json"))
-        following = zipped.read("following_accounts.csv").decode()
-        actor = json.loads(zipped.read("actor.json"))
-    ids = {item["object"]["id"] for item in outbox["orderedItems"]}
-    assert {with_media["uri"], local["uri"]} <= ids
-    assert f"head@{school.a.domain}" in following
-    assert actor["id"] == f"{school.a.base_url}/users/tess"
-    assert any(n.startswith("media_attachments/") for n in names)
-    # The same archive from the CLI.
-    target = str(school.a.log_path.parent / "tess.zip")
-    done = school.a.staffroom("safety", "export", "tess", "--out", target)
-    assert done.returncode == 0, done.stderr
-    with zipfile.ZipFile(target) as zipped:
-        assert "outbox.json" in zipped.namelist()
-    # The endpoint exports the token's own account only.
-    other = _api(school, "pia", "GET", "/api/v1/staffroom/export")
-    with zipfile.ZipFile(io.BytesIO(other.content)) as zipped:
-        assert with_media["uri"] not in zipped.read("outbox.json").decode()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from storage import migrate
 from storage.beacons import Beacon, beacon_path
 from storage.engine import create_engine
 from storage.inbox_writer import InboxWriter
@@ -46,12 +45,11 @@ def test_where_beacons_live() -> None:
 
 
 async def test_a_worker_waits_for_another_process_storing_a_burst(
-    empty_database_url: str,
+    migrated_database_url: str,
 ) -> None:
     # Two engines stand for two processes: they share only the database and its beacons.
-    url = empty_database_url
+    url = migrated_database_url
     web_engine, worker_engine = create_engine(url), create_engine(url)
-    await migrate.upgrade(web_engine)
     web, worker = InboxWriter(web_engine), InboxWriter(worker_engine)
     try:
         started = time.monotonic()

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,7 +27,7 @@ from staffroom.processes import exit_with_parent
 from staffroom.settings import Settings, load_settings
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
-from tests.support.databases import drop_database, new_database_url
+from tests.support.databases import drop_database, fill_from_template, new_database_url
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,6 +144,9 @@ class Node:
         self.log_path = self.dir / "server.log"
 
     def migrate(self) -> None:
+        if fill_from_template(self.database_url):  # still empty: a migrated copy
+            return
+
         async def run() -> None:
             engine = create_engine(self.settings.database_url)
             try:
@@ -273,6 +276,21 @@ class Node:
     def close(self) -> None:
         self.stop()
         drop_database(self.database_url)
+
+
+@contextmanager
+def running_node(base: Path, kind: str, names: Iterable[str]) -> Iterator[Node]:
+    """One node (``kind``) with a teacher account for each of ``names``, running;
+    closed afterwards (a module's node: ``with running_node(...) as node: yield node``)."""
+    node = Node(base, kind)
+    try:
+        node.migrate()
+        for name in names:
+            node.create_user(name)
+        node.start()
+        yield node
+    finally:
+        node.close()
 
 
 @contextmanager

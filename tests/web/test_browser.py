@@ -7,7 +7,10 @@ content warning, and bob sees it on B; alice publishes a material (a PDF,
 uploaded through the form's script) and bob finds it by a word in B's
 library and reviews it there; bob switches to Russian and reads "1 отзыв";
 a followers-only post stays off every page for a visitor and a non-follower;
-everyone signs out. Every page visited has no serious or critical axe-core
+carol joins a community and posts to it from its page; alice opens the
+moderation pages; carol edits her profile with an avatar; alice edits her
+material and her event from their pages and makes an invite link, which dan
+uses in another browser; everyone signs out. Every page visited has no serious or critical axe-core
 violation, and the main pages are saved as screenshots at phone and desktop
 widths in ``build/screenshots``.
 """
@@ -15,6 +18,7 @@ widths in ``build/screenshots``.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,6 +84,9 @@ class World:
             SHOTS.mkdir(parents=True, exist_ok=True)
             for label, width in (("phone", 390), ("desktop", 1280)):
                 page.set_viewport_size({"width": width, "height": 900})
+                # Nothing wider than a phone's screen: no sideways scrolling of the page.
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width, (page.url, label, wide)
                 page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
             page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -206,6 +213,7 @@ def test_material_found_on_the_other_node_and_reviewed_there(world: World) -> No
     assert 'property="og:title" content="Фотосинтез: рабочий лист"' in head
     assert 'rel="alternate" type="application/activity+json"' in head
     world.check(alice, "material")
+    world.seen["material"] = alice.url
 
     bob = world.page("bob")
 
@@ -298,6 +306,7 @@ def test_join_an_event_and_download_its_ics(world: World) -> None:
     )
     carol.click("#upcoming a")
     carol.wait_for_url(re.compile(r"/events/\d+$"))
+    world.seen["event"] = carol.url
     head = carol.content().split("</head>", 1)[0]
     assert 'rel="alternate" type="application/activity+json"' in head
     carol.click("form#join button")
@@ -313,6 +322,26 @@ def test_join_an_event_and_download_its_ics(world: World) -> None:
     carol.goto(f"{world.a.base_url}/")
     assert "Open lesson: photosynthesis" in carol.inner_text("main")
     world.check(carol, "front-full")
+
+
+def test_a_community_is_created_and_managed_and_a_calendar_address_made(world: World) -> None:
+    alice = world.page("alice")
+    alice.goto(f"{world.a.base_url}/communities/new")
+    world.check(alice, "community-new")
+    alice.fill("#name", "botany")
+    alice.fill("#display_name", "Botany teachers")
+    alice.select_option("#join_policy", "approval")
+    alice.click("form#community-new button[type=submit]")
+    alice.wait_for_url(re.compile(r"/@botany$"))
+    alice.click("#manage")
+    alice.wait_for_url(re.compile(r"/communities/botany/manage$"))
+    assert "No one is waiting." in alice.inner_text("#requests")
+    world.check(alice, "community-manage")
+    alice.goto(f"{world.a.base_url}/events")
+    alice.click("form#feed-create button")
+    alice.wait_for_selector("#feed-url")
+    assert "/calendars/" in alice.input_value("#feed-url")
+    world.check(alice, "events-feed")
 
 
 def test_admin_pages_with_the_federation_charts(world: World) -> None:
@@ -331,6 +360,156 @@ def test_admin_pages_with_the_federation_charts(world: World) -> None:
     carol = world.page("carol")
     assert carol.goto(f"{world.a.base_url}/admin").status == 403
     assert carol.goto(f"{world.a.base_url}/admin/federation").status == 403
+
+
+def test_community_pages_join_and_post(world: World) -> None:
+    from actors.local import account_by_name
+    from content.communities.manage import CommunityDraft, create_community
+
+    async def make(session: Any, ctx: Any) -> None:
+        found = await account_by_name(session, "alice")
+        assert found is not None
+        draft = CommunityDraft(
+            name="biology",
+            display_name="Biology teachers",
+            description="Labs, field trips and olympiad problems.",
+            rules="Cite your sources.",
+        )
+        await create_community(session, ctx.config, draft, found[1])
+
+    world.a.with_node(make)
+    carol = world.page("carol")
+    carol.goto(f"{world.a.base_url}/communities")
+    world.check(carol, "communities")
+    carol.click("a[href='/@biology']")
+    carol.wait_for_url(re.compile(r"/@biology$"))
+    world.check(carol)
+    carol.click("form#join button")
+    carol.wait_for_selector("form#leave")
+
+    def member() -> bool:
+        carol.goto(f"{world.a.base_url}/@biology")
+        return carol.locator("form#community-compose").count() == 1
+
+    wait_until(member, timeout=30, interval=0.5)
+    carol.fill("#community-status", "Who has a spare microscope for Friday?")
+    carol.click("form#community-compose button[type=submit]")
+    carol.wait_for_url(re.compile(r"/@biology"))
+
+    def announced() -> bool:
+        carol.goto(f"{world.a.base_url}/@biology")
+        return "spare microscope" in carol.inner_text("main")
+
+    wait_until(announced, timeout=30, interval=0.5)
+    world.check(carol, "community")
+
+
+def test_moderation_pages(world: World) -> None:
+    carol_id = _actor_id(world.a, "carol")
+    alice = world.page("alice")
+    for path, shot in (
+        ("/admin/reports", "moderation-queue"),
+        ("/admin/reports?resolved=1", None),
+        ("/admin/audit", None),
+        ("/admin/domains", None),
+        (f"/admin/accounts/{carol_id}", "moderation-account"),
+    ):
+        assert alice.goto(f"{world.a.base_url}{path}").status == 200, path
+        world.check(alice, shot)
+    carol = world.page("carol")
+    assert carol.goto(f"{world.a.base_url}/admin/reports").status == 403
+
+
+def test_settings_editing_and_admin_accounts(world: World) -> None:
+    carol = world.page("carol")
+    carol.goto(f"{world.a.base_url}/settings")
+    world.check(carol, "settings")
+    carol.fill("#display_name", "Carol Ivanova")
+    carol.fill("#note", "Chemistry, grades 8 to 11.")
+    carol.fill("#field_name_0", "School")
+    carol.fill("#field_value_0", "No. 12")
+    carol.set_input_files(
+        "#avatar", {"name": "me.png", "mimeType": "image/png", "buffer": files.png(120, 120)}
+    )
+    carol.click("form#profile-form button[type=submit]")
+    carol.wait_for_selector("#saved")
+    assert carol.locator("#session-list li").count() >= 1
+    carol.goto(f"{world.a.base_url}/@carol")
+    assert "Carol Ivanova" in carol.inner_text("h1")
+    # The author edits her material and the event from their pages.
+    alice = world.page("alice")
+    alice.goto(world.seen["material"] + "/edit")
+    world.check(alice, "material-edit")
+    alice.fill("#title", "Фотосинтез: рабочий лист (2)")
+    alice.click("form#material-form button[type=submit]")
+    alice.wait_for_url(re.compile(r"/materials/\d+$"), timeout=30_000)
+    assert alice.inner_text("h1") == "Фотосинтез: рабочий лист (2)"
+    alice.goto(world.seen["event"] + "/edit")
+    world.check(alice, "event-edit")
+    alice.fill("#place_name", "School 12, room 5")
+    alice.click("form#event-form button[type=submit]")
+    alice.wait_for_url(re.compile(r"/events/\d+$"))
+    assert "room 5" in alice.inner_text("main")
+    assert carol.goto(world.seen["event"] + "/edit").status == 403
+    alice.goto(f"{world.a.base_url}/events/new")
+    world.check(alice)
+    # An invite link made on the admin's page, opened in another browser.
+    alice.goto(f"{world.a.base_url}/admin")
+    alice.select_option("#invite-role", "parent")
+    alice.click("form#new-invite button[type=submit]")
+    link = alice.inner_text("#invite-link")
+    world.check(alice, "admin-accounts")
+    dan = world.page("dan")
+    dan.goto(link)
+    world.check(dan, "join")
+    dan.fill("#username", "dan")
+    dan.fill("#display_name", "Dan, Sam's dad")
+    dan.fill("#password", PASSWORD)
+    dan.fill("#password_again", PASSWORD)
+    dan.click("form#join-form button[type=submit]")
+    dan.wait_for_selector("#logout")
+    assert _role(world.a, "dan") == "parent"
+    closed = dan.context.new_page()
+    assert closed.goto(f"{world.a.base_url}/signup").status == 403
+    world.check(closed)
+    closed.close()
+
+
+def _actor_id(node: Node, name: str) -> int:
+    from actors.local import account_by_name
+
+    async def work(session: Any) -> int:
+        found = await account_by_name(session, name)
+        assert found is not None
+        return int(found[1].id)
+
+    return node.with_session(work)
+
+
+def _role(node: Node, name: str) -> str:
+    from actors.local import account_by_name
+
+    async def work(session: Any) -> str:
+        found = await account_by_name(session, name)
+        assert found is not None
+        return str(found[0].role)
+
+    return node.with_session(work)
+
+
+def test_your_data_page_prepares_an_archive_and_shows_its_progress(world: World) -> None:
+    alice = world.page("alice")
+    alice.goto(f"{world.a.base_url}/settings/data")
+    world.check(alice)
+    alice.click("form#export button[type=submit]")
+    alice.wait_for_selector("#started")
+    deadline = time.monotonic() + 60
+    while alice.locator('#jobs tr[data-state="done"]').count() == 0:
+        assert time.monotonic() < deadline, alice.content()
+        time.sleep(0.5)
+        alice.goto(f"{world.a.base_url}/settings/data")
+    assert alice.inner_text("#jobs .percent") == "100%"
+    world.check(alice)
 
 
 def test_interact_from_your_server(world: World) -> None:
@@ -407,13 +586,23 @@ def test_forms_refuse_missing_stale_and_cross_site_tokens(world: World) -> None:
 def test_oversized_uploads_are_refused_and_nothing_is_kept(world: World) -> None:
     client = _signed_in_client(world.a, "carol")
     before = _count_posts(world.a)
-    # Over the whole form's limit (an image's limit): refused before the body is read.
+    # Over an image's limit: refused with the domain's message, nothing kept; over
+    # the whole form's limit (four images' worth) refused before the body is read.
     token = _token(client.get("/compose").text)
     huge = b"\x89PNG\r\n\x1a\n" + b"0" * (17 * 1024 * 1024)
     r = client.post(
         "/compose",
         data={"authenticity_token": token, "status": "big picture"},
         files={"image": ("big.png", huge, "image/png")},
+    )
+    assert r.status_code == 422 and "larger than 16 MB" in r.text
+    r = client.post(
+        "/compose",
+        data={"authenticity_token": token, "status": "big pictures"},
+        files=[
+            (name, ("big.png", huge, "image/png"))
+            for name in ("image", "image_2", "image_3", "image_4")
+        ],
     )
     assert r.status_code == 413 and "larger than this node accepts" in r.text
     # A material file over its own limit: the domain's clear refusal, on the form again.

@@ -247,3 +247,62 @@ async def test_filters_narrow_in_the_index_and_follow_an_edit(sessions: SessionM
         assert await _titles(session, None, subject="biology") == []
         assert await _titles(session, alice, grade="7") == ["Leaves"]
         assert await _titles(session, alice, grade="7", sort="downloads") == ["Leaves"]
+
+
+async def test_sorted_pages_merge_the_public_and_private_halves(
+    sessions: SessionMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sorted by rating or downloads, a signed-in viewer's page merges the public walk
+    with their private half (own, followees' followers-only), page after page, and the
+    many-matches walk answers exactly what reading few matches by id answers."""
+    async with sessions() as session:
+        bob, alice, carol = _actor("bob"), _actor("alice"), _actor("carol")
+        session.add_all([bob, alice, carol])
+        await session.flush()
+        assert bob.id is not None and alice.id is not None
+        session.add(
+            Follow(
+                follower_id=bob.id, followee_id=alice.id, activity_ap_id="f",
+                state=FollowState.ACCEPTED,
+            )
+        )  # fmt: skip
+        kinds = [
+            (alice, Visibility.PUBLIC),
+            (alice, Visibility.FOLLOWERS),
+            (carol, Visibility.FOLLOWERS),  # bob does not follow carol
+            (bob, Visibility.DIRECT),  # his own
+            (carol, Visibility.PUBLIC),
+        ]
+        for n in range(15):
+            author, visibility = kinds[n % len(kinds)]
+            await _material(
+                session, author, f"m{n:02d}", "fractions" if n % 2 else "decimals",
+                visibility=visibility, grades=("5",) if n % 3 else ("6",),
+                rating=None if n % 4 == 0 else float(n % 5), downloads=(n * 7) % 11,
+            )  # fmt: skip
+        await session.commit()
+
+        async def pages(query: LibraryQuery, size: int) -> list[str]:
+            titles: list[str] = []
+            for offset in range(0, 15, size):
+                found = await library.find(session, bob, query, Page(limit=size), offset)
+                titles += [m.title for m in found]
+            return titles
+
+        queries = [
+            LibraryQuery(sort=sort, **filters)  # type: ignore[arg-type]
+            for sort in ("rating", "downloads")
+            for filters in ({}, {"q": "fractions"}, {"grade": "5"}, {"q": "decimals", "grade": "6"})
+        ]
+        few = {q: await pages(q, 4) for q in queries}
+        monkeypatch.setattr(library, "FEW", 0)  # every query takes the walk now
+        for query in queries:
+            assert await pages(query, 4) == few[query], query
+            assert await pages(query, 3) == few[query], query
+        assert "m02" not in few[queries[0]] and "m01" in few[queries[0]]
+        everything = few[LibraryQuery(sort="downloads")]
+        assert len(everything) == 12  # all but carol's followers-only three
+        rows = await library.find(session, bob, LibraryQuery(sort="downloads"), Page(limit=15))
+        assert [m.downloads_count for m in rows] == sorted(
+            (m.downloads_count for m in rows), reverse=True
+        )

@@ -55,13 +55,13 @@ def remote() -> Iterator[RemoteServer]:
 
 @pytest.fixture
 async def node(
-    sessions: SessionMaker, empty_database_url: str, tmp_path: Path
+    sessions: SessionMaker, migrated_database_url: str, tmp_path: Path
 ) -> AsyncIterator[NodeContext]:
     settings = load_settings(
         env={
             "STAFFROOM_DOMAIN": LOCAL_DOMAIN,
             "STAFFROOM_DATA_DIR": str(tmp_path / "data"),
-            "STAFFROOM_DATABASE_URL": empty_database_url,
+            "STAFFROOM_DATABASE_URL": migrated_database_url,
             "STAFFROOM_ALLOW_HTTP": "true",
             "STAFFROOM_ALLOW_PRIVATE_ADDRESSES": "true",
             "STAFFROOM_SECRET_KEY": "s" * 40,

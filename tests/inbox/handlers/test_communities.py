@@ -7,15 +7,21 @@ else refused with nothing kept; a flood of joins from one host is refused.
 Theirs: Lemmy's ``Announce{Create{Page}}`` stores the post as the
 community's; Mbin's ``Announce{Delete}`` by a moderator tombstones a post
 the magazine announced, and only such a post; a forged Announce and an
-Announce of a post nobody can fetch keep nothing.
+Announce of a post nobody can fetch keep nothing. Other servers' groups:
+a NodeBB category and a Mobilizon group (their real actor documents, and
+the topic and event they would announce) are joined by our member and
+their announced posts kept as theirs; a PieFed feed is no group.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from actors.as2 import InvalidActorError
+from actors.graph import follow
 from actors.ratelimit import Rate
 from content.communities import manage, membership, moderation
 from content.communities.manage import CommunityDraft
@@ -26,6 +32,7 @@ from storage.models import (
     Announce,
     CommunityPost,
     ContentObject,
+    EventRow,
     Featured,
     Follow,
     FollowState,
@@ -272,3 +279,123 @@ async def test_moderators_pin_and_lock_and_members_cannot(world: Harness) -> Non
     refused = await world.receive(reply)
     assert refused.state == "rejected" and "locked" in (refused.error or "")
     assert await world.obj(f"{member.id}/statuses/2") is None
+
+
+# -- other servers' groups: PieFed, Mobilizon, NodeBB (real actor and object shapes) --
+
+
+async def joined_remote_group(world: Harness, group_id: str) -> Actor:
+    """Our teacher joins ``group_id`` (a Follow out), and the group accepts (an Accept in)."""
+    teacher = await world.local("teacher")
+    group = await world.node.remote.get(group_id)
+    async with world.node.sessions() as session:
+        row = await follow(session, world.node, await session.get(Actor, teacher.id), group)
+        await session.commit()
+    [sent] = [a for a in await world.published("Follow") if a.body["object"] == group_id]
+    assert sent.body["actor"] == teacher.ap_id
+    accept = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{group_id}/accepts/{row.id}",
+        "type": "Accept",
+        "actor": group_id,
+        "object": row.activity_ap_id,
+    }
+    assert (await world.receive(accept)).state == "processed"
+    assert (await world.row(Follow, follower_id=teacher.id)).state == FollowState.ACCEPTED
+    return group
+
+
+def announce(group_id: str, object_id: str, n: int = 1) -> dict[str, Any]:
+    """The group's ``Announce`` of a post, as every group server sends it to followers."""
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{group_id}/announces/{n}",
+        "type": "Announce",
+        "actor": group_id,
+        "to": [PUBLIC],
+        "cc": [f"{group_id}/followers"],
+        "object": object_id,
+    }
+
+
+async def test_a_nodebb_category_is_joined_and_its_announced_topic_kept(world: Harness) -> None:
+    hosts = {"https://bb.devnull.land": world.remote.base_url}
+    category = adapt("nodebb/object-group.json", hosts)
+    category.pop("publicKey")  # the harness signs nothing; keys are not the point here
+    world.remote.serve(category)
+    author = world.remote.add_actor("uid1")
+    topic = adapt("nodebb/object-page.json", {**hosts, "https://bb.devnull.land/uid/1": author.id})
+    world.remote.serve(topic)
+    group = await joined_remote_group(world, category["id"])
+    assert group.type == "Group" and group.display_name == "General Discussion"
+    item = await world.receive(announce(category["id"], topic["id"]))
+    assert item.state == "processed", item.error
+    stored = await world.obj(topic["id"])
+    assert stored is not None and stored.name == "Welcome to your NodeBB!"
+    assert await world.row(CommunityPost, community_id=group.id, object_id=stored.id)
+
+
+async def test_a_mobilizon_group_is_joined_and_its_announced_event_kept(world: Harness) -> None:
+    hosts = {"https://mobilizon.fr": world.remote.base_url}
+    group_doc = adapt("mobilizon/object-group.json", hosts)
+    group_doc.pop("publicKey")
+    # The fixture event is organized by another Mobilizon group: the group's
+    # shape (mobilizon.fr's), under that group's name.
+    organizer = f"{world.remote.base_url}/@devon_caledonian_society"
+    group_doc = json.loads(
+        json.dumps(group_doc).replace(f"{world.remote.base_url}/@contribateliers", organizer)
+    )
+    world.remote.serve(group_doc)
+    event = adapt(
+        "mobilizon/object-event.json", {"https://rendezvous.nomagic.uk": world.remote.base_url}
+    )
+    world.remote.serve(event)
+    group = await joined_remote_group(world, organizer)
+    assert group.type == "Group" and group.display_name == "Contribateliers"
+    item = await world.receive(announce(organizer, event["id"]))
+    assert item.state == "processed", item.error
+    stored = await world.obj(event["id"])
+    assert stored is not None and stored.type == "Event"
+    assert await world.row(CommunityPost, community_id=group.id, object_id=stored.id)
+    row = await world.row(EventRow, object_id=stored.id)
+    assert row is not None and row.community_id == group.id
+
+
+async def test_a_piefed_feed_is_no_group_and_its_announces_keep_nothing(world: Harness) -> None:
+    """PieFed's feeds (``type: Feed``) gather communities; they are not communities to join."""
+    hosts = {"https://example.com": world.remote.base_url}
+    feed = adapt("piefed/actor-feed.json", hosts)
+    world.remote.serve(feed)
+    with pytest.raises(InvalidActorError):
+        await world.node.remote.get(feed["id"])
+    added = adapt("piefed/activity-announce-add-group-to-feed.json", hosts)
+    with pytest.raises(InvalidActorError):
+        await world.receive(added)
+    assert await world.rows(CommunityPost) == [] and await world.actor(feed["id"]) is None
+
+
+async def test_a_guppe_group_is_joined_and_its_announced_note_kept(world: Harness) -> None:
+    """Guppe's groups announce the Mastodon posts that mention them (Lemmy-style, the
+    object alone): our member joins one and the announced post is the group's."""
+    group_doc = adapt("guppe/actor-group.json", {"https://gup.pe": world.remote.base_url})
+    group_doc.pop("publicKey")
+    world.remote.serve(group_doc)
+    author = world.remote.add_actor("felix")
+    note = adapt(
+        "mastodon/object-note-1.json",
+        {
+            "https://mastodon.madrid/users/felix": author.id,
+            "https://mastodon.madrid": world.remote.base_url,
+        },
+    )
+    for key in ("inReplyTo", "inReplyToAtomUri", "tag", "replies"):
+        note.pop(key, None)
+    note["cc"] = [PUBLIC, group_doc["id"]]
+    world.remote.serve(note)
+    group = await joined_remote_group(world, group_doc["id"])
+    assert group.type == "Group" and group.display_name == "Bernie2020 group"
+    item = await world.receive(announce(group_doc["id"], note["id"]))
+    assert item.state == "processed", item.error
+    stored = await world.obj(note["id"])
+    assert stored is not None and stored.author_id == (await world.actor(author.id)).id
+    assert await world.row(CommunityPost, community_id=group.id, object_id=stored.id)
