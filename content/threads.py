@@ -60,7 +60,11 @@ async def descendants(
         rows = await session.exec(
             select(ContentObject)
             .where(col(ContentObject.in_reply_to).in_(frontier))
-            .order_by(col(ContentObject.id))
+            # By id, but not by walking the primary key: PostgreSQL took that
+            # walk for the LIMIT and read 120,000 rows to find no reply (the
+            # last level of a thread), 40 ms; through the in_reply_to index it
+            # reads the replies alone and sorts them.
+            .order_by(col(ContentObject.id) + 0)
             .limit(MAX_DESCENDANTS - total)
         )
         frontier = []
