@@ -345,12 +345,13 @@ async def test_the_breaker_parks_a_dead_host_and_a_probe_reopens_it(
         retry=FAST.retry,
         breaker=BreakerPolicy(
             threshold=3,
-            base_open=timedelta(seconds=1.5),
-            max_open=timedelta(seconds=1.5),
+            base_open=timedelta(seconds=2.5),
+            max_open=timedelta(seconds=2.5),
             probe_window=timedelta(seconds=5),
         ),
         lease=timedelta(seconds=10),
         idle_poll=0.05,
+        flush_max_wait=0.3,
     )
     await queue(sessions, author, [f"http://{host}/users/u{i}/inbox" for i in range(10)])
     async with Running(Node(sessions, client), config):
@@ -360,7 +361,9 @@ async def test_the_breaker_parks_a_dead_host_and_a_probe_reopens_it(
             return health is not None and health.open_until is not None
 
         await until(is_open)
-        await asyncio.sleep(0.1)  # let the outcomes in flight when it opened land
+        # Let the outcomes of the sends in flight when it opened land: the outcome
+        # writer holds them at most flush_max_wait.
+        await asyncio.sleep(config.flush_max_wait + 0.2)
         parked = sum(r.attempts for r in await rows(sessions))
         assert parked < 3 + 10  # not every row took its turn before the breaker opened
         await asyncio.sleep(1.0)
