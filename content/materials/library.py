@@ -33,7 +33,7 @@ always fills it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import and_, exists, false, or_, text
 from sqlmodel import col, select
@@ -54,6 +54,8 @@ from storage.models import (
 )
 
 SORTS = ("newest", "rating", "downloads")
+# The whole of what a viewer may find, or one of its two disjoint halves (see visible_to).
+Part = Literal["all", "public", "private"]
 WALK_SLICE = 500
 FEW = 2_000
 WALK_SLICES = 20
@@ -78,7 +80,7 @@ class LibraryQuery:
     sort: str = "newest"
 
 
-def visible_to(viewer: Actor | None, *, by_index: bool = True, part: str = "all") -> Any:
+def visible_to(viewer: Actor | None, *, by_index: bool = True, part: Part = "all") -> Any:
     """The SQL condition for "``viewer`` may find this material in the library".
 
     ``by_index=False`` hides the visibility column from the planner (``|| ''``):
@@ -159,7 +161,7 @@ def _filtered(
     match: search.Match | None,
     *,
     by_index: bool = True,
-    part: str = "all",
+    part: Part = "all",
 ) -> Any:
     """``query``'s conditions in SQL; ``match`` (the full-text narrowing) as ``IN``."""
     statement = select(Material).where(visible_to(viewer, by_index=by_index, part=part))
@@ -338,7 +340,7 @@ async def _first_in_order(
     return found
 
 
-def _halves(viewer: Actor | None) -> tuple[str, ...]:
+def _halves(viewer: Actor | None) -> tuple[Part, ...]:
     return ("public", "private") if viewer is not None and viewer.id is not None else ("public",)
 
 
