@@ -20,15 +20,14 @@ import secrets
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from tests.support.aio import run_async
+
 POSTGRES_ENV = "STAFFROOM_TEST_POSTGRES_URL"
-T = TypeVar("T")
 
 
 def postgres_admin_url() -> str | None:
@@ -84,29 +83,6 @@ def database_kinds() -> list[str]:
     return ["sqlite", "postgres"]
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run`` from sync code, in a thread of its own if a loop is running here."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    result: list[T] = []
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(asyncio.run(coroutine))
-        except BaseException as exc:
-            error.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
-
-
 _templates: dict[str, str] = {}
 _template_lock = threading.Lock()
 
@@ -131,11 +107,11 @@ def _template(kind: str) -> str:
         if kind == "sqlite":
             folder = Path(tempfile.mkdtemp(prefix="staffroom-template-"))
             url = f"sqlite:///{folder / 'template.sqlite'}"
-            _run(_migrate(url))
+            run_async(lambda: _migrate(url))
             _templates[kind] = str(folder / "template.sqlite")
         else:
-            url = _run(create_postgres_database())
-            _run(_migrate(url))
+            url = run_async(create_postgres_database)
+            run_async(lambda: _migrate(url))
             atexit.register(drop_database, url)
             _templates[kind] = urlsplit(url).path.lstrip("/")
         return _templates[kind]
@@ -176,7 +152,8 @@ def fill_from_template(raw_url: str) -> bool:
         source.close()
         target.close()
         return True
-    if not _run(_is_empty_postgres(raw_url)):
+    if not run_async(lambda: _is_empty_postgres(raw_url)):
         return False
-    _run(_recreate_from(raw_url, _template("postgres")))
+    template = _template("postgres")
+    run_async(lambda: _recreate_from(raw_url, template))
     return True

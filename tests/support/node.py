@@ -7,13 +7,11 @@ Accounts are created in-process against the same database.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -27,6 +25,7 @@ from staffroom.processes import exit_with_parent
 from staffroom.settings import Settings, load_settings
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
+from tests.support.aio import run_async
 from tests.support.databases import drop_database, fill_from_template, new_database_url
 
 T = TypeVar("T")
@@ -72,25 +71,6 @@ def free_port() -> int:
                 continue
             return port
     raise RuntimeError("no free test port left in this worker's slice")
-
-
-def run_async(factory: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine to completion from sync or async code (in its own thread)."""
-    result: list[T] = []
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(asyncio.run(factory()))  # type: ignore[arg-type]
-        except BaseException as exc:
-            error.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
 
 
 def wait_until(check: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.05) -> T:
