@@ -18,7 +18,7 @@ from typing import Literal
 
 import httpx
 
-from federation.signatures.cavage import sign_cavage_target
+from federation.signatures.cavage import PostSigner, sign_cavage_target
 from federation.signatures.keys import load_private_key
 from federation.signatures.rfc9421 import sign_rfc9421
 
@@ -47,10 +47,23 @@ class HttpSignatureAuth(httpx.Auth):
         self.scheme = scheme
         # Parse now: a broken key should fail at construction, not mid-delivery.
         self._private_key = load_private_key(private_key_pem)
+        self._post_signer: PostSigner | None = None
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         self.sign(request)
         yield request
+
+    def sign_post(self, target: str, host: str, body: bytes) -> dict[str, str]:
+        """The headers that sign a POST of ``body`` to ``target`` on ``host``, made now.
+
+        For a delivery written as bytes (:mod:`federation.delivery_post`):
+        draft-cavage only, since an RFC 9421 signature covers the whole request.
+        """
+        if self.scheme != "draft-cavage":
+            raise ValueError("sign_post makes draft-cavage signatures only")
+        if self._post_signer is None:
+            self._post_signer = PostSigner(self.key_id, self._private_key)
+        return self._post_signer.sign(target, host, body)
 
     def sign(self, request: httpx.Request) -> None:
         """Replace ``request``'s signature headers with fresh ones."""

@@ -39,12 +39,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from federation import strict_json
 from federation.auth import HttpSignatureAuth
+from federation.delivery_post import Delivered, Inboxes, signed_request
 from federation.errors import FetchError, UnsafeURLError
 from federation.guarded_transport import GuardedTransport, is_refused
 from federation.limited_body import ACCEPT_ENCODING, read_capped, rebuild_response
@@ -68,6 +69,8 @@ JSON_MEDIA_TYPES = frozenset(
     }
 )
 
+_ACTIVITY_JSON = b"application/activity+json"
+
 #: URL verdicts :meth:`SafeClient._check` remembers.
 _CHECKED_URLS = 4096
 
@@ -88,16 +91,6 @@ class FetchStatusError(FetchError):
 
 class HostRefusedError(FetchError):
     """The node's federation policy refuses this host (see ``SafeClient.set_host_gate``)."""
-
-
-class SigningTurn(Protocol):
-    """A turn to sign, for a caller with many requests to sign at once (a fan-out,
-    :class:`outbox.turns.SignTurns`): the signature waits for :meth:`take`, and
-    :meth:`give` is called as soon as it is made."""
-
-    async def take(self) -> None: ...
-
-    def give(self) -> None: ...
 
 
 #: ``host[:port]`` → why it is refused, or None.
@@ -155,6 +148,12 @@ class SafeClient:
             ("Accept-Encoding", ACCEPT_ENCODING),
         )
         self._checked: OrderedDict[str, httpx.URL] = OrderedDict()
+        self._inboxes = Inboxes(
+            allow_http=cfg.allow_http,
+            allow_private=cfg.allow_private_addresses,
+            is_forbidden=self._is_forbidden,
+        )
+        self._user_agent = cfg.user_agent.encode("ascii")
         self._host_gate: HostGate | None = None
 
     def set_host_gate(self, gate: HostGate | None) -> None:
@@ -240,21 +239,53 @@ class SafeClient:
         auth: httpx.Auth | None = None,
         content_type: str = "application/activity+json",
         headers: Mapping[str, str] | None = None,
-        turn: SigningTurn | None = None,
     ) -> httpx.Response:
         """POST ``body`` (a delivery); the status is returned, not raised.
 
         Only 307/308 redirects are followed (same method, same body, signed
         again). A 301/302/303 is returned as is: following it would turn the
         delivery into a GET whose 200 could be mistaken for success.
-        With ``turn``, each signature waits for its turn (see :class:`SigningTurn`).
         """
         merged = dict(headers or {})
         merged["Content-Type"] = content_type
         response, response_body = await self._request(
-            "POST", url, headers=merged, auth=auth, content=body, turn=turn
+            "POST", url, headers=merged, auth=auth, content=body
         )
         return rebuild_response(response, response_body)
+
+    async def deliver(self, url: str, body: bytes, auth: HttpSignatureAuth) -> Delivered:
+        """POST one signed activity to an inbox; the status is returned, not raised.
+
+        The lean path of a fan-out (:mod:`federation.delivery_post`): the
+        request is signed once its connection is in hand and written as
+        bytes. Same guard, gate, limits and errors as :meth:`post`, which
+        it hands a 307/308 answer (and an RFC 9421 signer) to.
+        """
+        if auth.scheme != "draft-cavage":
+            return Delivered.from_response(await self.post(url, body, auth=auth))
+        inbox = self._inboxes(url)
+        if self._host_gate is not None:
+            refusal = await self._host_gate(inbox.netloc)
+            if refusal is not None:
+                raise HostRefusedError(refusal)
+        cfg = self.config
+        user_agent = self._user_agent
+        try:
+            head, _ = await self._transport.exchange(
+                inbox.origin,
+                lambda: signed_request(inbox, body, auth, user_agent, _ACTIVITY_JSON),
+                deadline=asyncio.get_running_loop().time() + cfg.total_timeout,
+                connect=cfg.connect_timeout,
+                read=cfg.read_timeout,
+                max_body=cfg.max_response_bytes,
+            )
+        except httpx.TimeoutException:
+            raise FetchError("timed out") from None
+        except httpx.HTTPError as exc:
+            raise _map_http_error(exc) from None
+        if head.status in (307, 308):
+            return Delivered.from_response(await self.post(url, body, auth=auth))
+        return Delivered.from_head(head)
 
     # -- machinery --------------------------------------------------------
 
@@ -267,7 +298,6 @@ class SafeClient:
         auth: httpx.Auth | None,
         content: bytes | None = None,
         before_body: Callable[[httpx.Response], None] | None = None,
-        turn: SigningTurn | None = None,
     ) -> tuple[httpx.Response, bytes]:
         try:
             async with asyncio.timeout(self.config.total_timeout):
@@ -278,7 +308,6 @@ class SafeClient:
                     auth=auth,
                     content=content,
                     before_body=before_body,
-                    turn=turn,
                 )
         except TimeoutError:
             raise FetchError("timed out") from None
@@ -296,7 +325,6 @@ class SafeClient:
         auth: httpx.Auth | None,
         content: bytes | None,
         before_body: Callable[[httpx.Response], None] | None,
-        turn: SigningTurn | None = None,
     ) -> tuple[httpx.Response, bytes]:
         cfg = self.config
         request = self._build(method, self._check(url), headers, content)
@@ -306,7 +334,7 @@ class SafeClient:
                 refusal = await self._host_gate(request.url.netloc.decode("ascii"))
                 if refusal is not None:
                     raise HostRefusedError(refusal)
-            response = await self._send(request, auth, turn)
+            response = await self._send(request, auth)
             try:
                 following = _redirect(request, response)
                 if following is not None and (
@@ -357,23 +385,14 @@ class SafeClient:
         request.read()
         return request
 
-    async def _send(
-        self, request: httpx.Request, auth: httpx.Auth | None, turn: SigningTurn | None = None
-    ) -> httpx.Response:
+    async def _send(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
         """Send one request through ``auth``'s flow (a signature; or a challenge and answer)."""
         if auth is None:
             return await self._transport.handle_async_request(request)
         if type(auth) is HttpSignatureAuth:
             # Its flow is one signature and one send, nothing to answer: no
-            # need to drive the generator (every delivery comes this way).
-            if turn is None:
-                auth.sign(request)
-            else:
-                await turn.take()
-                try:
-                    auth.sign(request)
-                finally:
-                    turn.give()
+            # need to drive the generator.
+            auth.sign(request)
             return await self._transport.handle_async_request(request)
         if auth.requires_request_body:
             await request.aread()

@@ -26,15 +26,14 @@ import asyncio
 import errno
 import ssl
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import httpx
 
 from federation.errors import FetchError
-from federation.http1 import Http1Connection, encode_request
+from federation.http1 import Http1Connection, ResponseHead, encode_request
+from federation.offline import NetworkDeferred, is_offline
 from federation.ssrf import AddressPredicate, Resolver, check_literal, resolve_checked
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
@@ -48,35 +47,9 @@ _UNLIMITED_HANDSHAKE = 24 * 3600.0
 Origin = tuple[bytes, str, int]
 
 
-class NetworkDeferred(BaseException):
-    """Raised instead of a request while :func:`offline` holds.
-
-    The inbox worker handles a batch inside one transaction; on SQLite that
-    transaction holds the one write lock, and a fetch (seconds, at worst)
-    would hold every 202 behind it. So the batch runs offline, and an
-    activity that turns out to need the network (an unknown sender, a
-    reply's missing parent) is undone and handled alone afterwards. A
-    ``BaseException``, so that no ``except Exception`` on the way (a fetch
-    that falls back to "unknown") mistakes it for a failed request.
-    """
-
-
-_OFFLINE: ContextVar[bool] = ContextVar("federation_offline", default=False)
-
-
-@contextmanager
-def offline() -> Iterator[None]:
-    """No request leaves in this block (this task, tasks it starts): :class:`NetworkDeferred`."""
-    token = _OFFLINE.set(True)
-    try:
-        yield
-    finally:
-        _OFFLINE.reset(token)
-
-
-def is_offline() -> bool:
-    """Whether this task runs inside :func:`offline` (an inbox batch's transaction)."""
-    return _OFFLINE.get()
+def default_port(scheme: bytes) -> int:
+    """The port of an ``http``/``https`` URL that names none."""
+    return _DEFAULT_PORTS[scheme]
 
 
 @dataclass(frozen=True)
@@ -115,10 +88,6 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     # -- httpx's interface -------------------------------------------------
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if _OFFLINE.get():
-            raise NetworkDeferred(str(request.url))
-        if self._closed:
-            raise RuntimeError("the transport is closed")
         url = request.url
         scheme = url.raw_scheme
         if scheme not in _DEFAULT_PORTS:
@@ -135,32 +104,15 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             request.headers.raw,
             await _body(request),
         )
-
-        await self._take_slot(timeouts.get("pool"), request)
-        connection: Http1Connection | None = None
-        try:
-            connection = self._pooled(origin)
-            reused = connection is not None
-            if connection is None:
-                connection = await self._connect(origin, timeouts.get("connect"))
-            try:
-                head = await connection.send(
-                    wire, write_timeout=timeouts.get("write"), read_timeout=timeouts.get("read")
-                )
-            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
-                if not (reused and connection.answered_nothing):
-                    raise
-                # The server closed an idle connection as we sent: once more on a new one.
-                connection.close()
-                connection = await self._connect(origin, timeouts.get("connect"))
-                head = await connection.send(
-                    wire, write_timeout=timeouts.get("write"), read_timeout=timeouts.get("read")
-                )
-        except BaseException:
-            self._slots.release()
-            if connection is not None:
-                connection.close()
-            raise
+        connection, head = await self._round_trip(
+            origin,
+            wire,
+            pool=timeouts.get("pool"),
+            connect=timeouts.get("connect"),
+            write=timeouts.get("write"),
+            read=timeouts.get("read"),
+            request=request,
+        )
         body = connection.take_complete_body()
         if body is not None:
             # The usual case for a delivery: the whole (small) answer came with
@@ -177,6 +129,102 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             request=request,
         )
 
+    async def exchange(
+        self,
+        origin: Origin,
+        wire: Callable[[], bytes],
+        *,
+        deadline: float,
+        connect: float,
+        read: float,
+        max_body: int,
+    ) -> tuple[ResponseHead, bytes]:
+        """One request and its whole answer, without httpx's objects: a delivery's POST.
+
+        ``wire`` makes the request's bytes once a connection is in hand, so
+        that a signature is made just before it is sent: the first of a
+        fan-out's requests leaves after one signature rather than after all
+        of them, and a slow connect never ages a ``Date``. Every phase is
+        clipped to ``deadline`` (the loop's clock): no phase outlives the
+        whole. An answer past ``max_body`` bytes is a :class:`FetchError` and
+        its connection is dropped. A 1xx-free, complete answer frees the
+        connection for the next request to this origin.
+        """
+        loop = asyncio.get_running_loop()
+
+        def left(limit: float) -> float:
+            return max(0.0, min(limit, deadline - loop.time()))
+
+        connection, head = await self._round_trip(
+            origin, wire, pool=left(connect), connect=left(connect), write=left(read),
+            read=left(read), request=None,
+        )  # fmt: skip
+        body = connection.take_complete_body()
+        if body is not None:
+            if len(body) > max_body:
+                self._slots.release()
+                connection.close()
+                raise FetchError("response too large")
+            self.release(origin, connection)
+            return head, body
+        received = bytearray()
+        try:
+            while chunk := await connection.receive(left(read)):
+                received += chunk
+                if len(received) > max_body:
+                    raise FetchError("response too large")
+        except BaseException:
+            self._slots.release()
+            connection.close()
+            raise
+        self.release(origin, connection)
+        return head, bytes(received)
+
+    async def _round_trip(
+        self,
+        origin: Origin,
+        wire: bytes | Callable[[], bytes],
+        *,
+        pool: float | None,
+        connect: float | None,
+        write: float | None,
+        read: float | None,
+        request: httpx.Request | None,
+    ) -> tuple[Http1Connection, ResponseHead]:
+        """Take a slot and a connection (pooled, else new), send, wait for the answer's head.
+
+        The slot stays taken on success (:meth:`release` gives it back with
+        the connection) and is given back here on any failure.
+        """
+        if is_offline():
+            raise NetworkDeferred(f"{origin[1]}:{origin[2]}")
+        if self._closed:
+            raise RuntimeError("the transport is closed")
+        await self._take_slot(pool, request)
+        connection: Http1Connection | None = None
+        try:
+            connection = self._pooled(origin)
+            reused = connection is not None
+            if connection is None:
+                connection = await self._connect(origin, connect)
+            if not isinstance(wire, bytes):
+                wire = wire()
+            try:
+                head = await connection.send(wire, write_timeout=write, read_timeout=read)
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+                if not (reused and connection.answered_nothing):
+                    raise
+                # The server closed an idle connection as we sent: once more on a new one.
+                connection.close()
+                connection = await self._connect(origin, connect)
+                head = await connection.send(wire, write_timeout=write, read_timeout=read)
+        except BaseException:
+            self._slots.release()
+            if connection is not None:
+                connection.close()
+            raise
+        return connection, head
+
     async def aclose(self) -> None:
         self._closed = True
         for connection in self._lru:
@@ -187,7 +235,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     # -- the pool ------------------------------------------------------------
 
-    async def _take_slot(self, limit: float | None, request: httpx.Request) -> None:
+    async def _take_slot(self, limit: float | None, request: httpx.Request | None) -> None:
         slots = self._slots
         if not slots.locked():
             await slots.acquire()  # does not suspend when a slot is free

@@ -50,7 +50,7 @@ from actors.context import NodeContext
 from content.moderation.state import forget_suspended, remember_suspended
 from content.notifications import forget_subscribers, remember_subscribers
 from content.objects import forget_objects, remember_objects
-from federation.guarded_transport import NetworkDeferred, offline
+from federation.offline import NetworkDeferred, offline
 from federation.vocab import id_of
 from inbox.dispatch import Refused, dispatch
 from inbox.groups import GROUP, groupable, handle_group

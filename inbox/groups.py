@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
-from federation.guarded_transport import NetworkDeferred
+from federation.offline import NetworkDeferred
 from federation.vocab import id_of, ids_of
 from inbox.dispatch import dispatch
 from inbox.handlers.common import is_local_item

@@ -15,10 +15,8 @@ from collections import OrderedDict
 from datetime import timedelta
 from typing import Protocol
 
-import httpx
-
 from federation.auth import HttpSignatureAuth
-from federation.client import SigningTurn
+from federation.delivery_post import Delivered
 from federation.errors import FederationError
 from outbox import breaker, queue, record
 from outbox.retry import Outcome, classify, parse_retry_after
@@ -30,17 +28,10 @@ _SIGNER_CACHE = 256
 
 
 class Poster(Protocol):
-    """How a delivery leaves: :meth:`federation.client.SafeClient.post` (the SSRF-guarded
-    client on our own transport) fits."""
+    """How a delivery leaves: :meth:`federation.client.SafeClient.deliver` (the
+    SSRF-guarded client's lean POST on our own transport) fits."""
 
-    async def post(
-        self,
-        url: str,
-        body: bytes,
-        *,
-        auth: httpx.Auth | None = None,
-        turn: SigningTurn | None = None,
-    ) -> httpx.Response: ...
+    async def deliver(self, url: str, body: bytes, auth: HttpSignatureAuth) -> Delivered: ...
 
 
 class Signers:
@@ -64,9 +55,8 @@ async def attempt(
     job: queue.Job,
     payload: queue.Payload | None,
     signers: Signers,
-    turn: SigningTurn | None = None,
 ) -> record.Result:
-    """POST ``payload`` to ``job``'s inbox, signed in its ``turn``; the outcome to record."""
+    """POST ``payload`` to ``job``'s inbox, signed as it leaves; the outcome to record."""
     status: int | None = None
     error: BaseException | None = None
     message: str | None = None
@@ -77,17 +67,17 @@ async def attempt(
         return record.Result(job, outcome, verdict, status, message, utcnow())
     try:
         signer = signers(payload.key_id, payload.private_key_pem)
-        response = await client.post(job.inbox_url, payload.body, auth=signer, turn=turn)
+        answer = await client.deliver(job.inbox_url, payload.body, signer)
     except FederationError as exc:
         error, message = exc, exc.reason
     except Exception as exc:  # a bug or an odd failure: retry, never crash
         log.warning("delivery to %s raised", job.inbox_url, exc_info=True)
         error, message = exc, f"{type(exc).__name__}: {exc}"[:500]
     else:
-        status = response.status_code
+        status = answer.status
         if not 200 <= status < 300:
             message = f"HTTP {status}"
         if status in (429, 503):
-            retry_after = parse_retry_after(response.headers.get("retry-after"), utcnow())
+            retry_after = parse_retry_after(answer.retry_after, utcnow())
     outcome, verdict = classify(status, error), breaker.judge(status, error)
     return record.Result(job, outcome, verdict, status, message, utcnow(), retry_after)

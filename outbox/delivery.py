@@ -4,9 +4,9 @@ Shape, and why:
 
 * **A pipeline: one loop, one task per delivery, one writer of outcomes.**
   The loop claims rows and starts sends while there is room; each send
-  waits its turn to sign (:mod:`outbox.turns`: one signature per pass of the
-  event loop, so the first request leaves after one signature, not after
-  a whole claim's, and answers are read while the rest are signed); a task
+  signs only once its connection is open (:meth:`federation.client.SafeClient.deliver`),
+  so the first request leaves after one signature, not after a whole
+  claim's, and connects, signatures, writes and answers interleave; a task
   of its own writes finished outcomes every few milliseconds, so neither
   claiming nor sending ever waits for a commit, and bookkeeping never waits
   behind ready sends. A host that answers in two seconds holds only its own
@@ -48,7 +48,6 @@ from typing import Protocol
 from outbox import breaker, queue, record
 from outbox.attempt import Poster, Signers, attempt
 from outbox.retry import DEFAULT_POLICY, Outcome, RetryPolicy
-from outbox.turns import SignTurns
 from storage.beacons import Beacon
 from storage.engine import SessionMaker
 from storage.wakeups import LOOK_EVERY, OUTBOX, idle_until, queue_beacon
@@ -128,7 +127,6 @@ class DeliveryWorker:
         self._has_results = asyncio.Event()
         self._full = asyncio.Event()
         self._closing = False
-        self.turns = SignTurns()
         self.tasks: set[asyncio.Task[None]] = set()
         self.payloads: OrderedDict[int, queue.Payload] = OrderedDict()
         self.signers = Signers()
@@ -302,7 +300,7 @@ class DeliveryWorker:
 
     async def _send(self, job: queue.Job, payload: queue.Payload | None) -> None:
         try:
-            self._add_result(await attempt(self.client, job, payload, self.signers, self.turns))
+            self._add_result(await attempt(self.client, job, payload, self.signers))
         finally:
             self.running -= 1
             left = self.active.get(job.host, 1) - 1

@@ -24,7 +24,7 @@ from content.as2 import InvalidObjectError, object_from_as2
 from content.moderation import audit, reports
 from content.notifications import notify_mentions
 from content.objects import store_object
-from federation.guarded_transport import NetworkDeferred, is_offline
+from federation.offline import NetworkDeferred, is_offline
 from storage.models import Actor, ContentObject, Report
 from storage.types import utcnow
 

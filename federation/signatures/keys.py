@@ -13,6 +13,8 @@ maps its own names (``rsa-sha256``, ``hs2019``) onto these.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Literal
@@ -143,6 +145,18 @@ def sign_bytes(key: PrivateKey, algorithm: str, data: bytes) -> bytes:
     else:
         pad = padding.PKCS1v15()
     return key.sign(data, pad, hash_algorithm)
+
+
+def signer_for(key: PrivateKey, algorithm: str) -> Callable[[bytes], bytes]:
+    """:func:`sign_bytes` with the key and algorithm settled once (a fan-out signs thousands)."""
+    if algorithm == "ed25519" or not isinstance(key, rsa.RSAPrivateKey):
+        return functools.partial(sign_bytes, key, algorithm)
+    hash_algorithm, pss = _rsa_parts(algorithm)
+    if pss:
+        return functools.partial(sign_bytes, key, algorithm)
+    pkcs1 = padding.PKCS1v15()
+    rsa_key = key
+    return lambda data: rsa_key.sign(data, pkcs1, hash_algorithm)
 
 
 def verify_bytes(key: PublicKey, algorithm: str, data: bytes, signature: bytes) -> bool:

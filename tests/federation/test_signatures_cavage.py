@@ -22,7 +22,7 @@ from federation.signatures import (
     verify_cavage_signature,
     verify_request,
 )
-from federation.signatures.cavage import http_date
+from federation.signatures.cavage import PostSigner, http_date, sign_cavage_target
 from federation.signatures.headers import normalize_headers
 from federation.signatures.keys import sign_bytes
 
@@ -547,3 +547,15 @@ def test_http_date_is_the_imf_fixdate_of_each_second() -> None:
     """The per-second cache never hands out a neighbouring second's date."""
     for now in (0.0, 1_700_000_000.0, 1_700_000_000.999, 1_700_000_001.0, 1_700_000_000.5):
         assert http_date(now) == formatdate(int(now), usegmt=True)
+
+
+def test_a_post_signer_signs_exactly_as_sign_cavage_target(rsa_keypair: tuple[str, str]) -> None:
+    """The fan-out's signer (fixed parts settled once) must not drift from the general one."""
+    key = load_private_key(rsa_keypair[0])
+    now = 1_700_000_000.0
+    body = b'{"type":"Create"}'
+    fast = PostSigner(ALICE_KEY, key).sign("/users/bob/inbox?x=1", "school.example", body, now)
+    general = sign_cavage_target(
+        "POST", "/users/bob/inbox?x=1", {"host": "school.example"}, ALICE_KEY, key, body, now=now
+    )
+    assert fast == general  # PKCS#1 v1.5 is deterministic: same input, same signature

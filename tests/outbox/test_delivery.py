@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-import httpx
 import pytest
 from sqlmodel import col, select
 
@@ -205,16 +204,18 @@ async def test_the_first_request_leaves_before_the_round_is_signed(
     author: Actor,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Sends take turns to sign (:mod:`outbox.turns`): the first of 64 leaves after
-    its own signature, not after all 64 (which took one pass of the loop before)."""
+    """A send signs once its connection is open (``SafeClient.deliver``): the first
+    of 64 leaves after its own signature, not after all 64 (a whole pass of the
+    loop, when every send signed before it connected)."""
     signed_at: list[float] = []
-    sign = HttpSignatureAuth.sign
+    sign = HttpSignatureAuth.sign_post
 
-    def timed_sign(self: HttpSignatureAuth, request: httpx.Request) -> None:
-        sign(self, request)
+    def timed_sign(self: HttpSignatureAuth, target: str, host: str, body: bytes) -> dict[str, str]:
+        signed = sign(self, target, host, body)
         signed_at.append(time.monotonic())
+        return signed
 
-    monkeypatch.setattr(HttpSignatureAuth, "sign", timed_sign)
+    monkeypatch.setattr(HttpSignatureAuth, "sign_post", timed_sign)
     with Sink(hosts=16, keys=our_keys(author)) as sink:
         inboxes = [sink.url(h, f"/users/u{i}/inbox") for h in sink.hosts for i in range(4)]
         await queue(sessions, author, inboxes)
