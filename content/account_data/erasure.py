@@ -214,7 +214,7 @@ async def _posts(node: NodeContext, job_id: int) -> None:
 async def _purge(node: NodeContext, job_id: int) -> None:
     async with node.sessions() as session:
         job, actor = await _load(session, job_id)
-        await purge(session, actor)
+        await purge(session, node, actor)
         # Its other jobs go too (an import's addresses, an export's archive row).
         await session.exec(
             delete(AccountJob).where(
