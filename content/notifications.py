@@ -51,6 +51,9 @@ STATUS = "status"
 #: Staffroom's own: an event the recipient joined starts soon (Mastodon apps show it
 #: with its status, or skip it; both are harmless).
 EVENT_REMINDER = "event_reminder"
+#: Staffroom's own: a community passed to the recipient when its owner's account was
+#: erased (from the community; see content.communities.succession).
+COMMUNITY_OWNER = "community_owner"
 #: Types where each new one is news and replaces the last (not deduplicated).
 RENEWED = frozenset({UPDATE, EVENT_REMINDER})
 

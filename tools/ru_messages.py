@@ -659,4 +659,13 @@ RU: dict[str, str | tuple[str, str, str]] = {
         "Всё, что вы опубликовали и загрузили, удалено здесь, а серверам, где это было, "
         "отправлена просьба удалить."
     ),
+    "Owner": "Владелец",
+    "Manage the community": "Управлять сообществом",
+    "Nobody: ask the node's admin to take the community over.": (
+        "Никого: попросите администратора узла взять сообщество на себя."
+    ),
+    "— you own this community now: its owner's account was erased, so running it passed to you": (
+        "— теперь это сообщество ваше: учётная запись его владельца удалена, "
+        "и управление им перешло к вам"
+    ),
 }

@@ -113,6 +113,7 @@ async def manage_page(request: Request, visitor: Visitor) -> Response:
         members = await membership.members(session, group)
         posts = await moderation.held_posts(session, group)
         roles = {m.id for m in await manage.moderators(session, group)}
+        owner = await manage.owner_of(session, group)
         # Members on servers that do not keep members-only posts receive none of them.
         blind: set[str] = set()
         if community.visibility == "members":
@@ -127,6 +128,7 @@ async def manage_page(request: Request, visitor: Visitor) -> Response:
         members=members,
         posts=posts,
         roles=roles,
+        owner=owner,
         blind=blind,
         saved=request.query_params.get("saved") == "1",
         **_choices(),

@@ -5,7 +5,9 @@ reblog, mention, status, poll, update) and absent for the others, as
 Mastodon's serializer does; ``report`` is null (reports are not notified
 here); a ``moderation_warning`` carries the warning (Mastodon's
 ``AccountWarning``: its text, ``action`` ``none``). ``group_key`` is
-``ungrouped-<id>``: notifications are not grouped.
+``ungrouped-<id>``: notifications are not grouped. Staffroom's own
+``community_owner`` (a community passed to the viewer when its owner's
+account was erased) has the community as its ``account`` and no status.
 
 A notification whose post cannot be rendered any more (gone since the page
 was read) is left out of a page rather than shown without its post.

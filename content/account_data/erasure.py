@@ -14,7 +14,9 @@ crash:
    posts, likes and replies) and every inbox our communities' Announces of
    them reached. One per host, a shared inbox where there is one.
 2. ``posts``: its posts become tombstones, a batch at a time.
-3. ``purge``: every other row of it (:mod:`.purge`), the profile cleared.
+3. ``purge``: the communities it owns handed to a successor
+   (:mod:`content.communities.succession`), then every other row of it
+   (:mod:`.purge`), the profile cleared.
 4. ``delete``: ``Delete`` of the actor, signed by its key (kept on the
    tombstone for the retries), queued for the collected inboxes through the
    node's policy (nothing to a blocked domain; nothing of a student who
@@ -40,6 +42,7 @@ from actors.passwords import verify_password
 from actors.roles import INSTANCE_ACTOR_USERNAME
 from content.account_data import archive, files, jobs
 from content.account_data.purge import purge
+from content.communities.succession import hand_over
 from content.objects import tombstone
 from federation.constants import PUBLIC
 from outbox.publish import enqueue
@@ -214,7 +217,8 @@ async def _posts(node: NodeContext, job_id: int) -> None:
 async def _purge(node: NodeContext, job_id: int) -> None:
     async with node.sessions() as session:
         job, actor = await _load(session, job_id)
-        await purge(session, actor)
+        await hand_over(session, actor)
+        await purge(session, node, actor)
         # Its other jobs go too (an import's addresses, an export's archive row).
         await session.exec(
             delete(AccountJob).where(

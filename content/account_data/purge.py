@@ -20,6 +20,11 @@ anyone remembering to. Kept, on purpose:
   safeguarding record of what happened and what moderators did;
 * ``account_jobs``: the erasure job itself (its row reports progress).
 
+Figures kept on others' rows are recounted, never left counting what went:
+likes and boosts of others' posts, and the rating of every material the
+account reviewed (from the reviews left; a material of ours then owes its
+debounced ``Update`` with the new figures, as after any review removed).
+
 Rows without a foreign key are purged by hand: ``stream_events``, the
 account's stored inbox items (their bodies hold its posts), other
 activities that embedded one of its posts (cut back to the id), and its
@@ -35,8 +40,10 @@ from sqlalchemy import Table, delete, or_
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from actors.context import NodeContext
 from content.interactions import remove_all_by
 from content.materials import search
+from content.materials.ratings import recount
 from storage.models import (
     Activity,
     Actor,
@@ -44,6 +51,7 @@ from storage.models import (
     InboxItem,
     InboxState,
     Material,
+    MaterialReview,
     StreamEvent,
 )
 from storage.types import utcnow
@@ -58,15 +66,22 @@ def _tables() -> list[Table]:
     return [t for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in KEEP]
 
 
-async def purge(session: AsyncSession, actor: Actor, *, keep_inbox_item: int | None = None) -> int:
+async def purge(
+    session: AsyncSession,
+    node: NodeContext,
+    actor: Actor,
+    *,
+    keep_inbox_item: int | None = None,
+) -> int:
     """Remove every row of ``actor`` but the kept ones; how many statements deleted rows.
 
     Its posts should be tombstones already (the caller's step); the counts it
-    changed on others' posts (likes, boosts) are recounted.
+    changed on others' posts (likes, boosts, ratings) are recounted.
     """
     assert actor.id is not None
     await remove_all_by(session, actor)
     own_objects = select(ContentObject.id).where(ContentObject.author_id == actor.id)
+    reviewed = await _reviewed(session, actor, own_objects)
     materials = await session.exec(
         select(Material.object_id).where(
             or_(col(Material.author_id) == actor.id, col(Material.object_id).in_(own_objects))
@@ -92,10 +107,38 @@ async def purge(session: AsyncSession, actor: Actor, *, keep_inbox_item: int | N
             result: Any = await session.exec(delete(table).where(condition))
             touched += bool(result.rowcount)
     await _unlinked_rows(session, actor, own_objects, keep_inbox_item)
+    await _recount_ratings(session, node, reviewed)
     _scrub(actor)
     session.add(actor)
     await session.flush()
     return touched
+
+
+async def _reviewed(session: AsyncSession, actor: Actor, own_objects: Any) -> list[int]:
+    """The materials the account reviewed (by its row or by its review's Note)."""
+    rows = await session.exec(
+        select(MaterialReview.material_id)
+        .where(
+            or_(
+                col(MaterialReview.reviewer_id) == actor.id,
+                col(MaterialReview.note_id).in_(own_objects.scalar_subquery()),
+            )
+        )
+        .distinct()
+    )
+    return list(rows.all())
+
+
+async def _recount_ratings(
+    session: AsyncSession, node: NodeContext, material_ids: list[int]
+) -> None:
+    """Each material still here (not one of the account's own, gone with it) is
+    recounted from the reviews left."""
+    if not material_ids:
+        return
+    left = await session.exec(select(Material).where(col(Material.object_id).in_(material_ids)))
+    for material in left.all():
+        await recount(session, node, material)
 
 
 async def _unlinked_rows(

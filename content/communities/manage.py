@@ -202,6 +202,19 @@ async def moderators(session: AsyncSession, community: Actor) -> list[Actor]:
     return list(rows.all())
 
 
+async def owner_of(session: AsyncSession, community: Actor) -> Actor | None:
+    """The community's owner (None for a remote community, or one nobody was left to own)."""
+    rows = await session.exec(
+        select(Actor)
+        .join(CommunityMember, col(CommunityMember.actor_id) == Actor.id)
+        .where(
+            CommunityMember.community_id == community.id,
+            CommunityMember.role == CommunityRole.OWNER,
+        )
+    )
+    return rows.first()
+
+
 async def add_moderator(session: AsyncSession, community: Actor, actor: Actor) -> bool:
     """Make ``actor`` a moderator; False when they already moderate (or own) it."""
     if await role_of(session, community, actor) is not None:

@@ -57,5 +57,5 @@ async def _delete_actor(
         return  # a redelivery; our own accounts are closed by our own code
     names = await stored_files(session, node.config.media_dir, actor)
     await tombstone_all_by(session, actor)
-    await purge(session, actor, keep_inbox_item=item.id)
+    await purge(session, node, actor, keep_inbox_item=item.id)
     remove_after_commit(session, node.config, names)

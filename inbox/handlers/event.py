@@ -9,7 +9,9 @@ goes on to theirs; an ``Accept`` of a Follow to the follow handlers).
   (Mobilizon's group events) to a ``Group`` on the sender's own server, which
   is fetched and checked; the group is then the organizer. Only the
   event's origin may update it, so a ``participantCount`` from anyone else
-  is refused. The event's row follows the stored object.
+  is refused. The event's row follows the stored object. An Update naming
+  an id we do not hold changes nothing, but gathio's, which names the id it
+  keeps instead of the one it sent (:func:`content.events.gathio.copies_updated`).
 * **Join of our event.** The decision of
   :func:`content.events.participation.request`; a Join for a closed, full,
   cancelled or past event is answered with ``Reject`` and nothing is kept;
@@ -30,7 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import InvalidObjectError, attributed_to, object_from_as2
-from content.events import participation
+from content.events import gathio, participation
 from content.events.model import load_view
 from content.events.publishing import forget
 from content.events.remote import sync_remote
@@ -106,6 +108,10 @@ async def update(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     assert doc is not None
     obj = await object_by_ap_id(session, object_id(item) or "")
     if obj is None:
+        # gathio names an id it never sent: the Events its actor did send are meant.
+        editor = await sender(session, node, item, allow_gone=True)
+        for copy in await gathio.copies_updated(session, node, editor, doc):
+            await _edit(session, node, copy, editor, doc)
         return
     editor = await sender(session, node, item)
     organizer = await session.get(Actor, obj.author_id)
@@ -113,6 +119,17 @@ async def update(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
         raise Refused("only the event's origin may update it")
     if organizer.id != editor.id and organizer.type != "Group":
         raise Refused("only the organizer may update an event")
+    await _edit(session, node, obj, organizer, doc)
+
+
+async def _edit(
+    session: AsyncSession,
+    node: NodeContext,
+    obj: ContentObject,
+    organizer: Actor,
+    doc: dict[str, object],
+) -> None:
+    """Apply the edit ``doc`` to ``obj`` (checked: the organizer's, from its origin)."""
     fields = await without_rejected_media(node, organizer, _fields(doc))
     incoming = fields.get("updated_at")
     if isinstance(incoming, datetime) and obj.updated_at is not None and incoming < obj.updated_at:
@@ -120,12 +137,22 @@ async def update(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     # ``updated`` has whole seconds: a count Update and an edit in the same second
     # must both apply, so only a strictly older one is stale here.
     obj.updated_at = None
-    before = edit_snapshot(obj)
+    before, plan = edit_snapshot(obj), await _plan(session, obj)
     if await update_object(session, obj, fields):
         await sync_remote(session, obj)
         if edit_snapshot(obj) != before:
             await notify_edit(session, obj)
+        if edit_snapshot(obj) != before or await _plan(session, obj) != plan:
             await _tell_participants(session, obj, organizer)
+
+
+async def _plan(session: AsyncSession, obj: ContentObject) -> tuple[object, ...]:
+    """When and where the event is: news to its participants when it changes (gathio's
+    edits are mostly a new time), though not to those who only boosted it."""
+    row = await session.get(EventRow, obj.id)
+    if row is None:
+        return ()
+    return (row.start_at, row.end_at, row.place_name, row.online_url, row.status)
 
 
 async def _tell_participants(session: AsyncSession, obj: ContentObject, organizer: Actor) -> None:

@@ -8,7 +8,9 @@ not announced again when the same Like is redelivered.
 
 Types are Mastodon's (``mention``, ``status``, ``reblog``, ``follow``,
 ``follow_request``, ``favourite``, ``poll``, ``update``, ``admin.sign_up``,
-``admin.report``), because apps filter on exactly those strings.
+``admin.report``, ``moderation_warning``), because apps filter on exactly those
+strings, and Staffroom's own ``event_reminder`` and ``community_owner``, which
+apps that do not know them skip.
 """
 
 from __future__ import annotations

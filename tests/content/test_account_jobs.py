@@ -280,7 +280,7 @@ async def test_an_erased_materials_words_leave_the_search_index(node: NodeContex
             await search.index(session, material, "")
         await session.commit()
     async with node.sessions() as session:
-        await purge(session, ria)
+        await purge(session, node, ria)
         await session.commit()
         connection = await session.connection()
         names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())

@@ -141,6 +141,33 @@ def media_on_disk(node: Node, row: MediaAttachment) -> Path:
     return node.settings.data_dir / "media" / row.file_name
 
 
+def own_community(world: World, owner: str, name: str) -> dict[str, Any]:
+    """A community ``owner`` creates through the API (the API's entity)."""
+    made = httpx.post(
+        f"{world.a.base_url}/api/v1/staffroom/communities",
+        headers={"Authorization": f"Bearer {world.a.token(owner)}"},
+        data={"name": name, "display_name": f"{name} club"},
+        timeout=30,
+    )
+    assert made.status_code == 200, made.text
+    entity: dict[str, Any] = made.json()
+    return entity
+
+
+def community_seen_by(world: World, who: str, community_id: str) -> dict[str, Any]:
+    got = world.call(who, "GET", f"/api/v1/staffroom/communities/{community_id}")
+    assert got.status_code == 200, got.text
+    entity: dict[str, Any] = got.json()
+    return entity
+
+
+def handed_over(world: World, who: str) -> list[str]:
+    """The accounts (communities) of ``who``'s ``community_owner`` notifications."""
+    got = world.call(who, "GET", "/api/v1/notifications")
+    assert got.status_code == 200, got.text
+    return [n["account"]["id"] for n in got.json() if n["type"] == "community_owner"]
+
+
 # --- export ----------------------------------------------------------------------------
 
 
@@ -424,6 +451,7 @@ def test_an_admin_erases_a_suspended_account_through_mastodons_admin_api(world: 
     head = {"Authorization": f"Bearer {world.a.token('head', scopes)}"}
     teacher = {"Authorization": f"Bearer {world.a.token('tess', scopes)}"}
     zed = remote_id(world, "head", world.acct("zed"))
+    club = own_community(world, "zed", "zedclub")  # nobody else in it: the admin takes it
     url = f"{world.a.base_url}/api/v1/admin/accounts/{zed}"
     assert httpx.delete(url, headers=teacher).status_code == 403  # not an admin
     assert httpx.delete(url, headers=head).status_code == 403  # not suspended
@@ -445,10 +473,18 @@ def test_an_admin_erases_a_suspended_account_through_mastodons_admin_api(world: 
         lambda: rows(world.a, select(AccountJob).where(AccountJob.id == job.id))[0].state == "done",
         timeout=60,
     )
+    assert community_seen_by(world, "head", club["id"])["role"] == "owner"
+    assert handed_over(world, "head") == [club["account"]["id"]]
 
 
 def test_the_operator_erases_an_account_from_the_cli(world: World) -> None:
     world.api["head"].status_post(f"@yan@{world.a.domain} hello")  # something to be told about
+    club = own_community(world, "yan", "yanclub")
+    world.api["tess"].account_follow(club["account"]["id"])  # tess joins: the one member
+    wait_until(
+        lambda: community_seen_by(world, "tess", club["id"])["membership"] == "member",
+        timeout=30,
+    )
     refused = world.a.staffroom("accounts", "erase", "yan")
     assert refused.returncode == 1 and "--yes" in refused.stderr
     done = world.a.staffroom("accounts", "erase", "yan", "--yes")
@@ -461,6 +497,20 @@ def test_the_operator_erases_an_account_from_the_cli(world: World) -> None:
     assert gone.status_code == 410
     again = world.a.staffroom("accounts", "erase", "yan", "--yes")
     assert again.returncode == 1  # nothing left to erase
+    # yanclub is tess's now: the API, her notifications and the manage page say so.
+    assert community_seen_by(world, "tess", club["id"])["role"] == "owner"
+    assert handed_over(world, "tess") == [club["account"]["id"]]
+    tess = _signed_in(world.a, "tess")
+    try:
+        page = tess.get("/communities/yanclub/manage")
+        assert page.status_code == 200, page.text
+        owner = re.search(r'<dl id="owner">(.*?)</dl>', page.text, re.S)
+        assert owner and "@tess" in owner.group(1)
+        told = tess.get("/notifications").text
+        assert "you own this community now" in told and "account was erased" in told
+        assert 'href="/communities/yanclub/manage"' in told
+    finally:
+        tess.close()
 
 
 def test_the_fedify_peer_gets_a_signed_delete_of_an_erased_account(

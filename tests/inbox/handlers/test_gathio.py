@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actors.graph import follow
+from content import notifications
 from content.events import participation, queries
 from content.events.model import ACCEPTED, load_view
 from content.visibility import may_read
@@ -113,17 +114,93 @@ async def test_a_gathio_event_arrives_shows_as_an_event_and_is_joined(world: Har
     assert undo["object"]["id"] == rsvp["id"]
 
 
-async def test_gathios_update_names_another_id_and_changes_nothing(world: Harness) -> None:
-    """gathio's ``Update{Event}`` carries the id it keeps, not the one it sent: a quirk."""
-    _teacher, _organizer, hosts = await _gathio(world)
+async def _event_sent_to(world: Harness, hosts: dict[str, str], follower: Actor, n: int) -> str:
+    """gathio's direct ``Create{Event}`` to ``follower``: the Event under a new message id."""
     created = adapt("gathio/activity-create-event.json", hosts)
-    assert (await world.receive(created)).state == "processed"
-    updated = await world.receive(adapt("gathio/activity-update-event.json", hosts))
-    assert updated.state == "processed", updated.error
-    obj = await world.obj(created["object"]["id"])
-    event = await world.row(EventRow, object_id=obj.id)
-    assert event.start_at == datetime(2026, 12, 10, 17, 0, tzinfo=UTC)
-    assert await world.obj(f"{world.remote.base_url}/6b8d0f2b4d6f8b0d2f4b6d8f0b2d4f6b") is None
+    guid = f"{n:032x}"
+    created["id"] = created["id"].rsplit("/", 1)[0] + f"/{guid}c"
+    created["object"]["id"] = created["object"]["id"].rsplit("/", 1)[0] + f"/{guid}"
+    created["to"], created["object"]["to"] = [follower.ap_id], follower.ap_id
+    item = await world.receive(created)
+    assert item.state == "processed", item.error
+    ap_id: str = created["object"]["id"]
+    return ap_id
+
+
+async def _times(world: Harness, ap_id: str) -> tuple[datetime, datetime | None]:
+    obj = await world.obj(ap_id)
+    assert obj is not None
+    row: EventRow = await world.row(EventRow, object_id=obj.id)
+    return row.start_at, row.end_at
+
+
+EARLIER = (datetime(2026, 12, 10, 17, 0, tzinfo=UTC), datetime(2026, 12, 10, 19, 0, tzinfo=UTC))
+LATER = (datetime(2026, 12, 10, 17, 30, tzinfo=UTC), datetime(2026, 12, 10, 19, 30, tzinfo=UTC))
+
+
+async def test_gathios_update_edits_the_event_it_sent_each_follower(world: Harness) -> None:
+    """gathio's ``Update{Event}`` names the id it keeps (``/GUID``), not the per-message
+    ids it sent (``/EVENTID/m/GUID``): the Events its actor sent us are the ones meant."""
+    teacher, organizer, hosts = await _gathio(world)
+    colleague = await world.local("colleague")
+    mine = await _event_sent_to(world, hosts, teacher, 1)
+    theirs = await _event_sent_to(world, hosts, colleague, 2)
+    async with world.node.sessions() as session:
+        obj = await session.get(ContentObject, (await world.obj(mine)).id)
+        view = await load_view(session, obj.id)
+        me = await session.get(Actor, teacher.id)
+        assert obj is not None and view is not None and me is not None
+        await participation.join_remote(session, world.node, view, obj, me)
+        await session.commit()
+    assert await _times(world, mine) == EARLIER
+
+    update = adapt("gathio/activity-update-event.json", hosts)
+    item = await world.receive(update)
+    assert item.state == "processed", item.error
+    assert await _times(world, mine) == LATER
+    assert await _times(world, theirs) == LATER
+    assert await world.obj(update["object"]["id"]) is None  # gathio's own id is not stored
+    async with world.node.sessions() as session:
+        me = await session.get(Actor, teacher.id)
+        shown, _ = await queries.visible_event(session, (await world.obj(mine)).id, me)
+        assert shown.start_at == LATER[0]  # what the events page and the API show
+        told = await notifications.recent(session, me)
+        # The participant hears of the new time (the Event's direct Create was a mention).
+        edits = [(who.id, obj.ap_id) for n, who, obj in told if n.type == "update" and obj]
+        assert edits == [(organizer.id, mine)]
+    # The RSVP still names the Event as gathio sent it.
+    assert (await world.obj(mine)).ap_id == mine
+
+
+async def test_no_other_actor_or_software_edits_an_event_so(world: Harness) -> None:
+    """Only the event actor's own Update, from gathio, about an Event on its host."""
+    teacher, _organizer, hosts = await _gathio(world)
+    mine = await _event_sent_to(world, hosts, teacher, 1)
+    update = adapt("gathio/activity-update-event.json", hosts)
+
+    # Another gathio event on the same server.
+    other = await world.known(world.remote.add_actor("zzOtherEventOnGathio1"))
+    assert (await world.receive({**update, "actor": other.ap_id})).state == "processed"
+    assert await _times(world, mine) == EARLIER
+    # The event's own actor, but an Event it says is someone else's.
+    claimed = {**update["object"], "attributedTo": other.ap_id}
+    done = await world.receive({**update, "id": update["id"] + "x", "object": claimed})
+    assert done.state == "processed" and await _times(world, mine) == EARLIER
+    # An Event on another host (the edge cuts it back to its id; the handler checks too).
+    foreign = {**update["object"], "id": "https://elsewhere.example/6b8d0f2b"}
+    done = await world.receive({**update, "id": update["id"] + "y", "object": foreign}, edge=False)
+    assert done.state == "processed" and await _times(world, mine) == EARLIER
+    # The same shapes from a server that is not gathio: an unknown id stays unknown.
+    async with world.node.sessions() as session:
+        known = await session.get(PeerSoftware, world.remote.base_url.split("/")[2])
+        if known is not None:
+            await session.delete(known)
+            await session.commit()
+    nodeinfo = adapt("gathio/nodeinfo-2.2.json", hosts)
+    world.remote.serve({**nodeinfo, "software": {"name": "mobilizon", "version": "5"}},
+                       "/.well-known/nodeinfo/2.2")  # fmt: skip
+    done = await world.receive({**update, "id": update["id"] + "z"})
+    assert done.state == "processed" and await _times(world, mine) == EARLIER
 
 
 def _to_gathio(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:

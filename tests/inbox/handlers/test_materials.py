@@ -19,8 +19,11 @@ from storage.models import (
     MaterialReview,
     Visibility,
 )
-from tests.inbox.handlers.conftest import Harness
+from tests.inbox.handlers.conftest import Harness, adapt
+from tests.support.inprocess import shown_rating
 from tests.support.remote import RemoteActor, RemoteServer
+
+MASTODON = "http://mastodon.example.org"
 
 
 def article(actor: RemoteActor, files: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -265,3 +268,33 @@ async def test_a_mirroring_node_copies_remote_files_and_checks_them(
     assert path is not None and path.read_bytes() == good
     assert rows["bad.pdf"].mirror_state == "pending" and rows["bad.pdf"].file_name is None
     assert "executable" in (rows["bad.pdf"].mirror_error or "")  # retried later, then failed
+
+
+async def test_a_reviewer_deleting_itself_leaves_the_materials_figures(
+    world: Harness, teacher: RemoteActor
+) -> None:
+    """Mastodon's ``Delete`` of the actor itself purges its reviews: the rating an
+    app is shown is recounted from the reviews left, and an Update is owed."""
+    admin = world.remote.add_actor("admin")
+    await world.known(teacher)
+    await world.known(admin)
+    _alice, obj = await _local_material(world, Visibility.PUBLIC)
+    for reviewer, rating in ((admin, 1), (teacher, 5)):
+        item = await world.receive(
+            world.remote.activity(reviewer, "Create", review(reviewer, obj, rating))
+        )
+        assert item.state == InboxState.PROCESSED, item.error
+    assert await shown_rating(world.node, obj.id) == {"average": 3.0, "count": 2}
+    async with world.node.sessions() as session:
+        row = await session.get(Material, obj.id)
+        row.rating_update_due_at = None  # that Update went out
+        await session.commit()
+
+    body = adapt("mastodon/activity-delete-person.json", {MASTODON: world.remote.base_url})
+    assert body["actor"] == admin.id
+    gone = await world.receive(body)
+    assert gone.state == InboxState.PROCESSED, gone.error
+    assert await shown_rating(world.node, obj.id) == {"average": 5.0, "count": 1}
+    material = await world.row(Material, object_id=obj.id)
+    assert material.rating_update_due_at is not None
+    assert [r.ap_id for r in await world.rows(MaterialReview)] == [f"{teacher.id}/reviews/1"]
