@@ -193,10 +193,11 @@ class DeliveryWorker:
         if self.beacon is None or self.held or self.running or self.results:
             if self._woken or stop.is_set():
                 return
+            waiter = self._waiter = loop.create_future()
             if self.beacon is not None and self._wants_rows():
                 # Busy, with room: a post committed now must not wait for the poll.
                 deadline = min(deadline, loop.time() + LOOK_EVERY)
-            waiter = self._waiter = loop.create_future()
+                self.beacon.wake_on_stamp(waiter)
             timer = loop.call_at(deadline, _resolve, waiter)
             try:
                 await waiter

@@ -26,6 +26,7 @@ processes of one node find the same ones. Processes on other machines
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import mmap
 import os
@@ -39,6 +40,11 @@ from sqlalchemy.engine import URL
 _STAMP = struct.Struct("<q")
 
 
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class Beacon:
     def __init__(self, path: Path) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -48,10 +54,26 @@ class Beacon:
             self._map = mmap.mmap(fd, _STAMP.size)
         finally:
             os.close(fd)
+        self._listeners: set[asyncio.Future[None]] = set()
 
     def stamp(self) -> None:
-        """Record that it happened just now."""
+        """Record that it happened just now, and wake this process's listeners at once."""
         _STAMP.pack_into(self._map, 0, time.monotonic_ns())
+        listeners, self._listeners = self._listeners, set()
+        for waiter in listeners:
+            # A commit's hook may run off the loop's thread: hand the wake-up over.
+            waiter.get_loop().call_soon_threadsafe(_resolve, waiter)
+
+    def wake_on_stamp(self, waiter: asyncio.Future[None]) -> None:
+        """Resolve ``waiter`` at the next stamp made in this process.
+
+        Other processes' stamps are only seen by looking (:meth:`last`); a
+        worker in the process that committed (``staffroom serve`` with its
+        workers in-process) is woken without waiting for its next look.
+        Resolving a waiter that is already done is harmless.
+        """
+        self._listeners.add(waiter)
+        waiter.add_done_callback(self._listeners.discard)
 
     def last(self) -> float:
         """When it last happened, in any process, in ``time.monotonic()`` seconds (0: never)."""

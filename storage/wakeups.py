@@ -7,8 +7,9 @@ through the rows. So a session that queues deliveries is marked
 (:func:`mark`), and when it commits, the ``outbox`` beacon
 (:mod:`storage.beacons`) is stamped; the inbox writer stamps the ``inbox``
 beacon after each stored batch. Idle workers look at theirs every 20 ms
-(:func:`idle_until`). A stamp comes after the commit, so a worker that wakes
-up finds the rows; a rolled-back session stamps nothing.
+(:func:`idle_until`), and a stamp made in their own process wakes them at
+once. A stamp comes after the commit, so a worker that wakes up finds the
+rows; a rolled-back session stamps nothing.
 """
 
 from __future__ import annotations
@@ -68,8 +69,21 @@ async def idle_until(
         left = deadline - loop.time()
         if left <= 0 or stamp > seen:
             return stamp
-        await asyncio.sleep(min(left, LOOK_EVERY))
+        waiter = loop.create_future()
+        found.wake_on_stamp(waiter)  # a stamp in this process ends the wait at once
+        timer = loop.call_later(min(left, LOOK_EVERY), _resolve, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            if not waiter.done():
+                waiter.cancel()
     return seen
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 @event.listens_for(StreamCaptureSession, "after_commit")
