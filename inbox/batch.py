@@ -27,7 +27,7 @@ holds the lock a few milliseconds, then lets the waiting 202s through;
 items not reached are released unchanged.
 
 **No network inside.** A fetch could take seconds, all of them with the
-lock held. The batch runs :func:`federation.guarded_transport.offline`: an
+lock held. The batch runs :func:`federation.offline.offline`: an
 item that needs a request (an unknown sender, a reply's missing parent) is
 rolled back to its savepoint and handed back, to be handled alone after the
 commit, as every item was before.

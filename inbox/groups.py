@@ -82,7 +82,7 @@ async def handle_group(
 ) -> GroupFailed | None:
     """Handle ``group`` in one savepoint, with one flush; None when all of it is kept.
 
-    The caller runs it inside :func:`federation.guarded_transport.offline`.
+    The caller runs it inside :func:`federation.offline.offline`.
     """
     index: int | None = None
     try:
