@@ -59,6 +59,20 @@ def addressing_for(
     return others, []
 
 
+def draft_addressing(
+    visibility: Visibility, author: Actor, community: str | None, members_only: bool
+) -> tuple[Visibility, list[str], list[str]]:
+    """The visibility and ``(to, cc)`` of a new material or event by ``author``, perhaps
+    posted to a community (its Group actor's id; the Group announces it, FEP-1b12): a
+    members-only one is addressed to the community alone (direct), so that no follower
+    of the author's sees it; else it goes as ``visibility`` says, the community among
+    the addressees."""
+    if members_only:
+        visibility = Visibility.DIRECT
+    to, cc = addressing_for(visibility, author, [community] if community else [])
+    return visibility, to, cc
+
+
 def visibility_from_addressing(
     to: Iterable[str], cc: Iterable[str], followers_url: str | None
 ) -> Visibility:

@@ -31,11 +31,11 @@ from content.events.rules import EventDraft, EventError, Place
 from content.materials.markdown import MAX_DESCRIPTION_CHARS, render_description
 from content.notifications import UPDATE, notify
 from content.posts import delete_post
-from content.visibility import addressing_for
+from content.visibility import draft_addressing
 from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
-from storage.models import Actor, ContentObject, EventCode, EventRow, Visibility
+from storage.models import Actor, ContentObject, EventCode, EventRow
 from storage.types import utcnow
 
 __all__ = ["EventDraft", "EventEdit", "EventError", "create_event"]
@@ -157,8 +157,9 @@ async def create_event(
     row, subjects, grades = _checked(draft, node)
     object_id = new_id()
     ap_id = node.config.object_url(organizer.username, object_id)
-    visibility = Visibility.DIRECT if draft.members_only else draft.visibility
-    to, cc = addressing_for(visibility, organizer, [draft.community] if draft.community else [])
+    visibility, to, cc = draft_addressing(
+        draft.visibility, organizer, draft.community, draft.members_only
+    )
     now = utcnow()
     obj = ContentObject(
         id=object_id,

@@ -48,7 +48,7 @@ from content.materials.vocabulary import DEFAULT_LICENSE, DEFAULT_TYPE
 from content.media import media_url
 from content.posts import delete_post
 from content.sanitize import plain_text
-from content.visibility import addressing_for
+from content.visibility import draft_addressing
 from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
@@ -246,8 +246,9 @@ async def create_material(
     prepared = await _prepared(draft.uploads, node)
     object_id = new_id()
     ap_id = node.config.object_url(author.username, object_id)
-    visibility = Visibility.DIRECT if draft.members_only else draft.visibility
-    to, cc = addressing_for(visibility, author, [draft.community] if draft.community else [])
+    visibility, to, cc = draft_addressing(
+        draft.visibility, author, draft.community, draft.members_only
+    )
     now = utcnow()
     material = Material(
         object_id=object_id,

@@ -108,10 +108,22 @@ async def write_review(
         extra={"rating": value},
     )
     await save_source(session, note, body)
+    return await _store(session, node, material, reviewer, value, note)
+
+
+async def _store(
+    session: AsyncSession,
+    node: NodeContext,
+    material: Material,
+    reviewer: Actor,
+    value: int,
+    note: ContentObject,
+) -> MaterialReview:
+    """The review row beside its Note (ours or another node's), and the recount."""
     assert reviewer.id is not None
     row = MaterialReview(
         id=new_id(),
-        material_id=material_id,
+        material_id=material.object_id,
         reviewer_id=reviewer.id,
         rating=value,
         text_html=note.content,
@@ -187,20 +199,8 @@ async def receive(
     """A review Note from another node, already stored as ``note``. The checks
     (visibility, 1..5, one per reviewer) are the caller's to turn into refusals."""
     value = check_rating(rating)
-    assert reviewer.id is not None and note.id is not None
-    row = MaterialReview(
-        id=new_id(),
-        material_id=material.object_id,
-        reviewer_id=reviewer.id,
-        rating=value,
-        text_html=note.content,
-        ap_id=note.ap_id,
-        note_id=note.id,
-    )
-    session.add(row)
-    await session.flush()
-    await recount(session, node, material)
-    return row
+    assert note.id is not None
+    return await _store(session, node, material, reviewer, value, note)
 
 
 async def receive_edit(

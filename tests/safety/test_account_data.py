@@ -19,13 +19,11 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from mastodon import Mastodon
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
@@ -39,80 +37,41 @@ from storage.models import (
     MediaAttachment,
 )
 from tests.api.statuses_support import png
-from tests.support.databases import postgres_admin_url
 from tests.support.fedify import started_peer
 from tests.support.material_files import pdf
-from tests.support.node import Node, wait_until
+from tests.support.node import Node, rows, wait_until
+from tests.support.world import Layout, Person, World, started_world
 
 AS = "application/activity+json"
 PASSWORD = "correct horse battery"
 MARKER = "Quokkaberry"  # only vic's posts, profile and media ever carry it
 
 
-@dataclass
-class World:
-    a: Node
-    b: Node
-    api: dict[str, Mastodon]
-    tokens: dict[str, str]
-
-    def acct(self, name: str) -> str:
-        node = self.b if name in ("bob", "bea") else self.a
-        return f"{name}@{node.domain}"
-
-    def call(self, name: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        node = self.b if name in ("bob", "bea") else self.a
-        return httpx.request(
-            method,
-            f"{node.base_url}{path}",
-            headers={"Authorization": f"Bearer {self.tokens[name]}"},
-            timeout=30,
-            **kwargs,
-        )
+#: ``wes``, ``zed``, ``yan`` and ``una`` are erased by the tests (the web page, the admin
+#: API, the CLI, with the Fedify peer watching).
+LAYOUT: Layout = {
+    "a": (
+        Person("head", "admin"),
+        "tess",
+        "ivy",
+        "wes",
+        "zed",
+        "yan",
+        "una",
+        Person("vic", attrs={"display_name": f"Vic {MARKER}", "summary": f"{MARKER} bio"}),
+    ),
+    "b": ("bob", "bea"),
+}
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    base = tmp_path_factory.mktemp("account-data")
-    a = Node(base / "a", "postgres" if postgres_admin_url() else "sqlite")
-    b = Node(base / "b")
-    try:
-        for node in (a, b):
-            node.migrate()
-        for name, role in [
-            ("head", "admin"),
-            ("tess", "teacher"),
-            ("ivy", "teacher"),
-            ("wes", "teacher"),
-            ("zed", "teacher"),
-            ("yan", "teacher"),
-            ("una", "teacher"),
-        ]:
-            a.create_user(name, role)
-        a.create_user("vic", "teacher", display_name=f"Vic {MARKER}", summary=f"{MARKER} bio")
-        b.create_user("bob")
-        b.create_user("bea")
-        for node in (a, b):
-            node.start()
-        names = {"head": a, "tess": a, "ivy": a, "vic": a, "bob": b, "bea": b}
-        tokens = {name: node.token(name) for name, node in names.items()}
-        api = {
-            name: Mastodon(
-                access_token=tokens[name], api_base_url=node.base_url, version_check_mode="none"
-            )
-            for name, node in names.items()
+    with started_world(tmp_path_factory.mktemp("account-data"), LAYOUT) as made:
+        made.api = {
+            name: made.api_for(name, version_check_mode="none")
+            for name in ("head", "tess", "ivy", "vic", "bob", "bea")
         }
-        yield World(a, b, api, tokens)
-    finally:
-        for node in (a, b):
-            node.close()
-
-
-def rows(node: Node, statement: Any) -> list[Any]:
-    async def run(session: Any) -> list[Any]:
-        return list((await session.exec(statement)).all())
-
-    return node.with_session(run)
+        yield made
 
 
 def remote_id(world: World, viewer: str, acct: str) -> str:

@@ -13,23 +13,21 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from mastodon import Mastodon, MastodonAPIError
+from mastodon import MastodonAPIError
 from sqlmodel import select
 
 from storage.ids import new_id
 from storage.models import Activity, Delivery, Follow, InboxItem
 from storage.types import utcnow
-from tests.api.statuses_support import client
-from tests.support.databases import postgres_admin_url
-from tests.support.fedify import require_fedify, started_peer
-from tests.support.node import Node, wait_until
+from tests.support.fedify import require_fedify
+from tests.support.node import rows, wait_until
+from tests.support.world import Layout, Person, World, started_world
 
 ADMIN_SCOPES = "read write follow admin:read admin:write"
 AS = "application/activity+json"
@@ -37,48 +35,23 @@ AS = "application/activity+json"
 PeerError: type[Exception] = sys.modules[require_fedify().__module__].PeerError
 
 
-@dataclass
-class World:
-    a: Node
-    b: Node
-    fred: Any
-    api: dict[str, Mastodon]
-
-    @property
-    def fred_host(self) -> str:
-        return urlsplit(self.fred.actor).netloc
+LAYOUT: Layout = {"a": (Person("head", "admin"), "tess"), "b": ("bob",)}
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    base = tmp_path_factory.mktemp("policy")
-    a = Node(base / "a", "postgres" if postgres_admin_url() else "sqlite")
-    b = Node(base / "b")
-    try:
-        for node in (a, b):
-            node.migrate()
-        a.create_user("head", "admin")
-        a.create_user("tess")
-        b.create_user("bob")
-        for node in (a, b):
-            node.start()
-        with started_peer(base / "peer", "fred") as fred:
-            api = {
-                "head": client(a, "head", ADMIN_SCOPES),
-                "tess": client(a, "tess"),
-                "bob": client(b, "bob"),
-            }
-            yield World(a, b, fred, api)
-    finally:
-        for node in (a, b):
-            node.close()
+    with started_world(tmp_path_factory.mktemp("policy"), LAYOUT, peer="fred") as made:
+        made.api = {
+            "head": made.api_for("head", ADMIN_SCOPES),
+            "tess": made.api_for("tess"),
+            "bob": made.api_for("bob"),
+        }
+        yield made
 
 
-def rows(node: Node, statement: Any) -> list[Any]:
-    async def run(session: Any) -> list[Any]:
-        return list((await session.exec(statement)).all())
-
-    return node.with_session(run)
+def fred_host(world: World) -> str:
+    """The peer's host, as a domain block names it."""
+    return urlsplit(world.fred.actor).netloc
 
 
 def _queue_for(world: World, inbox: str) -> int:
@@ -113,9 +86,9 @@ def test_a_domain_block_drops_queued_deliveries_and_cuts_follows(world: World) -
     world.api["tess"].status_post("before the block")
     queued = _queue_for(world, world.fred.inbox)
     block = world.api["head"].admin_create_domain_block(
-        world.fred_host, severity="suspend", public_comment="spam", private_comment="ticket 7"
+        fred_host(world), severity="suspend", public_comment="spam", private_comment="ticket 7"
     )
-    assert block["severity"] == "suspend" and block["domain"] == world.fred_host
+    assert block["severity"] == "suspend" and block["domain"] == fred_host(world)
     (row,) = rows(world.a, select(Delivery).where(Delivery.id == queued))
     assert row.state == "dead" and "blocked" in (row.last_error or "")
     assert rows(world.a, select(Follow)) == []
@@ -159,7 +132,7 @@ def test_the_block_list_is_published_only_when_the_admin_says_so(world: World) -
     listed = httpx.get(url, timeout=10).json()
     assert listed == [
         {
-            "domain": world.fred_host,
+            "domain": fred_host(world),
             "digest": listed[0]["digest"],
             "severity": "suspend",
             "comment": "spam",

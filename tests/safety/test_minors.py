@@ -12,36 +12,24 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+from mastodon import MastodonAPIError, MastodonNotFoundError
 from sqlmodel import select
 
 from actors import guardians, node_settings
 from actors.local import account_by_name
 from storage.models import Activity, ContentObject, Delivery, Follow, InboxItem, Report
 from tests.api.statuses_support import client
-from tests.support.databases import postgres_admin_url
-from tests.support.fedify import require_fedify, started_peer
-from tests.support.node import Node, wait_until
+from tests.support.fedify import require_fedify
+from tests.support.node import Node, rows, wait_until
+from tests.support.world import Layout, Person, World, started_world
 
 AS = "application/activity+json"
 # The Fedify peer's error type (the module is skipped without the peer).
 PeerError: type[Exception] = sys.modules[require_fedify().__module__].PeerError
-
-
-@dataclass
-class School:
-    a: Node
-    b: Node
-    fred: Any
-    api: dict[str, Mastodon]
-
-    def actor_url(self, name: str) -> str:
-        return f"{self.a.base_url}/users/{name}"
 
 
 def _link(node: Node, parent: str, student: str) -> None:
@@ -54,48 +42,32 @@ def _link(node: Node, parent: str, student: str) -> None:
     node.with_session(work)
 
 
+LAYOUT: Layout = {
+    "a": (
+        Person("head", "admin"),
+        Person("tess", "teacher"),
+        Person("sam", "student"),
+        Person("sia", "student"),
+        Person("pat", "parent"),
+        Person("pia", "parent"),
+    ),
+    "b": ("bob",),
+}
+
+
 @pytest.fixture(scope="module")
-def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
-    base = tmp_path_factory.mktemp("minors")
-    a = Node(base / "a", "postgres" if postgres_admin_url() else "sqlite")
-    b = Node(base / "b")
-    try:
-        for node in (a, b):
-            node.migrate()
-        for name, role in [
-            ("head", "admin"),
-            ("tess", "teacher"),
-            ("sam", "student"),
-            ("sia", "student"),
-            ("pat", "parent"),
-            ("pia", "parent"),
-        ]:
-            a.create_user(name, role)
-        _link(a, "pat", "sam")
-        b.create_user("bob")
-        for node in (a, b):
-            node.start()
-        with started_peer(base / "peer", "fred") as fred:
-            api = {n: client(a, n) for n in ("head", "tess", "sam", "sia", "pat", "pia")}
-            api["bob"] = client(b, "bob")
-            yield School(a, b, fred, api)
-    finally:
-        for node in (a, b):
-            node.close()
+def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with started_world(tmp_path_factory.mktemp("minors"), LAYOUT, peer="fred") as made:
+        _link(made.a, "pat", "sam")
+        made.api = {name: made.api_for(name) for name in made.homes}
+        yield made
 
 
-def rows(node: Node, statement: Any) -> list[Any]:
-    async def run(session: Any) -> list[Any]:
-        return list((await session.exec(statement)).all())
-
-    return node.with_session(run)
-
-
-def account_id(school: School, name: str) -> str:
+def account_id(school: World, name: str) -> str:
     return str(school.api[name].account_verify_credentials()["id"])
 
 
-def test_a_student_is_protected_by_default_and_cannot_lift_it(school: School) -> None:
+def test_a_student_is_protected_by_default_and_cannot_lift_it(school: World) -> None:
     sam = school.api["sam"]
     me = sam.account_verify_credentials()
     assert me["locked"] is True
@@ -112,7 +84,7 @@ def test_a_student_is_protected_by_default_and_cannot_lift_it(school: School) ->
     assert tess["locked"] is False and tess["discoverable"] is True
 
 
-def test_nothing_of_a_student_is_served_to_other_nodes(school: School) -> None:
+def test_nothing_of_a_student_is_served_to_other_nodes(school: World) -> None:
     a = school.a
     wf = httpx.get(
         f"{a.base_url}/.well-known/webfinger",
@@ -131,14 +103,14 @@ def test_nothing_of_a_student_is_served_to_other_nodes(school: School) -> None:
     assert found["accounts"] == []
 
 
-def test_search_by_others_never_finds_a_student(school: School) -> None:
+def test_search_by_others_never_finds_a_student(school: World) -> None:
     for name in ("tess", "pia", "sia", "head"):
         found = school.api[name].account_search("sam")
         assert all(acct["username"] != "sam" for acct in found), name
     assert any(a["username"] == "tess" for a in school.api["pia"].account_search("tess"))
 
 
-def test_a_students_post_is_local_only_and_never_leaves(school: School) -> None:
+def test_a_students_post_is_local_only_and_never_leaves(school: World) -> None:
     sam = school.api["sam"]
     # tess follows sam (a request sam approves); pia does not.
     tess = school.api["tess"]
@@ -178,7 +150,7 @@ def test_a_students_post_is_local_only_and_never_leaves(school: School) -> None:
     assert not [i for i in school.fred.received() if "sam" in str(i)]
 
 
-def test_a_student_may_not_post_publicly(school: School) -> None:
+def test_a_student_may_not_post_publicly(school: World) -> None:
     sam = school.api["sam"]
     for visibility in ("public", "unlisted", "private"):
         with pytest.raises(MastodonAPIError) as refused:
@@ -187,7 +159,7 @@ def test_a_student_may_not_post_publicly(school: School) -> None:
         assert "stay within the school" in str(refused.value)
 
 
-def test_followers_only_federation_when_the_admin_allows_it(school: School) -> None:
+def test_followers_only_federation_when_the_admin_allows_it(school: World) -> None:
     async def allow(session: Any) -> None:
         await node_settings.write(session, "students.federation", "followers")
 
@@ -205,7 +177,7 @@ def test_followers_only_federation_when_the_admin_allows_it(school: School) -> N
         school.a.with_session(forbid)
 
 
-def test_direct_messages_only_with_staff_and_linked_parents(school: School) -> None:
+def test_direct_messages_only_with_staff_and_linked_parents(school: World) -> None:
     sam = school.api["sam"]
     a = school.a.domain
     # Allowed: to a teacher, to the linked parent.
@@ -226,7 +198,7 @@ def test_direct_messages_only_with_staff_and_linked_parents(school: School) -> N
         assert "staff" in str(refused.value) and "parents" in str(refused.value)
 
 
-def test_a_remote_message_to_a_student_is_held_for_a_moderator(school: School) -> None:
+def test_a_remote_message_to_a_student_is_held_for_a_moderator(school: World) -> None:
     fred = school.fred
     note_id = f"{fred.actor}/notes/held-1"
     activity = {
@@ -264,7 +236,7 @@ def test_a_remote_message_to_a_student_is_held_for_a_moderator(school: School) -
     assert item.state == "rejected"
 
 
-def test_a_remote_follow_of_a_student_is_refused(school: School) -> None:
+def test_a_remote_follow_of_a_student_is_refused(school: World) -> None:
     fred = school.fred
     follow = {
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -284,7 +256,7 @@ def test_a_remote_follow_of_a_student_is_refused(school: School) -> None:
     assert rows(school.a, select(Follow).where(Follow.activity_ap_id == follow["id"])) == []
 
 
-def test_a_parent_reads_but_never_writes(school: School) -> None:
+def test_a_parent_reads_but_never_writes(school: World) -> None:
     sam, pat = school.api["sam"], school.api["pat"]
     status = sam.status_post("A local post for the family")
     assert pat.status(status["id"])["id"] == status["id"]
@@ -301,7 +273,7 @@ def test_a_parent_reads_but_never_writes(school: School) -> None:
     assert sam.status(status["id"])["favourites_count"] == 0
 
 
-def _api(school: School, name: str, method: str, path: str, **body: Any) -> httpx.Response:
+def _api(school: World, name: str, method: str, path: str, **body: Any) -> httpx.Response:
     token = school.api[name].access_token
     return httpx.request(
         method,
@@ -313,7 +285,7 @@ def _api(school: School, name: str, method: str, path: str, **body: Any) -> http
 
 
 def test_the_school_creates_students_and_students_cannot_promote_themselves(
-    school: School,
+    school: World,
 ) -> None:
     made = _api(
         school, "tess", "POST", "/api/v1/staffroom/accounts", username="sol", role="student"
@@ -341,7 +313,7 @@ def test_the_school_creates_students_and_students_cannot_promote_themselves(
     assert me["locked"] is True
 
 
-def test_a_parent_invite_links_the_new_parent_to_the_child(school: School) -> None:
+def test_a_parent_invite_links_the_new_parent_to_the_child(school: World) -> None:
     sia_id = account_id(school, "sia")
     made = _api(
         school, "tess", "POST", "/api/v1/staffroom/invites", role="parent", student_id=sia_id
@@ -368,7 +340,7 @@ def test_a_parent_invite_links_the_new_parent_to_the_child(school: School) -> No
     assert [c["username"] for c in children] == ["sia"]
 
 
-def test_a_parent_cannot_be_linked_to_a_child_of_another_school(school: School) -> None:
+def test_a_parent_cannot_be_linked_to_a_child_of_another_school(school: World) -> None:
     bob = school.api["tess"].search(f"bob@{school.b.domain}", resolve=True)["accounts"]
     assert bob, "node B's bob is known on A"
     linked = _api(
@@ -386,7 +358,7 @@ def test_a_parent_cannot_be_linked_to_a_child_of_another_school(school: School) 
     assert _api(school, "pia", "GET", "/api/v1/staffroom/children").json() == []
 
 
-def test_a_parent_reads_the_childs_messages(school: School) -> None:
+def test_a_parent_reads_the_childs_messages(school: World) -> None:
     sam_id = account_id(school, "sam")
     messages = _api(school, "pat", "GET", f"/api/v1/staffroom/children/{sam_id}/messages")
     assert messages.status_code == 200

@@ -15,73 +15,41 @@ keyword filters (v2) through Mastodon.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+from mastodon import MastodonAPIError, MastodonNotFoundError
 from sqlmodel import select
 
 from actors import node_settings
 from content.moderation import suspension
 from storage.models import Actor, ContentObject, InboxItem, ModerationAction, Report
-from tests.api.statuses_support import client
-from tests.support.databases import postgres_admin_url
-from tests.support.fedify import started_peer
-from tests.support.node import Node, wait_until
+from tests.support.node import rows, wait_until
+from tests.support.world import Layout, Person, World, started_world
 
 ADMIN_SCOPES = "read write follow admin:read admin:write"
 
 
-@dataclass
-class World:
-    a: Node
-    b: Node
-    fred: Any
-    api: dict[str, Mastodon]
-
-    def actor_url(self, name: str) -> str:
-        node = self.b if name == "bob" else self.a
-        return f"{node.base_url}/users/{name}"
+LAYOUT: Layout = {
+    "a": (Person("head", "admin"), Person("mo", "moderator"), "tess", "vic"),
+    "b": ("bob", Person("bea", "moderator")),
+}
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    base = tmp_path_factory.mktemp("moderation")
-    a = Node(base / "a", "postgres" if postgres_admin_url() else "sqlite")
-    b = Node(base / "b")
-    try:
-        for node in (a, b):
-            node.migrate()
-        for name, role in [("head", "admin"), ("mo", "moderator"), ("tess", "teacher")]:
-            a.create_user(name, role)
-        a.create_user("vic", "teacher")
-        b.create_user("bob")
-        b.create_user("bea", "moderator")
-        for node in (a, b):
-            node.start()
-        with started_peer(base / "peer", "fred") as fred:
-            api = {
-                "head": client(a, "head", ADMIN_SCOPES),
-                "mo": client(a, "mo", ADMIN_SCOPES),
-                "mo_plain": client(a, "mo", "read write"),
-                "tess": client(a, "tess", ADMIN_SCOPES),
-                "vic": client(a, "vic"),
-                "bob": client(b, "bob"),
-                "bea": client(b, "bea", ADMIN_SCOPES),
-            }
-            yield World(a, b, fred, api)
-    finally:
-        for node in (a, b):
-            node.close()
-
-
-def rows(node: Node, statement: Any) -> list[Any]:
-    async def run(session: Any) -> list[Any]:
-        return list((await session.exec(statement)).all())
-
-    return node.with_session(run)
+    with started_world(tmp_path_factory.mktemp("moderation"), LAYOUT, peer="fred") as made:
+        made.api = {
+            "head": made.api_for("head", ADMIN_SCOPES),
+            "mo": made.api_for("mo", ADMIN_SCOPES),
+            "mo_plain": made.api_for("mo", "read write"),
+            "tess": made.api_for("tess", ADMIN_SCOPES),
+            "vic": made.api_for("vic"),
+            "bob": made.api_for("bob"),
+            "bea": made.api_for("bea", ADMIN_SCOPES),
+        }
+        yield made
 
 
 def acct_id(world: World, name: str) -> str:

@@ -27,7 +27,7 @@ from federation.constants import PUBLIC
 from federation.signatures import sign_cavage
 from storage.models import Account, ContentObject, Follow, Report, Role
 from tests.support.databases import postgres_admin_url
-from tests.support.node import Node, wait_until
+from tests.support.node import Node, rows, wait_until
 from tests.support.remote import RemoteActor, RemoteServer, remote_server
 
 AS = "application/activity+json"
@@ -95,13 +95,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             yield World(a, remote, rex, ada, tokens)
     finally:
         a.close()
-
-
-def rows(node: Node, statement: Any) -> list[Any]:
-    async def run(session: Any) -> list[Any]:
-        return list((await session.exec(statement)).all())
-
-    return node.with_session(run)
 
 
 def send(world: World, activity: dict[str, Any], actor: RemoteActor | None = None) -> None:

@@ -206,6 +206,12 @@ class Node:
         )
 
     def start(self) -> Node:
+        self.launch()
+        return self.wait_started()
+
+    def launch(self) -> None:
+        """Start ``staffroom serve`` without waiting for it: nodes launched one after
+        another then start side by side (:meth:`wait_started` waits for each)."""
         args = ["serve", "--port", str(self.port)]
         if not self.workers:
             args.append("--no-workers")
@@ -225,6 +231,9 @@ class Node:
             preexec_fn=exit_with_parent,
         )
         log.close()
+
+    def wait_started(self) -> Node:
+        """Wait until the launched node answers ``/healthz``."""
 
         def healthy() -> bool:
             assert self.process is not None
@@ -256,6 +265,15 @@ class Node:
     def close(self) -> None:
         self.stop()
         drop_database(self.database_url)
+
+
+def rows(node: Node, statement: Any) -> list[Any]:
+    """What a ``select`` finds in ``node``'s database now (read in-process)."""
+
+    async def run(session: Any) -> list[Any]:
+        return list((await session.exec(statement)).all())
+
+    return node.with_session(run)
 
 
 @contextmanager

@@ -15,6 +15,11 @@ module's layout already has belongs in that module, not in a new world.
     def test_x(world: World) -> None:
         bob = world.client(world.nodes["b"], "bob")   # Mastodon.py
         with world.http(world.a, "alice") as http: ...
+
+The safety modules' worlds are schools: people with roles (``Person("head",
+"admin")``), a few fields set on an actor, and Mastodon.py clients with the
+scopes each test needs, which a module's own fixture puts in ``world.api``
+once the world is up (``world.api_for("head", ADMIN_SCOPES)``).
 """
 
 from __future__ import annotations
@@ -34,8 +39,19 @@ from tests.support.databases import postgres_admin_url
 from tests.support.fedify import missing_reason, started_peer
 from tests.support.node import Node
 
-#: Node name → the people created on it.
-Layout = dict[str, tuple[str, ...]]
+
+@dataclass(frozen=True)
+class Person:
+    """Someone a layout creates: a teacher unless ``role`` says otherwise, with
+    ``attrs`` set on the actor (``display_name``, ``summary``...)."""
+
+    name: str
+    role: str = "teacher"
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+#: Node name → the people created on it (a bare name is a teacher).
+Layout = dict[str, tuple[str | Person, ...]]
 
 
 @dataclass
@@ -46,6 +62,10 @@ class World:
     fred: Any = None
     #: What the module's tests learn and pass on, in order.
     seen: dict[str, Any] = field(default_factory=dict)
+    #: Person → the name of the node they live on.
+    homes: dict[str, str] = field(default_factory=dict)
+    #: Mastodon.py clients by name, as the module's fixture made them (its scopes).
+    api: dict[str, Mastodon] = field(default_factory=dict)
 
     @property
     def a(self) -> Node:
@@ -66,15 +86,49 @@ class World:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
         return httpx.Client(base_url=node.base_url, headers=headers, timeout=30)
 
+    def home(self, who: str) -> Node:
+        """The node ``who`` lives on."""
+        return self.nodes[self.homes[who]]
+
+    def acct(self, who: str) -> str:
+        return f"{who}@{self.home(who).domain}"
+
+    def actor_url(self, who: str) -> str:
+        return f"{self.home(who).base_url}/users/{who}"
+
+    def api_for(
+        self, who: str, scopes: str | None = None, *, version_check_mode: str = "created"
+    ) -> Mastodon:
+        """Mastodon.py for ``who`` on their node: with the world's token, or with a
+        token of its own for ``scopes`` (an admin's, a narrower one)."""
+        home = self.home(who)
+        token = self.tokens[who] if scopes is None else home.token(who, scopes)
+        return Mastodon(
+            access_token=token, api_base_url=home.base_url, version_check_mode=version_check_mode
+        )
+
+    def call(self, who: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request to ``who``'s node with their bearer token (what Mastodon.py hides)."""
+        return httpx.request(
+            method,
+            f"{self.home(who).base_url}{path}",
+            headers={"Authorization": f"Bearer {self.tokens[who]}"},
+            timeout=30,
+            **kwargs,
+        )
+
 
 @contextmanager
 def started_world(
     base: Path, layout: Layout, *, peer: str | None = None, env: dict[str, str] | None = None
 ) -> Iterator[World]:
-    """Start the nodes of ``layout`` (the first on PostgreSQL when configured) and the peer."""
+    """Start the nodes of ``layout`` (the first on PostgreSQL when configured, the
+    others on SQLite; side by side) and the peer, with a bearer token
+    (``read write follow``) for each person."""
     if peer is not None and missing_reason() is not None:
         pytest.skip(missing_reason() or "")
     nodes: dict[str, Node] = {}
+    homes: dict[str, str] = {}
     with ExitStack() as stack:
         for index, name in enumerate(layout):
             kind = "postgres" if index == 0 and postgres_admin_url() else "sqlite"
@@ -87,12 +141,16 @@ def started_world(
         for name, people in layout.items():
             node = nodes[name]
             node.migrate()
-            for person in people:
-                node.create_user(person)
-            node.start()
-        tokens = {p: nodes[n].token(p) for n, people in layout.items() for p in people}
+            for entry in people:
+                person = Person(entry) if isinstance(entry, str) else entry
+                node.create_user(person.name, person.role, **person.attrs)
+                homes[person.name] = name
+            node.launch()
+        for node in nodes.values():
+            node.wait_started()
+        tokens = {who: nodes[name].token(who) for who, name in homes.items()}
         fred = stack.enter_context(started_peer(base / "fedify", peer)) if peer else None
-        yield World(nodes, tokens, fred)
+        yield World(nodes, tokens, fred, homes=homes)
 
 
 def world_fixture(
