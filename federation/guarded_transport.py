@@ -46,6 +46,9 @@ _UNLIMITED_HANDSHAKE = 24 * 3600.0
 
 Origin = tuple[bytes, str, int]
 
+#: Hosts whose "literal address or name" verdict the transport keeps.
+_LITERALS_KEPT = 4096
+
 
 def default_port(scheme: bytes) -> int:
     """The port of an ``http``/``https`` URL that names none."""
@@ -84,6 +87,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self._idle: dict[Origin, list[Http1Connection]] = {}
         self._lru: OrderedDict[Http1Connection, Origin] = OrderedDict()
         self._closed = False
+        self._literals: dict[str, bool] = {}
 
     # -- httpx's interface -------------------------------------------------
 
@@ -151,13 +155,12 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         connection for the next request to this origin.
         """
         loop = asyncio.get_running_loop()
-
-        def left(limit: float) -> float:
-            return max(0.0, min(limit, deadline - loop.time()))
-
+        remaining = max(0.0, deadline - loop.time())
+        connect = min(connect, remaining)
+        first_read = min(read, remaining)
         connection, head = await self._round_trip(
-            origin, wire, pool=left(connect), connect=left(connect), write=left(read),
-            read=left(read), request=None,
+            origin, wire, pool=connect, connect=connect, write=first_read, read=first_read,
+            request=None,
         )  # fmt: skip
         body = connection.take_complete_body()
         if body is not None:
@@ -169,7 +172,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             return head, body
         received = bytearray()
         try:
-            while chunk := await connection.receive(left(read)):
+            while chunk := await connection.receive(max(0.0, min(read, deadline - loop.time()))):
                 received += chunk
                 if len(received) > max_body:
                     raise FetchError("response too large")
@@ -294,9 +297,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         scheme, host, port = origin
         loop = asyncio.get_running_loop()
         deadline = None if limit is None else loop.time() + limit
-        if check_literal(
-            host, allow_private_addresses=self._allow_private, is_forbidden=self._is_forbidden
-        ):
+        if self._is_allowed_literal(host):
             addresses = [host]  # judged, and no lookup to time out
         else:
             try:
@@ -333,6 +334,22 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         if timed_out:
             raise httpx.ConnectTimeout(f"connecting to {host} timed out")
         raise FetchError("connection failed") from last_error
+
+    def _is_allowed_literal(self, host: str) -> bool:
+        """:func:`check_literal`, its verdict kept per host (a fan-out connects to thousands).
+
+        Only the verdicts that let a connection go on are kept; a refusal
+        raises every time.
+        """
+        known = self._literals.get(host)
+        if known is None:
+            known = check_literal(
+                host, allow_private_addresses=self._allow_private, is_forbidden=self._is_forbidden
+            )
+            if len(self._literals) >= _LITERALS_KEPT:
+                self._literals.clear()
+            self._literals[host] = known
+        return known
 
     async def _open(
         self,

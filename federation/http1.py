@@ -46,6 +46,9 @@ _READ_LOW_WATER = 64 * 1024
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FORBIDDEN_IN_HEADERS = re.compile(rb"[\r\n\x00]")
+#: Header names already found to be tokens (we send a handful, over and over).
+_NAMES_SEEN: set[bytes] = set()
+_NAMES_KEPT = 256
 
 
 def encode_request(
@@ -58,12 +61,21 @@ def encode_request(
         raise httpx.LocalProtocolError("invalid request target")
     lines = [method, b" ", target, b" HTTP/1.1\r\n"]
     for name, value in headers:
-        if not _TOKEN.fullmatch(name) or _FORBIDDEN_IN_HEADERS.search(value):
-            raise httpx.LocalProtocolError(f"invalid header {name[:40]!r}")
+        if name not in _NAMES_SEEN:
+            if not _TOKEN.fullmatch(name):
+                raise httpx.LocalProtocolError(f"invalid header {name[:40]!r}")
+            if len(_NAMES_SEEN) < _NAMES_KEPT:
+                _NAMES_SEEN.add(name)
         lines += (name, b": ", value, b"\r\n")
-    lines.append(b"\r\n")
-    lines.append(body)
-    return b"".join(lines)
+    head = b"".join(lines)
+    # Three scans of the whole head instead of one per value: the only CRs
+    # and LFs in it must be the line ends put there above, and no NUL.
+    line_ends = len(headers) + 1
+    if head.count(b"\r") != line_ends or head.count(b"\n") != line_ends or b"\x00" in head:
+        for name, value in headers:
+            if _FORBIDDEN_IN_HEADERS.search(value):
+                raise httpx.LocalProtocolError(f"invalid header {name[:40]!r}")
+    return head + b"\r\n" + body
 
 
 class _StrayResponse(Exception):

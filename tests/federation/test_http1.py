@@ -22,6 +22,8 @@ import time
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from federation.guarded_transport import _ResponseBody
 from federation.http1 import _READ_HIGH_WATER, MAX_HEAD_BYTES, MAX_HEADERS, encode_request
@@ -77,6 +79,7 @@ def test_encode_request_writes_the_request_line_headers_and_body() -> None:
         (b"GET", b"/", (b"X-Evil", b"a\r\nInjected: yes")),
         (b"GET", b"/", (b"X-Evil", b"a\nb")),
         (b"GET", b"/", (b"X-Evil", b"a\x00b")),
+        (b"GET", b"/", (b"X-Evil", b"a\rb")),  # a bare CR, which some servers read as a break
         (b"GET", b"/", (b"X-Evil:", b"a")),  # a name must be a token
         (b"GET", b"/", (b"X Evil", b"a")),
         (b"GET", b"/a\r\nInjected: yes", (b"Host", b"a")),
@@ -91,6 +94,30 @@ def test_encode_request_refuses_what_could_smuggle_a_line(
 ) -> None:
     with pytest.raises(httpx.LocalProtocolError):
         encode_request(method, target, [header], b"")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([b"Host", b"Date", b"Signature", b"X-A"]),
+            st.binary(max_size=12) | st.sampled_from([b"ok", b"a: b", b"\r", b"\n", b"\x00"]),
+        ),
+        max_size=6,
+    )
+)
+def test_encode_request_refuses_exactly_the_values_with_cr_lf_or_nul(
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    """Whatever sits among the other headers, and wherever in a value it is."""
+    bad = any(c in value for _name, value in headers for c in (b"\r", b"\n", b"\x00"))
+    if bad:
+        with pytest.raises(httpx.LocalProtocolError):
+            encode_request(b"POST", b"/inbox", headers, b"{}")
+    else:
+        wire = encode_request(b"POST", b"/inbox", headers, b"{}")
+        lines = wire.split(b"\r\n")
+        assert lines[1 : 1 + len(headers)] == [name + b": " + value for name, value in headers]
+        assert wire.endswith(b"\r\n\r\n{}")
 
 
 # --------------------------------------------------------------------------
