@@ -1,12 +1,15 @@
 """The node's federation policy, held in memory for the hot paths (inbox, fetches, deliveries).
 
 :class:`FederationGate` keeps the latest :class:`storage.repos.domain_rules.DomainRules`
-and reloads it at most every :data:`REFRESH_SECONDS` (a change made by the
-admin API in this process is seen at once: :meth:`FederationGate.invalidate`;
-a change from the CLI or another process within that time). The inbox asks
-before a signature is even checked, so a blocked or unlisted node costs us
-one lookup and gets a clear 403; the safe client asks before every fetch and
-every delivery.
+and reloads it at most every :data:`REFRESH_SECONDS`. A change made by the
+admin API in this process is seen at once (:meth:`FederationGate.invalidate`);
+a change from the CLI or another process is seen by the first request
+:data:`REFRESH_SECONDS` after it, or at worst :data:`MAX_STALE_SECONDS`
+after it: rules a little stale are used while their reload runs beside
+(a fan-out's first request does not wait for a read), rules older than
+that are waited for. The inbox asks before a signature is even checked, so
+a blocked or unlisted node costs us one lookup and gets a clear 403; the
+safe client asks before every fetch and every delivery.
 
 A reload is shared: the sixty-four sends a fan-out starts at once, finding
 the rules stale, wait for one read instead of each opening a session of its
@@ -17,14 +20,20 @@ fan-out back by a quarter of a second).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from federation.errors import FederationError
 from storage.engine import SessionMaker
 from storage.repos.domain_rules import DomainRules, load_rules
 
+log = logging.getLogger(__name__)
+
 REFRESH_SECONDS = 2.0
+#: Rules older than this are not used while they reload: the caller waits.
+MAX_STALE_SECONDS = 10.0
 
 
 class DomainRefusedError(FederationError):
@@ -34,8 +43,9 @@ class DomainRefusedError(FederationError):
 
 
 class FederationGate:
-    def __init__(self, sessions: SessionMaker) -> None:
+    def __init__(self, sessions: SessionMaker, clock: Callable[[], float] = time.monotonic) -> None:
         self._sessions = sessions
+        self._clock = clock
         self._rules = DomainRules()
         self._loaded_at = float("-inf")
         self._loading: asyncio.Future[None] | None = None
@@ -47,9 +57,12 @@ class FederationGate:
         self._generation += 1
 
     async def rules(self) -> DomainRules:
-        while time.monotonic() - self._loaded_at > REFRESH_SECONDS:
+        while (age := self._clock() - self._loaded_at) > REFRESH_SECONDS:
             if self._loading is None:
                 self._loading = asyncio.ensure_future(self._load())
+                self._loading.add_done_callback(_log_failure)
+            if age <= MAX_STALE_SECONDS:
+                break  # a little stale: used while the reload runs
             # Shielded: a caller that gives up must not cancel the read for the rest.
             await asyncio.shield(self._loading)
         return self._rules
@@ -60,7 +73,7 @@ class FederationGate:
             async with self._sessions() as session:
                 self._rules = await load_rules(session)
             if generation == self._generation:
-                self._loaded_at = time.monotonic()
+                self._loaded_at = self._clock()
         finally:
             self._loading = None
 
@@ -72,3 +85,9 @@ class FederationGate:
         reason = await self.refusal(url_or_host)
         if reason is not None:
             raise DomainRefusedError(reason)
+
+
+def _log_failure(load: asyncio.Future[None]) -> None:
+    """A reload nobody waited for failed: say so (the next caller tries again)."""
+    if not load.cancelled() and (error := load.exception()) is not None:
+        log.warning("reloading the federation rules failed: %s", error)

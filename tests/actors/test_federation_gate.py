@@ -1,12 +1,17 @@
-"""The federation gate's reloads: shared by concurrent callers, never stale after invalidate."""
+"""The federation gate's reloads: shared by concurrent callers, never stale after invalidate,
+and a little stale only while a reload runs beside."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
-from actors.federation_gate import FederationGate
+from sqlalchemy import delete
+
+from actors.federation_gate import MAX_STALE_SECONDS, REFRESH_SECONDS, FederationGate
 from storage.engine import SessionMaker
+from storage.models.safety import DomainPolicy, DomainSeverity
 
 
 class Counting:
@@ -44,3 +49,33 @@ async def test_an_invalidation_during_a_read_makes_the_next_caller_read_again(
     await first
     await gate.rules()
     assert counting.opened == 2
+
+
+async def test_rules_a_little_stale_are_used_while_they_reload(sessions: SessionMaker) -> None:
+    """A fan-out after idle seconds does not wait for a read; much older rules are waited for."""
+    counting = Counting(sessions)
+    now = [1000.0]
+    gate = FederationGate(counting, clock=lambda: now[0])  # type: ignore[arg-type]
+    await gate.rules()
+    assert counting.opened == 1
+    async with sessions() as session:
+        session.add(DomainPolicy(domain="blocked.example", severity=DomainSeverity.SUSPEND))
+        await session.commit()  # as the CLI would: no invalidate() in this process
+    now[0] += REFRESH_SECONDS + 1
+    # A little stale: answered from the rules in hand, and a reload starts beside.
+    counting.reading.clear()
+    assert await gate.refusal("blocked.example") is None
+    await asyncio.wait_for(counting.reading.wait(), 5)
+    assert counting.opened == 2
+    deadline = time.monotonic() + 5
+    while await gate.refusal("blocked.example") is None:  # until the reload lands
+        assert time.monotonic() < deadline, "the reload never landed"
+        await asyncio.sleep(0.01)
+    assert counting.opened == 2
+    # Far too old: the caller waits for the read.
+    async with sessions() as session:
+        await session.exec(delete(DomainPolicy))  # type: ignore[call-overload]
+        await session.commit()
+    now[0] += MAX_STALE_SECONDS + 1
+    assert await gate.refusal("blocked.example") is None
+    assert counting.opened == 3
