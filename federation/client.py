@@ -161,6 +161,16 @@ class SafeClient:
         policy (a suspended domain, allowlist mode) says why a host is refused."""
         self._host_gate = gate
 
+    async def warm_gate(self) -> None:
+        """Have the gate's rules fresh before a burst of requests needs them.
+
+        A fan-out's worker calls this beside its claim: rules that went
+        stale while the node idled are then read meanwhile, not before the
+        first request leaves.
+        """
+        if self._host_gate is not None:
+            await self._host_gate("")
+
     async def __aenter__(self) -> SafeClient:
         return self
 

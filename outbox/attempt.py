@@ -33,6 +33,8 @@ class Poster(Protocol):
 
     async def deliver(self, url: str, body: bytes, auth: HttpSignatureAuth) -> Delivered: ...
 
+    async def warm_gate(self) -> None: ...
+
 
 class Signers:
     """Each author's key parsed once (a PEM parse costs about as much as a signature)."""

@@ -132,6 +132,27 @@ async def test_every_row_reaches_a_healthy_host_once_and_signed(
         assert (await session.exec(select(HostHealth))).all() == []
 
 
+async def test_a_fan_out_reads_stale_federation_rules_beside_its_claim(
+    sessions: SessionMaker, client: SafeClient, author: Actor
+) -> None:
+    """The gate is asked (with no host: just "be fresh") when a claim starts a fan-out,
+    so rules that went stale while the node idled are read meanwhile, not in front
+    of the first request."""
+    asked: list[str] = []
+
+    async def gate(host: str) -> str | None:
+        asked.append(host)
+        return None
+
+    client.set_host_gate(gate)
+    with Sink(hosts=2, keys=our_keys(author)) as sink:
+        await queue(sessions, author, [sink.url(h, "/inbox") for h in sink.hosts])
+        async with Running(Node(sessions, client)):
+            await until(lambda: all_settled(sessions))
+    assert asked[0] == ""  # before any delivery asked for its host
+    assert sorted(host for host in asked if host) == sorted(sink.hosts)
+
+
 async def test_publish_fans_out_one_request_per_shared_inbox(
     sessions: SessionMaker, client: SafeClient, author: Actor
 ) -> None:
