@@ -16,7 +16,7 @@ redirect (rare; the general loop checks and signs every hop).
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import functools
 from dataclasses import dataclass
 
 import httpx
@@ -63,19 +63,21 @@ class Delivered:
 
 
 class Inboxes:
-    """Inbox URLs checked once each (the connect-time guard still judges every connection)."""
+    """Inbox URLs checked once each (the connect-time guard still judges every connection).
+
+    A refused URL raises every time: ``lru_cache`` keeps only what returned.
+    """
 
     def __init__(self, *, allow_http: bool, allow_private: bool, is_forbidden: AddressPredicate):
         self._allow_http = allow_http
         self._allow_private = allow_private
         self._is_forbidden = is_forbidden
-        self._cache: OrderedDict[str, Inbox] = OrderedDict()
+        self._cached = functools.lru_cache(maxsize=_TARGETS)(self._inbox)
 
     def __call__(self, url: str) -> Inbox:
-        inbox = self._cache.get(url)
-        if inbox is not None:
-            self._cache.move_to_end(url)
-            return inbox
+        return self._cached(url)
+
+    def _inbox(self, url: str) -> Inbox:
         parsed = check_url(
             url,
             allow_http=self._allow_http,
@@ -84,11 +86,7 @@ class Inboxes:
         )
         scheme = parsed.raw_scheme
         origin: Origin = (scheme, parsed.host, parsed.port or default_port(scheme))
-        inbox = Inbox(url, origin, parsed.raw_path, parsed.netloc.decode("ascii"))
-        self._cache[url] = inbox
-        if len(self._cache) > _TARGETS:
-            self._cache.popitem(last=False)
-        return inbox
+        return Inbox(url, origin, parsed.raw_path, parsed.netloc.decode("ascii"))
 
 
 def signed_request(

@@ -16,14 +16,12 @@ from sqlalchemy import inspect, text
 from sqlmodel import col, select
 
 from actors.context import NodeContext
-from actors.local import account_by_name, create_person
+from actors.local import account_by_name
 from content.account_data import erasure, jobs, worker
 from content.account_data.purge import purge
 from content.materials import search
 from content.moderation import actions, suspension
 from content.posts import create_post
-from staffroom.app import node_context
-from staffroom.settings import load_settings
 from storage import migrate
 from storage.engine import create_engine
 from storage.models import (
@@ -42,7 +40,7 @@ from storage.models import (
     Visibility,
 )
 from storage.types import utcnow
-from tests.support.node import free_port
+from tests.support.inprocess import PASSWORD, in_process_node, person
 
 
 @pytest.fixture
@@ -50,26 +48,8 @@ async def node(empty_database_url: str, tmp_path: Path) -> AsyncIterator[NodeCon
     engine = create_engine(empty_database_url)
     await migrate.upgrade(engine)
     await engine.dispose()
-    settings = load_settings(
-        env={
-            "STAFFROOM_DOMAIN": f"127.0.0.1:{free_port()}",
-            "STAFFROOM_DATA_DIR": str(tmp_path / "data"),
-            "STAFFROOM_DATABASE_URL": empty_database_url,
-            "STAFFROOM_ALLOW_HTTP": "true",
-            "STAFFROOM_ALLOW_PRIVATE_ADDRESSES": "true",
-        }
-    )
-    async with node_context(settings) as context:
+    async with in_process_node(empty_database_url, tmp_path / "data") as context:
         yield context
-
-
-async def person(node: NodeContext, name: str, role: Role = Role.TEACHER) -> Actor:
-    async with node.sessions() as session:
-        _account, actor = await create_person(
-            session, node.config, name, role=role, password="correct horse battery"
-        )
-        await session.commit()
-        return actor
 
 
 async def remote_follower(node: NodeContext, followee: Actor, host: str) -> Actor:
@@ -151,7 +131,7 @@ async def test_an_erasure_resumes_after_a_crash_and_sends_one_delete_per_host(
         await session.commit()
         found = await account_by_name(session, "vic")
         assert found is not None
-        job = await erasure.request(session, *found, password="correct horse battery")
+        job = await erasure.request(session, *found, password=PASSWORD)
         await session.commit()
     assert job.id is not None
     # A worker gets through the first two steps and dies.
@@ -197,7 +177,7 @@ async def test_a_students_erasure_sends_nothing_to_other_nodes(node: NodeContext
     async with node.sessions() as session:
         found = await account_by_name(session, "sam")
         assert found is not None
-        job = await erasure.request(session, *found, password="correct horse battery")
+        job = await erasure.request(session, *found, password=PASSWORD)
         await session.commit()
     assert await worker.run_until_idle(node) == 1
     async with node.sessions() as session:
@@ -219,7 +199,7 @@ async def test_an_erasure_needs_the_password_and_spares_the_last_admin(
         with pytest.raises(jobs.AccountDataError, match="password"):
             await erasure.request(session, *tess, password="wrong")
         with pytest.raises(jobs.AccountDataError, match="last admin"):
-            await erasure.request(session, *head, password="correct horse battery")
+            await erasure.request(session, *head, password=PASSWORD)
         assert not tess[0].disabled and not tess[1].gone
         assert (await session.exec(select(AccountJob))).all() == []
 
