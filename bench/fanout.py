@@ -321,13 +321,18 @@ def ceiling(
         return time.perf_counter() - start, statuses
 
     try:
+        sink_cpu = cpu_seconds([sink.proc.pid])
         with pinned(client_core):
             elapsed, statuses = asyncio.run(send_all())
+        sink_cpu = cpu_seconds([sink.proc.pid]) - sink_cpu  # every request answered by now
         time.sleep(0.3)
     finally:
         report = sink.stop()
     return {
         "client_per_s": round(args.hosts / elapsed, 1),
+        # What one request costs the sink (verifying, answering): the most it
+        # can take on one core is the inverse, whoever sends.
+        "sink_cpu_ms_per_request": round(sink_cpu * 1000 / args.hosts, 3),
         "sink_deliveries_per_s": report.get("deliveries_per_s"),
         "statuses": statuses,
         "results": report.get("results"),
@@ -547,6 +552,13 @@ def show(result: dict[str, Any]) -> None:
             f"{c['client_per_s'] / result['sign_rate_per_s']:.3f} x sign rate; our arrival rate "
             f"is {result['arrival_per_s'] / c['client_per_s']:.2f} of the ceiling"
         )
+        per_request = c["sink_cpu_ms_per_request"]
+        if per_request:
+            print(
+                f"   the sink spends {per_request} ms of CPU on a request (its idle timers "
+                f"included): on one core it takes at most {1000 / per_request:.0f}/s = "
+                f"{1000 / per_request / result['sign_rate_per_s']:.3f} x the sign rate"
+            )
     print(f"   load average at the end: {result['load_average']}")
 
 
