@@ -15,6 +15,10 @@ Shape, and why:
   :mod:`storage.wakeups`), else at the next poll; the first claim after a
   pause is small (one round of sends), so the first request does not wait
   for a large claim's reads and payloads.
+* **One transaction at a time.** The claim, the outcome writer and the
+  lease renewal take turns (``_writing``): on SQLite two of them at once
+  would wait for each other's write lock in the busy handler's coarse
+  sleeps (tens of milliseconds), and the sends ran dry meanwhile.
 * **Two caps.** ``concurrency`` sends in flight in all, and ``per_host`` per
   host (a server we would otherwise hit with dozens of parallel POSTs; and the
   reason one slow host cannot take every slot). Each host may also have up to
@@ -140,6 +144,8 @@ class DeliveryWorker:
         self._hosts_were_full = False
         self._next_probe_check = 0.0
         self._dispatch_due = False  # a dispatch is scheduled for the loop's next pass
+        #: One transaction of this worker at a time (claims, outcomes, leases).
+        self._writing = asyncio.Lock()
 
     # -- the loop ---------------------------------------------------------
 
@@ -220,9 +226,12 @@ class DeliveryWorker:
         """Room for rows, and a claim worth making now.
 
         While every send slot is busy, rows are claimed only once fewer than
-        a round wait, and then up to three rounds at once: a claim costs a
-        few milliseconds whether it brings 30 rows or 200, and small claims
-        after every few sends cost a fan-out a tenth of its CPU. With a slot
+        two rounds wait, and then as many as there is room for: a claim costs
+        a few milliseconds of CPU whether it brings 30 rows or 200, and small
+        claims after every few sends cost a fan-out a tenth of its CPU; but
+        it may take a hundred milliseconds to land (it waits for the outcome
+        writer's transaction, and both wait for the sends on the loop), and
+        the sends must not run dry meanwhile. With a slot
         free (after :meth:`dispatch`, so whatever waits is for hosts at their
         cap), any room is worth a claim.
         """
@@ -230,7 +239,7 @@ class DeliveryWorker:
             return False
         if self.running < self.config.concurrency:
             return True
-        return self.n_waiting < self.config.concurrency
+        return self.n_waiting < self.config.concurrency * 2
 
     def _room(self) -> int:
         return self.config.concurrency * _HELD_ROUNDS - self.running - self.n_waiting
@@ -251,7 +260,7 @@ class DeliveryWorker:
             # are read beside the claim, not before its first request.
             warming = asyncio.ensure_future(self.client.warm_gate())
             warming.add_done_callback(_quietly)
-        async with self.sessions() as session:
+        async with self._writing, self.sessions() as session:
             jobs: list[queue.Job] = []
             if loop.time() >= self._next_probe_check:
                 # Half-open hosts come due on a scale of seconds: no need to
@@ -382,7 +391,7 @@ class DeliveryWorker:
             return
         cfg = self.config
         try:
-            async with self.sessions() as session:
+            async with self._writing, self.sessions() as session:
                 await record.record(
                     session, batch, retry=cfg.retry, breaker_policy=cfg.breaker, rng=self.rng
                 )
@@ -401,7 +410,7 @@ class DeliveryWorker:
 
     async def _heartbeat(self) -> None:
         try:
-            async with self.sessions() as session:
+            async with self._writing, self.sessions() as session:
                 await queue.extend_leases(session, self.held, self.config.lease)
                 await session.commit()
         except Exception:
@@ -409,7 +418,7 @@ class DeliveryWorker:
 
     async def _expire(self) -> None:
         try:
-            async with self.sessions() as session:
+            async with self._writing, self.sessions() as session:
                 expired = await queue.expire_stale(session, self.config.max_age)
                 await session.commit()
             if expired:
