@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -51,23 +53,29 @@ async def test_a_worker_waits_for_another_process_storing_a_burst(
     url = migrated_database_url
     web_engine, worker_engine = create_engine(url), create_engine(url)
     web, worker = InboxWriter(web_engine), InboxWriter(worker_engine)
+
+    def activity(n: int) -> dict[str, Any]:
+        return {
+            "activity_id": f"https://remote.example/a/{n}",
+            "activity_type": "Create",
+            "actor_ap_id": "https://remote.example/u/x",
+            "key_id": "https://remote.example/u/x#main-key",
+            "body": {"id": f"https://remote.example/a/{n}"},
+        }
+
     try:
+        # The beacon is stamped as a batch starts: a first write that had to
+        # open its connection on a loaded machine could outlast ``idle`` alone.
+        await web.store(activity(0))
+        await asyncio.sleep(1.1)
         started = time.monotonic()
-        await worker.quiet(idle=0.2, max_wait=1.0)
+        await worker.quiet(idle=1.0, max_wait=3.0)
         assert time.monotonic() - started < 0.05  # nobody ingesting: no wait
-        await web.store(
-            {
-                "activity_id": "https://remote.example/a/1",
-                "activity_type": "Create",
-                "actor_ap_id": "https://remote.example/u/x",
-                "key_id": "https://remote.example/u/x#main-key",
-                "body": {"id": "https://remote.example/a/1"},
-            }
-        )
+        await web.store(activity(1))
         started = time.monotonic()
-        await worker.quiet(idle=0.2, max_wait=1.0)
+        await worker.quiet(idle=1.0, max_wait=3.0)
         waited = time.monotonic() - started
-        assert 0.1 <= waited < 0.6  # waited for the other writer's burst to go idle
+        assert 0.5 <= waited < 2.5  # waited for the other writer's burst to go idle
     finally:
         for writer in (web, worker):
             await writer.close()
