@@ -7,6 +7,13 @@ read of the due rows (:func:`due_rows`), then one send per row in its own
 transaction, claimed first by a conditional UPDATE (:func:`claim`, so two
 workers never both send), a failing row logged and left for the next pass
 without stopping the others.
+
+A change that recounts a figure and keeps a due time must first take the row
+the claim clears (:func:`hold`). On PostgreSQL, a claim could otherwise slip
+between the change's reading of the due time (set: nothing to do) and its
+commit: the claim counts without the change and clears the due time, and the
+last figures are never told. SQLite's single writer already puts the two in
+a line.
 """
 
 from __future__ import annotations
@@ -59,3 +66,13 @@ async def claim(session: AsyncSession, key: Any, due: Any, row_id: int, seen: da
         .execution_options(synchronize_session=False)
     )
     return bool(claimed.rowcount == 1)
+
+
+async def hold(session: AsyncSession, key: Any, row_id: int) -> Any | None:
+    """Row ``row_id`` of ``key``'s model read fresh and, on PostgreSQL, locked until
+    the transaction ends, so a :func:`claim` waits for the change to commit and
+    then counts it (or the change sees the claim's cleared due time)."""
+    query = select(key.class_).where(col(key) == row_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return (await session.exec(query)).first()

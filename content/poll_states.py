@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import iso, object_to_as2, parse_time
-from content.due_updates import send_due
+from content.due_updates import hold, send_due
 from content.notifications import POLL, notify
 from federation.jsonld import canonical_context
 from outbox.publish import publish
@@ -70,6 +70,15 @@ async def refresh_end(session: AsyncSession, obj: ContentObject) -> None:
         state.ends_at = ends
         session.add(state)
         await session.flush()
+
+
+async def hold_totals(session: AsyncSession, obj: ContentObject) -> None:
+    """Take our poll's row before its votes are recounted, so a totals Update being
+    claimed at this moment either waits for this vote or leaves one due for it."""
+    if not obj.local or obj.id is None:
+        return
+    if await hold(session, PollState.object_id, obj.id) is None:
+        await _state(session, obj)
 
 
 async def mark_totals_due(session: AsyncSession, obj: ContentObject, window: timedelta) -> None:

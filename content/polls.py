@@ -28,7 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from content.as2 import iso, parse_time
-from content.poll_states import mark_totals_due, track
+from content.poll_states import hold_totals, mark_totals_due, track
 from content.visibility import may_read
 from federation.jsonld import canonical_context
 from outbox.publish import publish
@@ -193,6 +193,7 @@ async def vote(
     await session.flush()
     await track(session, obj)
     if obj.local:
+        await hold_totals(session, obj)
         await recount(session, obj)
         await mark_totals_due(session, obj, totals_window)
         return rows
@@ -265,6 +266,7 @@ async def receive_vote(
         )
     )
     await session.flush()
+    await hold_totals(session, obj)
     await recount(session, obj)
     await mark_totals_due(session, obj, totals_window)
     return True

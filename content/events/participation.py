@@ -31,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.as2 import iso
+from content.due_updates import hold
 from content.events import gathio
 from content.events.counts import mark_count_due
 from content.events.model import (
@@ -54,15 +55,8 @@ from storage.types import utcnow
 
 
 async def _locked(session: AsyncSession, event_id: int) -> EventRow:
-    """The event row, locked for the decision (PostgreSQL), fresh from the database."""
-    query = (
-        select(EventRow)
-        .where(EventRow.object_id == event_id)
-        .execution_options(populate_existing=True)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await session.exec(query)).first()
+    """The event row, fresh and (PostgreSQL) locked for the decision."""
+    row: EventRow | None = await hold(session, EventRow.object_id, event_id)
     if row is None:
         raise EventError("the event has been deleted")
     return row

@@ -24,7 +24,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
-from content.due_updates import claim, due_rows, send_due
+from content.due_updates import claim, due_rows, hold, send_due
 from content.materials.model import load_view
 from content.materials.publishing import publish_update
 from storage.models import Actor, ContentObject, Material, MaterialReview
@@ -57,6 +57,12 @@ def next_due(current: datetime | None, now: datetime, window: timedelta) -> date
 
 
 async def recount(session: AsyncSession, node: NodeContext, material: Material) -> None:
+    """Set ``material``'s figures from its reviews; a change of ours owes an Update.
+
+    The row is taken first (:func:`content.due_updates.hold`), which also reads
+    its figures and due time afresh into ``material``.
+    """
+    await hold(session, Material.object_id, material.object_id)
     row = (
         await session.exec(
             select(func.count(), func.coalesce(func.sum(MaterialReview.rating), 0)).where(
