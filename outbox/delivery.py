@@ -2,23 +2,27 @@
 
 Shape, and why:
 
-* **A pipeline: one loop, one task per delivery, one writer of outcomes.**
+* **A pipeline: one loop, one task per delivery, bookkeeping in turns.**
   The loop claims rows and starts sends while there is room; each send
   signs only once its connection is open (:meth:`federation.client.SafeClient.deliver`),
   so the first request leaves after one signature, not after a whole
-  claim's, and connects, signatures, writes and answers interleave; a task
-  of its own writes finished outcomes every few milliseconds, so neither
-  claiming nor sending ever waits for a commit, and bookkeeping never waits
-  behind ready sends. A host that answers in two seconds holds only its own
-  slots while everything else keeps flowing. New rows are claimed within
-  milliseconds of their commit, on this machine (the outbox beacon,
-  :mod:`storage.wakeups`), else at the next poll; the first claim after a
-  pause is small (one round of sends), so the first request does not wait
-  for a large claim's reads and payloads.
-* **One transaction at a time.** The claim, the outcome writer and the
-  lease renewal take turns (``_writing``): on SQLite two of them at once
-  would wait for each other's write lock in the busy handler's coarse
-  sleeps (tens of milliseconds), and the sends ran dry meanwhile.
+  claim's, and connects, signatures, writes and answers interleave. A host
+  that answers in two seconds holds only its own slots while everything
+  else keeps flowing. New rows are claimed within milliseconds of their
+  commit, on this machine (the outbox beacon, :mod:`storage.wakeups`), else
+  at the next poll; the first claim after a pause is small (one round of
+  sends), so the first request does not wait for a large claim's reads and
+  payloads.
+* **One transaction at a time, and each does all that is owed.** A turn
+  writes the finished outcomes and leases the next rows in one commit
+  (:meth:`DeliveryWorker._turn`), taken by the loop when it wants rows or by
+  the outcome writer (a task of its own, so sends never wait for a commit)
+  when outcomes have waited long enough. On a busy loop each await of a
+  transaction waits behind the ready steps of dozens of sends, so a
+  transaction takes many times its CPU; two of them in a row (outcomes,
+  then the claim behind them) let the sends run dry. Turns and the lease
+  renewal never overlap (``_writing``): on SQLite they would wait for each
+  other's write lock in the busy handler's coarse sleeps.
 * **Two caps.** ``concurrency`` sends in flight in all, and ``per_host`` per
   host (a server we would otherwise hit with dozens of parallel POSTs; and the
   reason one slow host cannot take every slot). Each host may also have up to
@@ -49,10 +53,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from outbox import breaker, queue, record
 from outbox.attempt import Poster, Signers, attempt
 from outbox.retry import DEFAULT_POLICY, Outcome, RetryPolicy
-from storage.beacons import Beacon
+from storage.beacons import Beacon, resolve
 from storage.engine import SessionMaker
 from storage.wakeups import LOOK_EVERY, OUTBOX, idle_until, queue_beacon
 
@@ -166,11 +172,7 @@ class DeliveryWorker:
                     self._beacon_seen = stamp
                     next_claim = now  # new rows were committed: no need to wait for the poll
                 if now >= next_claim and self._wants_rows():
-                    try:
-                        claimed = await self.claim()
-                    except Exception:
-                        log.exception("delivery claim failed")
-                        claimed = 0
+                    claimed = await self._turn(claim=True)
                     wait = _MIN_CLAIM_INTERVAL if claimed else cfg.idle_poll
                     next_claim = loop.time() + wait
                 self.dispatch()
@@ -207,7 +209,7 @@ class DeliveryWorker:
                 # Busy, with room: a post committed now must not wait for the poll.
                 deadline = min(deadline, loop.time() + LOOK_EVERY)
                 self.beacon.wake_on_stamp(waiter)
-            timer = loop.call_at(deadline, _resolve, waiter)
+            timer = loop.call_at(deadline, resolve, waiter)
             try:
                 await waiter
             finally:
@@ -220,7 +222,7 @@ class DeliveryWorker:
     def _wake(self) -> None:
         self._woken = True
         if self._waiter is not None:
-            _resolve(self._waiter)
+            resolve(self._waiter)
 
     def _wants_rows(self) -> bool:
         """Room for rows, and a claim worth making now.
@@ -249,36 +251,81 @@ class DeliveryWorker:
         hosts = set(self.waiting) | set(self.active)
         return {h: cap - self.active.get(h, 0) - len(self.waiting.get(h, ())) for h in hosts}
 
-    async def claim(self) -> int:
-        """Lease due rows (and any breaker probes) and queue them per host."""
-        cfg = self.config
-        room = self._host_room()
-        self._hosts_were_full = any(free <= 0 for free in room.values())
-        loop = asyncio.get_running_loop()
-        if not self.held:
+    async def _turn(self, *, claim: bool) -> int:
+        """One transaction: write the finished outcomes, then (``claim``) lease more rows.
+
+        The outcomes and the next rows share a commit: on a busy loop every
+        await of a transaction waits for the ready steps of dozens of sends,
+        so one transaction takes far longer than its CPU, and a claim that
+        queued behind a separate write of outcomes let the sends run dry.
+        Returns how many rows were leased.
+        """
+        if claim and not self.held:
             # A fan-out may start now: rules that went stale while we idled
             # are read beside the claim, not before its first request.
             warming = asyncio.ensure_future(self.client.warm_gate())
             warming.add_done_callback(_quietly)
-        async with self._writing, self.sessions() as session:
-            jobs: list[queue.Job] = []
-            if loop.time() >= self._next_probe_check:
-                # Half-open hosts come due on a scale of seconds: no need to
-                # look for them at every claim of a busy fan-out.
-                self._next_probe_check = loop.time() + _PROBE_CHECK_INTERVAL
-                jobs += await queue.arm_probes(session, cfg.breaker)
-            # Nothing in hand: one round of sends, so the first leaves soon.
-            batch = cfg.claim_batch if self.held else cfg.concurrency
-            jobs += await queue.claim_jobs(
-                session,
-                limit=min(batch, self._room()),
-                lease=cfg.lease,
-                room=room,
-                per_host=cfg.per_host * 2,
-            )
-            missing = {j.activity_id for j in jobs if j.activity_id not in self.payloads}
-            loaded = await queue.load_payloads(session, missing)
-            await session.commit()
+        async with self._writing:
+            batch, self.results = self.results, []
+            self._has_results.clear()
+            self._full.clear()
+            if not batch and not claim:
+                return 0
+            try:
+                async with self.sessions() as session:
+                    if batch:
+                        await record.record(
+                            session,
+                            batch,
+                            retry=self.config.retry,
+                            breaker_policy=self.config.breaker,
+                            rng=self.rng,
+                        )
+                    jobs, loaded = await self._lease(session) if claim else ([], {})
+                    await session.commit()
+            except Exception:
+                log.exception("delivery bookkeeping failed (%d outcomes kept)", len(batch))
+                if batch:
+                    self.results = batch + self.results
+                    self._first_result_at = asyncio.get_running_loop().time()
+                    self._has_results.set()
+                return 0
+        for result in batch:
+            self.held.discard(result.job.id)
+        self.sent += sum(1 for r in batch if r.outcome is Outcome.SENT)
+        self._hold(jobs, loaded)
+        if not self.held:
+            self._wake()  # all done: the loop may go idle (and watch the beacon)
+        return len(jobs)
+
+    async def _lease(
+        self, session: AsyncSession
+    ) -> tuple[list[queue.Job], dict[int, queue.Payload]]:
+        """Lease due rows (and any breaker probes), and the payloads not cached."""
+        cfg = self.config
+        room = self._host_room()
+        self._hosts_were_full = any(free <= 0 for free in room.values())
+        loop = asyncio.get_running_loop()
+        jobs: list[queue.Job] = []
+        if loop.time() >= self._next_probe_check:
+            # Half-open hosts come due on a scale of seconds: no need to
+            # look for them at every claim of a busy fan-out.
+            self._next_probe_check = loop.time() + _PROBE_CHECK_INTERVAL
+            jobs += await queue.arm_probes(session, cfg.breaker)
+        # Nothing in hand: one round of sends, so the first leaves soon.
+        batch = cfg.claim_batch if self.held else cfg.concurrency
+        jobs += await queue.claim_jobs(
+            session,
+            limit=min(batch, self._room()),
+            lease=cfg.lease,
+            room=room,
+            per_host=cfg.per_host * 2,
+        )
+        missing = {j.activity_id for j in jobs if j.activity_id not in self.payloads}
+        return jobs, await queue.load_payloads(session, missing)
+
+    def _hold(self, jobs: list[queue.Job], loaded: dict[int, queue.Payload]) -> None:
+        """Queue leased rows per host; keep their payloads (the most recent few hundred)."""
         for activity_id, payload in loaded.items():
             self.payloads[activity_id] = payload
         for activity_id in {j.activity_id for j in jobs}:
@@ -290,7 +337,6 @@ class DeliveryWorker:
             self.held.add(job.id)
             self.waiting.setdefault(job.host, deque()).append(job)
             self.n_waiting += 1
-        return len(jobs)
 
     def dispatch(self) -> None:
         """Start sends while there is room, oldest-claimed first, round the hosts.
@@ -363,10 +409,11 @@ class DeliveryWorker:
     async def _flush_forever(self) -> None:
         """The writer of outcomes (see :class:`DeliveryConfig` for when it writes).
 
-        A task of its own, so that the loop goes on claiming and sends go on
-        starting while a batch commits (on SQLite a commit can wait for the
-        disk, on PostgreSQL for a round trip). Ends when the worker closes;
-        :meth:`_drain` writes what is left.
+        A task of its own, so that sends go on starting while a batch commits
+        (on SQLite a commit can wait for the disk, on PostgreSQL for a round
+        trip); a claim of the loop's that comes first writes the outcomes
+        with its rows. Ends when the worker closes; :meth:`_drain` writes
+        what is left.
         """
         cfg = self.config
         loop = asyncio.get_running_loop()
@@ -380,33 +427,9 @@ class DeliveryWorker:
             if not self._full.is_set() and left > 0 and not self._closing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), left)
-            await self.flush()
-
-    async def flush(self) -> None:
-        """Write the finished outcomes in one transaction."""
-        batch, self.results = self.results, []
-        self._has_results.clear()
-        self._full.clear()
-        if not batch:
-            return
-        cfg = self.config
-        try:
-            async with self._writing, self.sessions() as session:
-                await record.record(
-                    session, batch, retry=cfg.retry, breaker_policy=cfg.breaker, rng=self.rng
-                )
-                await session.commit()
-        except Exception:
-            log.exception("recording %d delivery outcomes failed; will retry", len(batch))
-            self.results = batch + self.results
-            self._first_result_at = asyncio.get_running_loop().time()
-            self._has_results.set()
-            return
-        for result in batch:
-            self.held.discard(result.job.id)
-        self.sent += sum(1 for r in batch if r.outcome is Outcome.SENT)
-        if not self.held:
-            self._wake()  # all done: the loop may go idle (and watch the beacon)
+            # Rows are leased too when there is room: this commit is paid anyway.
+            if await self._turn(claim=self._wants_rows()):
+                self.dispatch()
 
     async def _heartbeat(self) -> None:
         try:
@@ -449,17 +472,14 @@ class DeliveryWorker:
             await asyncio.wait_for(asyncio.shield(flusher), self.config.stop_grace)
         flusher.cancel()
         with contextlib.suppress(Exception):
-            await self.flush()
+            # Rows are leased too when there is room: this commit is paid anyway.
+            if await self._turn(claim=self._wants_rows()):
+                self.dispatch()
 
 
 def _quietly(done: asyncio.Future[None]) -> None:
     if not done.cancelled() and (error := done.exception()) is not None:
         log.warning("warming the federation gate failed: %s", error)
-
-
-def _resolve(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 async def run_forever(

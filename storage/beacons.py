@@ -40,7 +40,8 @@ from sqlalchemy.engine import URL
 _STAMP = struct.Struct("<q")
 
 
-def _resolve(waiter: asyncio.Future[None]) -> None:
+def resolve(waiter: asyncio.Future[None]) -> None:
+    """Wake whoever awaits ``waiter`` (once; a timer and a stamp may both try)."""
     if not waiter.done():
         waiter.set_result(None)
 
@@ -62,7 +63,7 @@ class Beacon:
         listeners, self._listeners = self._listeners, set()
         for waiter in listeners:
             # A commit's hook may run off the loop's thread: hand the wake-up over.
-            waiter.get_loop().call_soon_threadsafe(_resolve, waiter)
+            waiter.get_loop().call_soon_threadsafe(resolve, waiter)
 
     def wake_on_stamp(self, waiter: asyncio.Future[None]) -> None:
         """Resolve ``waiter`` at the next stamp made in this process.

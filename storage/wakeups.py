@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.beacons import Beacon, beacon
+from storage.beacons import Beacon, beacon, resolve
 from storage.engine import SessionMaker
 from storage.stream_capture import StreamCaptureSession
 
@@ -71,7 +71,7 @@ async def idle_until(
             return stamp
         waiter = loop.create_future()
         found.wake_on_stamp(waiter)  # a stamp in this process ends the wait at once
-        timer = loop.call_later(min(left, LOOK_EVERY), _resolve, waiter)
+        timer = loop.call_later(min(left, LOOK_EVERY), resolve, waiter)
         try:
             await waiter
         finally:
@@ -79,11 +79,6 @@ async def idle_until(
             if not waiter.done():
                 waiter.cancel()
     return seen
-
-
-def _resolve(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 @event.listens_for(StreamCaptureSession, "after_commit")
