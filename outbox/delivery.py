@@ -23,11 +23,7 @@ Shape, and why:
   then the claim behind them) let the sends run dry. Turns and the lease
   renewal never overlap (``_writing``): on SQLite they would wait for each
   other's write lock in the busy handler's coarse sleeps.
-* **Two caps.** ``concurrency`` sends in flight in all, and ``per_host`` per
-  host (a server we would otherwise hit with dozens of parallel POSTs; and the
-  reason one slow host cannot take every slot). Each host may also have up to
-  ``per_host`` rows waiting locally so its next send starts without a
-  database round trip.
+* **Two caps**, all sends and per host (:mod:`outbox.holdings`).
 * **Nothing only in memory.** Every row the worker holds is leased in the
   database; the lease is short (30 s by default) and renewed while the row
   waits or is in flight. ``kill -9`` loses nothing: the leases lapse and
@@ -48,7 +44,6 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -57,6 +52,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from outbox import breaker, queue, record
 from outbox.attempt import Poster, Signers, attempt
+from outbox.holdings import Holdings
 from outbox.retry import DEFAULT_POLICY, Outcome, RetryPolicy
 from storage.beacons import Beacon, resolve
 from storage.engine import SessionMaker
@@ -102,10 +98,7 @@ class DeliveryConfig:
 
 
 _MIN_CLAIM_INTERVAL = 0.01
-#: Rows held (in flight or waiting) at most, in rounds of ``concurrency``.
-_HELD_ROUNDS = 4
 _PROBE_CHECK_INTERVAL = 0.25
-_PAYLOAD_CACHE = 512
 #: Sends started per pass of the event loop (see :meth:`DeliveryWorker.dispatch`).
 _WAVE = 8
 
@@ -129,18 +122,13 @@ class DeliveryWorker:
         #: Stamped when deliveries are committed (:mod:`storage.wakeups`).
         self.beacon = beacon
         self._beacon_seen = 0.0
-        self.waiting: dict[str, deque[queue.Job]] = {}
-        self.n_waiting = 0  # rows in ``waiting``
-        self.active: dict[str, int] = {}
-        self.running = 0
-        self.held: set[int] = set()  # leased ids: waiting, in flight or unrecorded
+        self.rows = Holdings(self.config.concurrency, self.config.per_host)
         self.results: list[record.Result] = []
         #: Set while results wait to be written; ``_full`` when a batch is ready now.
         self._has_results = asyncio.Event()
         self._full = asyncio.Event()
         self._closing = False
         self.tasks: set[asyncio.Task[None]] = set()
-        self.payloads: OrderedDict[int, queue.Payload] = OrderedDict()
         self.signers = Signers()
         #: Set when a send finishes (a slot is free) or stop is asked; ends a pause.
         self._woken = False
@@ -201,7 +189,8 @@ class DeliveryWorker:
         one timer each, rather than the tasks ``asyncio.wait_for`` would make.
         """
         loop = asyncio.get_running_loop()
-        if self.beacon is None or self.held or self.running or self.results:
+        rows = self.rows
+        if self.beacon is None or rows.held or rows.running or self.results:
             if self._woken or stop.is_set():
                 return
             waiter = self._waiter = loop.create_future()
@@ -237,19 +226,12 @@ class DeliveryWorker:
         free (after :meth:`dispatch`, so whatever waits is for hosts at their
         cap), any room is worth a claim.
         """
-        if self._room() <= 0:
+        rows = self.rows
+        if rows.room() <= 0:
             return False
-        if self.running < self.config.concurrency:
+        if rows.running < self.config.concurrency:
             return True
-        return self.n_waiting < self.config.concurrency * 2
-
-    def _room(self) -> int:
-        return self.config.concurrency * _HELD_ROUNDS - self.running - self.n_waiting
-
-    def _host_room(self) -> dict[str, int]:
-        cap = self.config.per_host * 2
-        hosts = set(self.waiting) | set(self.active)
-        return {h: cap - self.active.get(h, 0) - len(self.waiting.get(h, ())) for h in hosts}
+        return rows.n_waiting < self.config.concurrency * 2
 
     async def _turn(self, *, claim: bool) -> int:
         """One transaction: write the finished outcomes, then (``claim``) lease more rows.
@@ -260,7 +242,7 @@ class DeliveryWorker:
         queued behind a separate write of outcomes let the sends run dry.
         Returns how many rows were leased.
         """
-        if claim and not self.held:
+        if claim and not self.rows.held:
             # A fan-out may start now: rules that went stale while we idled
             # are read beside the claim, not before its first request.
             warming = asyncio.ensure_future(self.client.warm_gate())
@@ -290,11 +272,10 @@ class DeliveryWorker:
                     self._first_result_at = asyncio.get_running_loop().time()
                     self._has_results.set()
                 return 0
-        for result in batch:
-            self.held.discard(result.job.id)
+        self.rows.settled(result.job.id for result in batch)
         self.sent += sum(1 for r in batch if r.outcome is Outcome.SENT)
-        self._hold(jobs, loaded)
-        if not self.held:
+        self.rows.take(jobs, loaded)
+        if not self.rows.held:
             self._wake()  # all done: the loop may go idle (and watch the beacon)
         return len(jobs)
 
@@ -303,7 +284,7 @@ class DeliveryWorker:
     ) -> tuple[list[queue.Job], dict[int, queue.Payload]]:
         """Lease due rows (and any breaker probes), and the payloads not cached."""
         cfg = self.config
-        room = self._host_room()
+        room = self.rows.host_room()
         self._hosts_were_full = any(free <= 0 for free in room.values())
         loop = asyncio.get_running_loop()
         jobs: list[queue.Job] = []
@@ -313,30 +294,15 @@ class DeliveryWorker:
             self._next_probe_check = loop.time() + _PROBE_CHECK_INTERVAL
             jobs += await queue.arm_probes(session, cfg.breaker)
         # Nothing in hand: one round of sends, so the first leaves soon.
-        batch = cfg.claim_batch if self.held else cfg.concurrency
+        batch = cfg.claim_batch if self.rows.held else cfg.concurrency
         jobs += await queue.claim_jobs(
             session,
-            limit=min(batch, self._room()),
+            limit=min(batch, self.rows.room()),
             lease=cfg.lease,
             room=room,
             per_host=cfg.per_host * 2,
         )
-        missing = {j.activity_id for j in jobs if j.activity_id not in self.payloads}
-        return jobs, await queue.load_payloads(session, missing)
-
-    def _hold(self, jobs: list[queue.Job], loaded: dict[int, queue.Payload]) -> None:
-        """Queue leased rows per host; keep their payloads (the most recent few hundred)."""
-        for activity_id, payload in loaded.items():
-            self.payloads[activity_id] = payload
-        for activity_id in {j.activity_id for j in jobs}:
-            if activity_id in self.payloads:
-                self.payloads.move_to_end(activity_id)
-        while len(self.payloads) > _PAYLOAD_CACHE:
-            self.payloads.popitem(last=False)
-        for job in jobs:
-            self.held.add(job.id)
-            self.waiting.setdefault(job.host, deque()).append(job)
-            self.n_waiting += 1
+        return jobs, await queue.load_payloads(session, self.rows.missing_payloads(jobs))
 
     def dispatch(self) -> None:
         """Start sends while there is room, oldest-claimed first, round the hosts.
@@ -348,31 +314,14 @@ class DeliveryWorker:
         at the next pass, after the loop has attended to the sockets.
         """
         self._dispatch_due = False
-        cfg = self.config
-        started = 0
-        for host in list(self.waiting):
-            waiting = self.waiting[host]
-            while (
-                waiting
-                and self.running < cfg.concurrency
-                and (self.active.get(host, 0) < cfg.per_host)
-            ):
-                if started == _WAVE:
-                    if not self._dispatch_due:
-                        self._dispatch_due = True
-                        asyncio.get_running_loop().call_soon(self.dispatch)
-                    return
-                started += 1
-                job = waiting.popleft()
-                self.n_waiting -= 1
-                self.active[host] = self.active.get(host, 0) + 1
-                self.running += 1
-                task = asyncio.create_task(self._send(job, self.payloads.get(job.activity_id)))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
-            if not waiting:
-                del self.waiting[host]
-            if self.running >= cfg.concurrency:
+        for started, job in enumerate(self.rows.ready(), start=1):
+            payload = self.rows.payloads.get(job.activity_id)
+            task = asyncio.create_task(self._send(job, payload))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            if started == _WAVE:
+                self._dispatch_due = True
+                asyncio.get_running_loop().call_soon(self.dispatch)
                 return
 
     # -- one delivery ------------------------------------------------------
@@ -381,15 +330,11 @@ class DeliveryWorker:
         try:
             self._add_result(await attempt(self.client, job, payload, self.signers))
         finally:
-            self.running -= 1
-            left = self.active.get(job.host, 1) - 1
-            if left > 0:
-                self.active[job.host] = left
-            else:
-                self.active.pop(job.host, None)
-            self.dispatch()
+            self.rows.finished(job)
+            if not self._dispatch_due:
+                self.dispatch()
             self._settle_if_idle()
-            if not self.running or self._wants_rows():
+            if not self.rows.running or self._wants_rows():
                 self._wake()  # else the loop has nothing to do: rows wait, slots are busy
 
     # -- bookkeeping -------------------------------------------------------
@@ -403,7 +348,7 @@ class DeliveryWorker:
             self._full.set()
 
     def _settle_if_idle(self) -> None:
-        if not self.running and not self.waiting:
+        if not self.rows.running and not self.rows.n_waiting:
             self._full.set()  # nothing more is coming soon: write what there is
 
     async def _flush_forever(self) -> None:
@@ -434,7 +379,7 @@ class DeliveryWorker:
     async def _heartbeat(self) -> None:
         try:
             async with self._writing, self.sessions() as session:
-                await queue.extend_leases(session, self.held, self.config.lease)
+                await queue.extend_leases(session, self.rows.held, self.config.lease)
                 await session.commit()
         except Exception:
             log.exception("renewing delivery leases failed")
@@ -451,14 +396,12 @@ class DeliveryWorker:
 
     async def _drain(self, flusher: asyncio.Task[None]) -> None:
         """Stop: give back rows not started, let sends finish briefly, write outcomes."""
-        waiting = [job.id for q in self.waiting.values() for job in q]
-        self.waiting.clear()
-        self.n_waiting = 0
+        waiting = self.rows.unstarted()
         with contextlib.suppress(Exception):
             async with self.sessions() as session:
                 await queue.release(session, waiting)
                 await session.commit()
-            self.held.difference_update(waiting)
+            self.rows.settled(waiting)
         if self.tasks:
             await asyncio.wait(set(self.tasks), timeout=self.config.stop_grace)
         for task in list(self.tasks):
