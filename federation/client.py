@@ -46,9 +46,11 @@ import httpx
 from federation import strict_json
 from federation.auth import HttpSignatureAuth
 from federation.delivery_post import Delivered, Inboxes, signed_request
-from federation.errors import FetchError, UnsafeURLError
-from federation.guarded_transport import GuardedTransport, is_refused
+from federation.errors import FetchError
+from federation.guarded_transport import GuardedTransport
+from federation.http_errors import as_fetch_errors
 from federation.limited_body import ACCEPT_ENCODING, read_capped, rebuild_response
+from federation.redirects import moved_to, redirect_target, redirected_headers
 from federation.ssrf import (
     AddressPredicate,
     Resolver,
@@ -75,7 +77,6 @@ _ACTIVITY_JSON = b"application/activity+json"
 _CHECKED_URLS = 4096
 
 # Headers that must not follow a redirect to another origin.
-_CROSS_ORIGIN_DROP = ("authorization", "cookie", "proxy-authorization")
 
 
 class FetchStatusError(FetchError):
@@ -269,7 +270,7 @@ class SafeClient:
         The lean path of a fan-out (:mod:`federation.delivery_post`): the
         request is signed once its connection is in hand and written as
         bytes. Same guard, gate, limits and errors as :meth:`post`, which
-        it hands a 307/308 answer (and an RFC 9421 signer) to.
+        it hands the target of a 307/308 (and an RFC 9421 signer) to.
         """
         if auth.scheme != "draft-cavage":
             return Delivered.from_response(await self.post(url, body, auth=auth))
@@ -280,7 +281,7 @@ class SafeClient:
                 raise HostRefusedError(refusal)
         cfg = self.config
         user_agent = self._user_agent
-        try:
+        with as_fetch_errors():
             head, _ = await self._transport.exchange(
                 inbox.origin,
                 lambda: signed_request(inbox, body, auth, user_agent, _ACTIVITY_JSON),
@@ -289,12 +290,10 @@ class SafeClient:
                 read=cfg.read_timeout,
                 max_body=cfg.max_response_bytes,
             )
-        except httpx.TimeoutException:
-            raise FetchError("timed out") from None
-        except httpx.HTTPError as exc:
-            raise _map_http_error(exc) from None
-        if head.status in (307, 308):
-            return Delivered.from_response(await self.post(url, body, auth=auth))
+        moved = moved_to(url, head) if head.status in (307, 308) else None
+        if moved is not None:
+            # The general path follows from there (each hop checked, signed anew).
+            return Delivered.from_response(await self.post(moved, body, auth=auth))
         return Delivered.from_head(head)
 
     # -- machinery --------------------------------------------------------
@@ -309,7 +308,7 @@ class SafeClient:
         content: bytes | None = None,
         before_body: Callable[[httpx.Response], None] | None = None,
     ) -> tuple[httpx.Response, bytes]:
-        try:
+        with as_fetch_errors():
             async with asyncio.timeout(self.config.total_timeout):
                 return await self._follow(
                     method,
@@ -319,12 +318,6 @@ class SafeClient:
                     content=content,
                     before_body=before_body,
                 )
-        except TimeoutError:
-            raise FetchError("timed out") from None
-        except httpx.TimeoutException:
-            raise FetchError("timed out") from None
-        except httpx.HTTPError as exc:
-            raise _map_http_error(exc) from None
 
     async def _follow(
         self,
@@ -346,7 +339,7 @@ class SafeClient:
                     raise HostRefusedError(refusal)
             response = await self._send(request, auth)
             try:
-                following = _redirect(request, response)
+                following = redirect_target(request, response)
                 if following is not None and (
                     request.method in ("GET", "HEAD") or response.status_code in (307, 308)
                 ):
@@ -357,7 +350,7 @@ class SafeClient:
                     request = self._build(
                         request.method,
                         self._check(following),
-                        _redirected_headers(request, following),
+                        redirected_headers(request, following),
                         content,
                     )
                     continue
@@ -445,30 +438,6 @@ class SafeClient:
         return checked
 
 
-def _redirect(request: httpx.Request, response: httpx.Response) -> httpx.URL | None:
-    """Where a redirect points, resolved against the request's URL (None if not one)."""
-    if response.status_code not in (301, 302, 303, 307, 308):
-        return None
-    location = response.headers.get("location")
-    if location is None:
-        return None
-    try:
-        target = request.url.join(location)
-    except httpx.InvalidURL:
-        raise FetchError("invalid redirect location") from None
-    if request.url.fragment and not target.fragment:
-        target = target.copy_with(fragment=request.url.fragment)
-    return target
-
-
-def _redirected_headers(request: httpx.Request, target: httpx.URL) -> list[tuple[str, str]]:
-    """The headers to send again: not ``Host`` (the new URL's), and no credentials cross-origin."""
-    drop = {"host", "content-length"}
-    if (target.scheme, target.netloc) != (request.url.scheme, request.url.netloc):
-        drop.update(_CROSS_ORIGIN_DROP)
-    return [(k, v) for k, v in request.headers.multi_items() if k.lower() not in drop]
-
-
 def _require_json_success(response: httpx.Response) -> None:
     """Refuse a failed or non-JSON answer from its headers, before reading the body."""
     if not 200 <= response.status_code < 300:
@@ -476,28 +445,3 @@ def _require_json_success(response: httpx.Response) -> None:
     media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in JSON_MEDIA_TYPES:
         raise FetchError(f"unexpected content type {media_type or '(none)'!r}")
-
-
-def _map_http_error(exc: httpx.HTTPError) -> FetchError:
-    if isinstance(exc, httpx.ConnectError):
-        if _has_cause(exc, ssl.SSLError):
-            return FetchError("TLS handshake failed")
-        if is_refused(exc):
-            return FetchError("connection refused")
-        return FetchError("connection failed")
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
-        return FetchError("HTTP protocol error")
-    if isinstance(exc, httpx.DecodingError):
-        return FetchError("invalid compressed body")
-    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return UnsafeURLError("invalid URL")
-    return FetchError("network error")
-
-
-def _has_cause(exc: BaseException, kind: type[BaseException]) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, kind):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False

@@ -99,9 +99,21 @@ def test_a_307_is_followed_with_the_body_and_a_new_signature(
             async with Server(answering(moved, moved)) as old:
                 answer = await safe.deliver(f"{old.url}/inbox", BODY, signer)
         assert answer.status == 202
+        assert len(old.requests) == 1  # followed from where it pointed, not asked again
         [got] = final.requests
         assert (got.target, got.body) == ("/new-inbox", BODY)
         assert "(request-target)" in got.headers["signature"]
+
+    run(scenario())
+
+
+def test_a_307_without_a_location_is_the_answer(run: Run, signer: HttpSignatureAuth) -> None:
+    async def scenario() -> None:
+        moved = response(307, reason="Moved")
+        async with SafeClient(LOCAL) as safe, Server(answering(moved)) as server:
+            answer = await safe.deliver(f"{server.url}/inbox", BODY, signer)
+        assert answer.status == 307
+        assert len(server.requests) == 1
 
     run(scenario())
 

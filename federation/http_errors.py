@@ -1,0 +1,52 @@
+"""httpx's errors as ours: one :class:`FetchError` with a reason safe to show.
+
+The reason names the kind of failure (timed out, refused, TLS), never the
+address or the library's message, which may carry internal detail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Iterator
+
+import httpx
+
+from federation.errors import FetchError, UnsafeURLError
+from federation.guarded_transport import is_refused
+
+
+@contextlib.contextmanager
+def as_fetch_errors() -> Iterator[None]:
+    """Timeouts (ours or httpx's) and transport errors, as the one error callers handle."""
+    try:
+        yield
+    except (TimeoutError, httpx.TimeoutException):
+        raise FetchError("timed out") from None
+    except httpx.HTTPError as exc:
+        raise map_http_error(exc) from None
+
+
+def map_http_error(exc: httpx.HTTPError) -> FetchError:
+    if isinstance(exc, httpx.ConnectError):
+        if _has_cause(exc, ssl.SSLError):
+            return FetchError("TLS handshake failed")
+        if is_refused(exc):
+            return FetchError("connection refused")
+        return FetchError("connection failed")
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
+        return FetchError("HTTP protocol error")
+    if isinstance(exc, httpx.DecodingError):
+        return FetchError("invalid compressed body")
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return UnsafeURLError("invalid URL")
+    return FetchError("network error")
+
+
+def _has_cause(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
