@@ -1,15 +1,19 @@
 """The node's federation policy, held in memory for the hot paths (inbox, fetches, deliveries).
 
-:class:`FederationGate` keeps the latest :class:`storage.repos.domain_rules.DomainRules`
-and reloads it at most every :data:`REFRESH_SECONDS`. A change made by the
-admin API in this process is seen at once (:meth:`FederationGate.invalidate`);
-a change from the CLI or another process is seen by the first request
-:data:`REFRESH_SECONDS` after it, or at worst :data:`MAX_STALE_SECONDS`
-after it: rules a little stale are used while their reload runs beside
-(a fan-out's first request does not wait for a read), rules older than
-that are waited for. The inbox asks before a signature is even checked, so
-a blocked or unlisted node costs us one lookup and gets a clear 403; the
-safe client asks before every fetch and every delivery.
+:class:`FederationGate` keeps the latest :class:`storage.repos.domain_rules.DomainRules`.
+A change is seen before the next decision, in every process of the node on
+this machine: the admin API's in this process at once
+(:meth:`FederationGate.invalidate`), anyone's (the CLI's, another web
+process's) through the ``rules`` beacon its commit stamped
+(:mod:`storage.wakeups`), read at every decision (a memory load). Otherwise
+the rules are reloaded at most every :data:`REFRESH_SECONDS`, for changes
+the beacon cannot carry (a node whose processes share a PostgreSQL from
+several machines): rules a little stale are used while their reload runs
+beside (a fan-out's first request does not wait for a read), rules older
+than :data:`MAX_STALE_SECONDS` are waited for. The inbox asks before a
+signature is even checked, so a blocked or unlisted node costs us one
+lookup and gets a clear 403; the safe client asks before every fetch and
+every delivery.
 
 A reload is shared: the sixty-four sends a fan-out starts at once, finding
 the rules stale, wait for one read instead of each opening a session of its
@@ -26,6 +30,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from federation.errors import FederationError
+from storage.beacons import Beacon
 from storage.engine import SessionMaker
 from storage.repos.domain_rules import DomainRules, load_rules
 
@@ -43,9 +48,18 @@ class DomainRefusedError(FederationError):
 
 
 class FederationGate:
-    def __init__(self, sessions: SessionMaker, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        sessions: SessionMaker,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        changes: Beacon | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        #: The ``rules`` beacon, and its newest stamp this gate has acted on.
+        self._changes = changes
+        self._change_seen = changes.last() if changes is not None else 0.0
         self._rules = DomainRules()
         self._loaded_at = float("-inf")
         self._loading: asyncio.Future[None] | None = None
@@ -57,6 +71,9 @@ class FederationGate:
         self._generation += 1
 
     async def rules(self) -> DomainRules:
+        if self._changes is not None and (stamp := self._changes.last()) > self._change_seen:
+            self._change_seen = stamp
+            self.invalidate()  # changed and committed elsewhere: wait for the reload
         while (age := self._clock() - self._loaded_at) > REFRESH_SECONDS:
             if self._loading is None:
                 self._loading = asyncio.ensure_future(self._load())

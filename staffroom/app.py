@@ -49,6 +49,7 @@ from staffroom.workers import background_workers
 from storage.engine import create_engine, create_sessionmaker
 from storage.id_tags import claim_process_tag
 from storage.inbox_writer import InboxWriter
+from storage.wakeups import RULES, queue_beacon
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ async def node_context(settings: Settings) -> AsyncIterator[NodeContext]:
             remote = RemoteActors(sessions, fetch_json)
             keys = KeyStore(sessions, remote, config)
             writer = InboxWriter(engine)
-            gate = FederationGate(sessions)
+            gate = FederationGate(sessions, changes=queue_beacon(sessions, RULES))
             client.set_host_gate(gate.refusal)
             try:
                 yield NodeContext(config, sessions, client, remote, keys, writer, gate)

@@ -1,6 +1,6 @@
 """Beacons: when something last happened, visible to every process of a node on this machine.
 
-Three are used:
+Four are used:
 
 * ``ingress``: the web processes' inbox writers stamp it after each stored
   batch; a worker reads it before each item and waits while ingress is busy
@@ -14,6 +14,9 @@ Three are used:
 * ``inbox``: stamped by the inbox writers once a batch is stored; it wakes
   idle inbox workers the same way. (``ingress`` cannot serve: it is stamped
   before the batch is written, so a worker woken by it would find nothing.)
+* ``rules``: stamped after a commit that changed the federation policy (a
+  domain block, the allowlist); every process's federation gate reloads
+  the rules before its next decision (:mod:`actors.federation_gate`).
 
 A beacon is eight bytes in a file, mapped into memory: a stamp is a store,
 a read is a load, no system call. The clock is CLOCK_MONOTONIC, one clock

@@ -10,6 +10,10 @@ beacon after each stored batch. Idle workers look at theirs every 20 ms
 (:func:`idle_until`), and a stamp made in their own process wakes them at
 once. A stamp comes after the commit, so a worker that wakes up finds the
 rows; a rolled-back session stamps nothing.
+
+The same mark stamps the ``rules`` beacon when a session changes the
+federation policy, so every process of the node reloads it before its next
+decision (:mod:`actors.federation_gate`).
 """
 
 from __future__ import annotations
@@ -29,21 +33,22 @@ from storage.stream_capture import StreamCaptureSession
 
 OUTBOX = "outbox"
 INBOX = "inbox"
+RULES = "rules"
 _MARKS = "staffroom.wake"
 #: How often an idle worker looks at its beacon (a memory read).
 LOOK_EVERY = 0.02
 
 
 def mark(session: AsyncSession, queue: str) -> None:
-    """Wake ``queue``'s workers when this session commits.
+    """Stamp ``queue``'s beacon (waking its workers) when this session commits.
 
-    Call it inside the transaction that queued the rows.
+    Call it inside the transaction that queued the rows (or changed the rules).
     """
     session.info.setdefault(_MARKS, set()).add(queue)
 
 
 def queue_beacon(sessions: SessionMaker, queue: str) -> Beacon | None:
-    """The beacon a worker of ``queue`` watches, for the database ``sessions`` use."""
+    """The beacon ``queue`` (a queue's, or ``rules``) of the database ``sessions`` use."""
     bind = sessions.kw.get("bind")
     if not isinstance(bind, AsyncEngine):
         return None

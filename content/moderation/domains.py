@@ -8,8 +8,10 @@ every follow with it is cut). Allowlist mode federates only with the listed
 domains; turning it on drops every queued delivery to an unlisted one.
 
 The hot paths read the policy through ``actors.federation_gate`` and
-``storage.repos.domain_rules``; callers here commit, then call
-``node.gate.invalidate()`` so this process sees the change at once.
+``storage.repos.domain_rules``. Every change here stamps the ``rules``
+beacon when its session commits (:mod:`storage.wakeups`), so each process of
+the node, the CLI's change included, reloads the rules before its next
+decision; callers in a running node also call ``node.gate.invalidate()``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from storage.models import (
 )
 from storage.repos.domain_rules import ALLOWLIST_MODE, load_rules, normalize_domain
 from storage.types import utcnow
+from storage.wakeups import RULES, mark
 
 SEVERITIES = tuple(s.value for s in DomainSeverity)
 
@@ -133,6 +136,7 @@ async def block(
     if severity not in SEVERITIES:
         raise DomainPolicyError(f"severity must be one of {', '.join(SEVERITIES)}")
     row = await policy_of(session, domain) or DomainPolicy(domain=domain)
+    mark(session, RULES)
     row.severity = severity
     row.reject_media = reject_media
     row.reject_reports = reject_reports
@@ -159,6 +163,7 @@ async def unblock(session: AsyncSession, domain: str, *, moderator: Actor | None
     row = await policy_of(session, check_domain(domain))
     if row is None or (row.severity == DomainSeverity.NOOP and not row.reject_media):
         return False
+    mark(session, RULES)
     if row.severity == DomainSeverity.SUSPEND:
         await _lift_domain_suspensions(session, row.domain)
     if row.allowed:
@@ -176,6 +181,7 @@ async def allow(
 ) -> DomainPolicy:
     domain = check_domain(domain)
     row = await policy_of(session, domain) or DomainPolicy(domain=domain)
+    mark(session, RULES)
     row.allowed = True
     row.updated_at = utcnow()
     session.add(row)
@@ -188,6 +194,7 @@ async def disallow(session: AsyncSession, domain: str, *, moderator: Actor | Non
     row = await policy_of(session, check_domain(domain))
     if row is None or not row.allowed:
         return False
+    mark(session, RULES)
     if row.severity == DomainSeverity.NOOP and not row.reject_media and not row.reject_reports:
         await session.delete(row)
     else:
@@ -204,6 +211,7 @@ async def set_allowlist_mode(
     session: AsyncSession, enabled: bool, *, moderator: Actor | None = None
 ) -> int:
     """Switch allowlist mode; turning it on drops queued deliveries to unlisted domains."""
+    mark(session, RULES)
     await node_settings.write(session, ALLOWLIST_MODE, enabled)
     await session.flush()
     await audit.record(session, "allowlist_mode", moderator=moderator, extra={"enabled": enabled})

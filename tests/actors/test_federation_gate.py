@@ -1,5 +1,6 @@
-"""The federation gate's reloads: shared by concurrent callers, never stale after invalidate,
-and a little stale only while a reload runs beside."""
+"""The federation gate's reloads: shared by concurrent callers, never stale after invalidate
+or a change committed anywhere on the machine, and a little stale only while a reload runs
+beside."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 from sqlalchemy import delete
 
 from actors.federation_gate import MAX_STALE_SECONDS, REFRESH_SECONDS, FederationGate
+from content.moderation import domains
 from storage.engine import SessionMaker
 from storage.models.safety import DomainPolicy, DomainSeverity
+from storage.wakeups import RULES, queue_beacon
 
 
 class Counting:
@@ -79,3 +82,28 @@ async def test_rules_a_little_stale_are_used_while_they_reload(sessions: Session
     now[0] += MAX_STALE_SECONDS + 1
     assert await gate.refusal("blocked.example") is None
     assert counting.opened == 3
+
+
+async def test_a_change_committed_anywhere_is_seen_at_the_next_decision(
+    sessions: SessionMaker,
+) -> None:
+    """The CLI (another process) blocks a domain: no wait for the refresh, stale or not."""
+    counting = Counting(sessions)
+    gate = FederationGate(
+        counting,  # type: ignore[arg-type]
+        clock=lambda: 1000.0,  # no time passes: only the beacon can tell
+        changes=queue_beacon(sessions, RULES),
+    )
+    assert await gate.refusal("blocked.example") is None
+    async with sessions() as session:
+        await domains.block(session, "blocked.example", public_comment="spam")
+        await session.commit()
+    assert await gate.refusal("blocked.example") is not None
+    assert counting.opened == 2
+    assert await gate.refusal("blocked.example") is not None
+    assert counting.opened == 2  # one reload per change
+    async with sessions() as session:
+        await domains.unblock(session, "blocked.example")
+        await session.rollback()  # nothing changed: nothing stamped
+    assert await gate.refusal("blocked.example") is not None
+    assert counting.opened == 2

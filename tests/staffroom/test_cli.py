@@ -24,7 +24,7 @@ def node(db_kind: str, tmp_path: Path) -> Any:
 
 
 def test_serve_refuses_an_unmigrated_database(node: Node) -> None:
-    result = node.staffroom("serve", "--port", str(free_port()))
+    result = node.staffroom_process("serve", "--port", str(free_port()))
     assert result.returncode == 1
     assert "staffroom migrate" in result.stderr
 
