@@ -1,4 +1,8 @@
-"""The staffroom command, run as a school admin would run it."""
+"""The staffroom command, run as a school admin would run it.
+
+`serve`, `worker` and a bad setting run the real executable; the other
+commands run through the same `main` in this process (`Node.staffroom`).
+"""
 
 from __future__ import annotations
 
