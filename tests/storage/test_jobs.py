@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from storage.engine import SessionMaker
@@ -60,3 +61,25 @@ async def test_insert_once_is_idempotent(sessions: SessionMaker) -> None:
     await _add(sessions, 2)
     await _add(sessions, 2)
     assert len(await _claim(sessions, 10)) == 2
+
+
+async def test_an_idle_claim_does_not_wait_for_another_writer(sessions: SessionMaker) -> None:
+    """Nothing is ready: the claim only reads, so a write in progress elsewhere (on SQLite,
+    the one write lock) does not hold it up, and it does not hold that writer up."""
+    await _add(sessions, 1)
+    assert len(await _claim(sessions, 1)) == 1  # the only row, leased
+    async with sessions() as writer:
+        await insert_once(
+            writer,
+            {
+                "activity_id": "https://remote.example/a/other",
+                "activity_type": "Create",
+                "actor_ap_id": "https://remote.example/u/x",
+                "key_id": "https://remote.example/u/x#main-key",
+                "body": {"id": "https://remote.example/a/other"},
+            },
+        )
+        await writer.flush()  # the writer's transaction is open (and, on SQLite, has the lock)
+        assert await asyncio.wait_for(_claim(sessions, 10), timeout=2) == []
+        await writer.commit()
+    assert len(await _claim(sessions, 10)) == 1
