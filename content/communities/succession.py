@@ -5,8 +5,9 @@ a community whose owner's account is erased would be left without anyone
 able to run it. The erasure job (:mod:`content.account_data.erasure`, which
 every way of erasing goes through: the settings page, the API, the admin's
 ``DELETE /api/v1/admin/accounts/:id``, ``staffroom accounts erase``) hands
-each local community the account owns, just before the account's rows go,
-to the first of:
+each local community the account owns, just before the account's rows go
+(and so does the end of a suspension's grace period,
+:mod:`content.moderation.suspension`), to the first of:
 
 1. its longest-standing local moderator (appointed first): the owner chose
    them to run it, whatever their role;

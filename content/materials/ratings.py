@@ -57,11 +57,16 @@ def next_due(current: datetime | None, now: datetime, window: timedelta) -> date
 
 
 async def recount(session: AsyncSession, node: NodeContext, material: Material) -> None:
-    """Set ``material``'s figures from its reviews; a change of ours owes an Update.
+    """Set our ``material``'s figures from its reviews; a change owes an Update.
 
-    The row is taken first (:func:`content.due_updates.hold`), which also reads
-    its figures and due time afresh into ``material``.
+    Only ours: another node's material shows what its node last federated,
+    counted from every review it has, where we hold only those that reached
+    us (ours among them, sent to its node, which recounts and tells us).
+    The row is taken first (:func:`content.due_updates.hold`), which also
+    reads its figures and due time afresh into ``material``.
     """
+    if not material.local:
+        return
     await hold(session, Material.object_id, material.object_id)
     row = (
         await session.exec(
@@ -75,9 +80,8 @@ async def recount(session: AsyncSession, node: NodeContext, material: Material) 
         return
     material.rating_count, material.rating_sum = count, total
     material.rating_average = average(total, count)
-    if material.local:
-        window = timedelta(seconds=node.config.materials.rating_debounce_seconds)
-        material.rating_update_due_at = next_due(material.rating_update_due_at, utcnow(), window)
+    window = timedelta(seconds=node.config.materials.rating_debounce_seconds)
+    material.rating_update_due_at = next_due(material.rating_update_due_at, utcnow(), window)
     session.add(material)
     await session.flush()
 

@@ -4,7 +4,8 @@ A suspension hides the account at once (:mod:`content.moderation.actions`);
 only when ``delete_after`` has passed, and the suspension was not lifted, is
 the account deleted for good: its posts become tombstones and a ``Delete``
 of the actor goes to its followers' nodes, which hide it too (as they do for
-any actor that deletes itself). The worker wakes every
+any actor that deletes itself), and the communities it owned pass to the
+next in line (:mod:`content.communities.succession`). The worker wakes every
 :data:`SWEEP_SECONDS`; :func:`sweep_once` is the unit the tests drive.
 """
 
@@ -17,6 +18,7 @@ import logging
 from sqlmodel import col, select
 
 from actors.context import NodeContext
+from content.communities.succession import hand_over
 from content.moderation import audit
 from content.objects import tombstone_all_by
 from federation.constants import PUBLIC
@@ -55,6 +57,7 @@ async def sweep_once(node: NodeContext) -> int:
             }
             await publish(session, actor, body)
             await tombstone_all_by(session, actor)
+            await hand_over(session, actor)  # its communities outlive it, as on erasure
             state.deleted_federated_at = utcnow()
             session.add(state)
             await audit.record(

@@ -1,4 +1,5 @@
-"""An erased owner's community passes to the next in line (both databases).
+"""An erased owner's community passes to the next in line (both databases), and so
+does a suspended owner's when the grace period ends.
 
 The erasure job runs as the worker runs it; what is checked is what people
 get: who ``owner_of`` names (the manage page's "Owner"), the role the API
@@ -21,7 +22,7 @@ from actors.context import NodeContext
 from actors.local import account_by_name
 from content.account_data import erasure, worker
 from content.communities.manage import CommunityDraft, create_community, owner_of, role_of
-from content.moderation import actions
+from content.moderation import actions, suspension
 from content.notifications import COMMUNITY_OWNER
 from storage.ids import new_id
 from storage.models import (
@@ -209,3 +210,25 @@ async def test_an_erased_moderator_or_member_changes_no_ownership(node: NodeCont
     await erase(node, "carl")
     assert await owner(node, chem) == "alice"
     assert await told(node, alice) == []
+
+
+async def test_a_suspended_owners_grace_period_end_hands_the_community_on(
+    node: NodeContext,
+) -> None:
+    alice, carl = await person(node, "alice"), await person(node, "carl")
+    head = await person(node, "head", Role.ADMIN)
+    chem = await community(node, alice, "chem")
+    await appointed(node, chem, carl, days_ago=10)
+    async with node.sessions() as session:
+        moderator = await session.get(Actor, head.id)
+        assert moderator is not None
+        state = await actions.suspend(session, moderator, alice, "spam")
+        await session.commit()
+    assert await owner(node, chem) == "alice"  # suspended, not yet deleted: may come back
+    async with node.sessions() as session:
+        state.delete_after = utcnow() - timedelta(seconds=1)  # the grace period is over
+        session.add(state)
+        await session.commit()
+    assert await suspension.sweep_once(node) == 1
+    assert await owner(node, chem) == "carl"
+    assert await told(node, carl) == [chem.id]

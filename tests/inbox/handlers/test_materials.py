@@ -270,6 +270,26 @@ async def test_a_mirroring_node_copies_remote_files_and_checks_them(
     assert "executable" in (rows["bad.pdf"].mirror_error or "")  # retried later, then failed
 
 
+async def test_a_remote_materials_figures_are_what_its_node_federated(
+    world: Harness, teacher: RemoteActor
+) -> None:
+    """Its node counts every review; we hold only those that reached us. A review
+    reaching us changes nothing here: the next Update from its node tells."""
+    admin = world.remote.add_actor("admin")
+    await world.known(teacher)
+    await world.known(admin)
+    doc = article(teacher, [], ratingAverage=4.2, ratingCount=40)
+    item = await world.receive(world.remote.activity(teacher, "Create", doc))
+    assert item.state == InboxState.PROCESSED, item.error
+    obj = await world.obj(doc["id"])
+    assert await shown_rating(world.node, obj.id) == {"average": 4.2, "count": 40}
+    item = await world.receive(world.remote.activity(admin, "Create", review(admin, obj, 1)))
+    assert item.state == InboxState.PROCESSED, item.error
+    assert await shown_rating(world.node, obj.id) == {"average": 4.2, "count": 40}
+    material = await world.row(Material, object_id=obj.id)
+    assert material.rating_update_due_at is None  # not ours to tell
+
+
 async def test_a_reviewer_deleting_itself_leaves_the_materials_figures(
     world: Harness, teacher: RemoteActor
 ) -> None:
