@@ -34,8 +34,8 @@ reason that is safe to log and show.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -148,7 +148,7 @@ class SafeClient:
             ("User-Agent", cfg.user_agent),
             ("Accept-Encoding", ACCEPT_ENCODING),
         )
-        self._checked: OrderedDict[str, httpx.URL] = OrderedDict()
+        self._checked = functools.lru_cache(maxsize=_CHECKED_URLS)(self._check_now)
         self._inboxes = Inboxes(
             allow_http=cfg.allow_http,
             allow_private=cfg.allow_private_addresses,
@@ -419,23 +419,18 @@ class SafeClient:
 
         A node delivers to the same few thousand inboxes over and over, so the
         parse and check of each is done once (the connect-time guard still
-        judges every connection).
+        judges every connection). A refused URL raises every time:
+        ``lru_cache`` keeps only what returned.
         """
-        key = str(url)
-        checked = self._checked.get(key)
-        if checked is not None:
-            self._checked.move_to_end(key)
-            return checked
-        checked = check_url(
+        return self._checked(str(url))
+
+    def _check_now(self, url: str) -> httpx.URL:
+        return check_url(
             url,
             allow_http=self.config.allow_http,
             allow_private_addresses=self.config.allow_private_addresses,
             is_forbidden=self._is_forbidden,
         )
-        self._checked[key] = checked
-        if len(self._checked) > _CHECKED_URLS:
-            self._checked.popitem(last=False)
-        return checked
 
 
 def _require_json_success(response: httpx.Response) -> None:
