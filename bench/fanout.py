@@ -36,7 +36,7 @@ healthy hosts' rate does not drop.
 
     .venv/bin/python -m bench.fanout [--hosts 1000] [--followers 10000]
         [--backend sqlite|postgres] [--worker-processes N] [--runs clean,degraded,...]
-        [--pin] [--profile]
+        [--pin] [--profile] [--timeline]
 
 ``--pin`` (needs two cores) holds the node (web and worker processes, and
 every thread they start) on core 0 and the sink on core 1, with
@@ -46,7 +46,9 @@ polling moves to core 1. Every run also prints when the first request
 reached the sink after the publish commit (:func:`first_arrival_ms`), and
 the node's CPU-busy fraction during the fan-out: its processes' CPU seconds
 from the publish commit to the last arrival, over that wall time and the
-cores it may use.
+cores it may use. ``--timeline`` shows when that time went: the node's and
+the sink's CPU per 10 ms from the commit, and each spell the node sat idle
+with what the sink did meanwhile (:mod:`bench.timeline`).
 
 Target (issue, part 3): ≥ 0.5 x the sign rate, and degraded hosts never lower
 the others' rate. Everything stops by itself (``--time-limit`` per run).
@@ -76,6 +78,7 @@ from sqlalchemy import func, make_url
 from sqlmodel import col, select
 
 from bench import profiling
+from bench import timeline as cpu_timeline
 from federation.signatures.cavage import sign_cavage
 from storage.beacons import Beacon, beacon
 from storage.ids import new_id
@@ -440,6 +443,9 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         pids = {"node": tree, "web": tree[:1], "workers": tree[1:], "sink": [sink.proc.pid]}
         if len(tree) == 1:
             del pids["web"], pids["workers"]
+        sampler = cpu_timeline.Timeline({"node": tree, "sink": [sink.proc.pid]})
+        if args.timeline:
+            sampler.start()
         t0, wall0 = publish_one(node, "bencher")
         # From the answer on (a few ms after the commit, whose CPU goes uncounted).
         cpu0 = {name: cpu_seconds(tree) for name, tree in pids.items()}
@@ -463,6 +469,8 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
                     cpu_at_arrival = {name: cpu_seconds(tree) for name, tree in pids.items()}
                     break
                 time.sleep(0.005 if first is None else 0.01)
+        if args.timeline:
+            sampler.stop()
         while time.perf_counter() < deadline:
             sent, _total, times = progress(node, healthy, healthy | degraded)
             if len(times) >= len(healthy):
@@ -529,6 +537,9 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
             if arrived and cpu_at_arrival
             else None
         ),
+        "timeline": (
+            cpu_timeline.summary(sampler.bins(t0, arrived)) if args.timeline and arrived else None
+        ),
     }
 
 
@@ -594,6 +605,8 @@ def show(result: dict[str, Any]) -> None:
                 f"included): on one core it takes at most {1000 / per_request:.0f}/s = "
                 f"{1000 / per_request / result['sign_rate_per_s']:.3f} x the sign rate"
             )
+    if result.get("timeline"):
+        cpu_timeline.show(result["timeline"])
     print(f"   load average at the end: {result['load_average']}")
 
 
@@ -618,6 +631,11 @@ def main() -> None:
     parser.add_argument("--error-hosts", type=int, default=10)
     parser.add_argument("--time-limit", type=float, default=60.0, help="per run, seconds")
     parser.add_argument("--profile", action="store_true", help="py-spy the node (raw stacks)")
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="the node's and the sink's CPU per 10 ms from the commit, and the node's idle spells",
+    )
     parser.add_argument(
         "--pin", action="store_true", help="node on core 0, sink (and this script) on core 1"
     )

@@ -1,0 +1,118 @@
+"""Where a fan-out's wall time goes: the node's and the sink's CPU, bin by bin (``--timeline``).
+
+``bench.fanout`` prints one busy fraction for the whole fan-out; this says
+*when* the node waited and what the sink did meanwhile. A thread of the
+bench (on the sink's core when pinned) reads every thread's run time from
+``/proc/PID/task/*/schedstat`` (nanoseconds, exact, unlike the 10 ms ticks
+of ``/proc/PID/stat``) every couple of milliseconds, on ``CLOCK_MONOTONIC``
+like the commit's beacon stamp, so the bins line up with the commit. A
+thread that ends takes its run time with it: a bin where that happens is
+clamped at zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import threading
+import time
+from typing import Any
+
+SAMPLE_EVERY = 0.002
+BIN = 0.010
+#: A node bin below this is idle; stretches of idle bins are reported.
+IDLE = 0.10
+
+
+def _run_ns(paths: list[str]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError, ValueError, IndexError), open(path) as f:
+            total += int(f.read().split()[0])
+    return total
+
+
+class Timeline:
+    """Samples the run time of each group of processes (``{"node": [pid, ...], ...}``)."""
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = groups
+        self.samples: list[tuple[float, dict[str, int]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _threads(self) -> dict[str, list[str]]:
+        return {
+            name: [p for pid in pids for p in glob.glob(f"/proc/{pid}/task/*/schedstat")]
+            for name, pids in self.groups.items()
+        }
+
+    def _sample(self) -> None:
+        paths, listed = self._threads(), time.monotonic()
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now - listed > 0.2:  # threads come and go (the database's, the pool's)
+                paths, listed = self._threads(), now
+            self.samples.append((now, {name: _run_ns(p) for name, p in paths.items()}))
+            time.sleep(SAMPLE_EVERY)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def bins(self, t0: float, t1: float) -> list[dict[str, float]]:
+        """Busy fraction of each group (1.0 = one core) per :data:`BIN` from ``t0`` to ``t1``."""
+        out: list[dict[str, float]] = []
+        start: tuple[float, dict[str, int]] | None = None
+        for at, ran in self.samples:
+            if at < t0 or at > t1:
+                continue
+            if start is None:
+                start = (at, ran)
+                continue
+            if at - start[0] >= BIN:
+                span = at - start[0]
+                busy = {n: max(0.0, (ran[n] - start[1][n]) / 1e9 / span) for n in ran}
+                out.append({"at_ms": round((start[0] - t0) * 1000, 1), **busy})
+                start = (at, ran)
+        return out
+
+
+def summary(bins: list[dict[str, float]]) -> dict[str, Any]:
+    """The node's idle stretches (≥ 2 bins below :data:`IDLE`) and the sink's work in them."""
+    stretches: list[dict[str, float]] = []
+    run: list[dict[str, float]] = []
+    for row in [*bins, {"at_ms": float("inf"), "node": 1.0, "sink": 0.0}]:
+        if row["node"] < IDLE:
+            run.append(row)
+            continue
+        if len(run) >= 2:
+            stretches.append(
+                {
+                    "from_ms": run[0]["at_ms"],
+                    "for_ms": round(run[-1]["at_ms"] - run[0]["at_ms"] + BIN * 1000, 1),
+                    "sink_busy": round(sum(r.get("sink", 0.0) for r in run) / len(run), 2),
+                }
+            )
+        run = []
+    return {"bins": bins, "idle": stretches}
+
+
+def show(found: dict[str, Any]) -> None:
+    bins = found["bins"]
+    per_line = 25
+    print(f"   timeline, busy % per {BIN * 1000:.0f} ms from the commit (node / sink):")
+    for i in range(0, len(bins), per_line):
+        chunk = bins[i : i + per_line]
+        at = chunk[0]["at_ms"]
+        for name in ("node", "sink"):
+            cells = " ".join(f"{min(99, round(100 * row.get(name, 0.0))):2d}" for row in chunk)
+            print(f"   {name:>4} +{at:6.0f} ms  {cells}")
+    for idle in found["idle"]:
+        print(
+            f"   node idle from +{idle['from_ms']:.0f} ms for {idle['for_ms']:.0f} ms; "
+            f"the sink meanwhile {idle['sink_busy']:.0%} busy"
+        )
