@@ -220,11 +220,10 @@ class DeliveryWorker:
         two rounds wait, and then as many as there is room for: a claim costs
         a few milliseconds of CPU whether it brings 30 rows or 200, and small
         claims after every few sends cost a fan-out a tenth of its CPU; but
-        it may take a hundred milliseconds to land (it waits for the outcome
-        writer's transaction, and both wait for the sends on the loop), and
-        the sends must not run dry meanwhile. With a slot
-        free (after :meth:`dispatch`, so whatever waits is for hosts at their
-        cap), any room is worth a claim.
+        it may take a hundred milliseconds to land (its awaits wait behind
+        the sends' steps on the loop), and the sends must not run dry
+        meanwhile. With a slot free (after :meth:`dispatch`, so whatever
+        waits is for hosts at their cap), any room is worth a claim.
         """
         rows = self.rows
         if rows.room() <= 0:
