@@ -76,8 +76,6 @@ _ACTIVITY_JSON = b"application/activity+json"
 #: URL verdicts :meth:`SafeClient._check` remembers.
 _CHECKED_URLS = 4096
 
-# Headers that must not follow a redirect to another origin.
-
 
 class FetchStatusError(FetchError):
     """The server answered with a status we treat as failure (for JSON fetches).

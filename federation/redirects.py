@@ -11,7 +11,15 @@ import httpx
 from federation.errors import FetchError
 from federation.http1 import ResponseHead
 
+#: Headers that must not follow a redirect to another origin.
 CROSS_ORIGIN_DROP = ("authorization", "cookie", "proxy-authorization")
+
+
+def _joined(base: httpx.URL, location: str) -> httpx.URL:
+    try:
+        return base.join(location)
+    except httpx.InvalidURL:
+        raise FetchError("invalid redirect location") from None
 
 
 def redirect_target(request: httpx.Request, response: httpx.Response) -> httpx.URL | None:
@@ -21,10 +29,7 @@ def redirect_target(request: httpx.Request, response: httpx.Response) -> httpx.U
     location = response.headers.get("location")
     if location is None:
         return None
-    try:
-        target = request.url.join(location)
-    except httpx.InvalidURL:
-        raise FetchError("invalid redirect location") from None
+    target = _joined(request.url, location)
     if request.url.fragment and not target.fragment:
         target = target.copy_with(fragment=request.url.fragment)
     return target
@@ -34,10 +39,7 @@ def moved_to(url: str, head: ResponseHead) -> str | None:
     """Where a delivery's 307/308 points (None without a ``Location``)."""
     for name, value in head.headers:
         if name.lower() == b"location":
-            try:
-                return str(httpx.URL(url).join(value.decode("latin-1")))
-            except httpx.InvalidURL:
-                raise FetchError("invalid redirect location") from None
+            return str(_joined(httpx.URL(url), value.decode("latin-1")))
     return None
 
 
