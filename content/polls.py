@@ -108,7 +108,12 @@ async def votes_of(session: AsyncSession, obj: ContentObject, voter: Actor) -> l
 
 
 async def recount(session: AsyncSession, obj: ContentObject) -> None:
-    """Set our poll's option counts and ``votersCount`` from its vote rows."""
+    """Set our poll's option counts and ``votersCount`` from its vote rows.
+
+    The poll's state row is taken first (:func:`content.poll_states.hold_totals`),
+    so a totals Update being claimed meanwhile counts these votes or stays owed.
+    """
+    await hold_totals(session, obj)
     options, multiple = options_of(obj)
     counts = dict(
         (
@@ -193,7 +198,6 @@ async def vote(
     await session.flush()
     await track(session, obj)
     if obj.local:
-        await hold_totals(session, obj)
         await recount(session, obj)
         await mark_totals_due(session, obj, totals_window)
         return rows
@@ -266,7 +270,6 @@ async def receive_vote(
         )
     )
     await session.flush()
-    await hold_totals(session, obj)
     await recount(session, obj)
     await mark_totals_due(session, obj, totals_window)
     return True
