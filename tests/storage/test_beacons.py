@@ -8,13 +8,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from storage.beacons import Beacon, beacon_path
 from storage.engine import create_engine
 from storage.inbox_writer import InboxWriter
+from tests.support.inbox_items import item_values
 from tests.support.node import ROOT
 
 
@@ -54,24 +54,15 @@ async def test_a_worker_waits_for_another_process_storing_a_burst(
     web_engine, worker_engine = create_engine(url), create_engine(url)
     web, worker = InboxWriter(web_engine), InboxWriter(worker_engine)
 
-    def activity(n: int) -> dict[str, Any]:
-        return {
-            "activity_id": f"https://remote.example/a/{n}",
-            "activity_type": "Create",
-            "actor_ap_id": "https://remote.example/u/x",
-            "key_id": "https://remote.example/u/x#main-key",
-            "body": {"id": f"https://remote.example/a/{n}"},
-        }
-
     try:
         # The beacon is stamped as a batch starts: a first write that had to
         # open its connection on a loaded machine could outlast ``idle`` alone.
-        await web.store(activity(0))
+        await web.store(item_values(0))
         await asyncio.sleep(1.1)
         started = time.monotonic()
         await worker.quiet(idle=1.0, max_wait=3.0)
         assert time.monotonic() - started < 0.05  # nobody ingesting: no wait
-        await web.store(activity(1))
+        await web.store(item_values(1))
         started = time.monotonic()
         await worker.quiet(idle=1.0, max_wait=3.0)
         waited = time.monotonic() - started

@@ -15,16 +15,7 @@ from storage.engine import SessionMaker
 from storage.ids import new_id
 from storage.inbox_writer import InboxWriter
 from storage.models import InboxItem
-
-
-def values(i: int) -> dict[str, object]:
-    return {
-        "activity_id": f"https://remote.example/a/{i}",
-        "activity_type": "Create",
-        "actor_ap_id": "https://remote.example/u/x",
-        "key_id": "https://remote.example/u/x#main-key",
-        "body": {"id": f"https://remote.example/a/{i}", "n": i},
-    }
+from tests.support.inbox_items import item_values as values
 
 
 async def stored_count(sessions: SessionMaker) -> int:

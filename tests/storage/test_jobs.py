@@ -10,21 +10,13 @@ from storage.jobs import claim
 from storage.models import InboxItem
 from storage.repos.inbox import insert_once
 from storage.types import utcnow
+from tests.support.inbox_items import item_values
 
 
 async def _add(sessions: SessionMaker, n: int) -> None:
     async with sessions() as session:
         for i in range(n):
-            await insert_once(
-                session,
-                {
-                    "activity_id": f"https://remote.example/a/{i}",
-                    "activity_type": "Create",
-                    "actor_ap_id": "https://remote.example/u/x",
-                    "key_id": "https://remote.example/u/x#main-key",
-                    "body": {"id": f"https://remote.example/a/{i}"},
-                },
-            )
+            await insert_once(session, item_values(i))
         await session.commit()
 
 
@@ -69,16 +61,7 @@ async def test_an_idle_claim_does_not_wait_for_another_writer(sessions: SessionM
     await _add(sessions, 1)
     assert len(await _claim(sessions, 1)) == 1  # the only row, leased
     async with sessions() as writer:
-        await insert_once(
-            writer,
-            {
-                "activity_id": "https://remote.example/a/other",
-                "activity_type": "Create",
-                "actor_ap_id": "https://remote.example/u/x",
-                "key_id": "https://remote.example/u/x#main-key",
-                "body": {"id": "https://remote.example/a/other"},
-            },
-        )
+        await insert_once(writer, item_values(1000))
         await writer.flush()  # the writer's transaction is open (and, on SQLite, has the lock)
         assert await asyncio.wait_for(_claim(sessions, 10), timeout=2) == []
         await writer.commit()
