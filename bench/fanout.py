@@ -443,8 +443,12 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         pids = {"node": tree, "web": tree[:1], "workers": tree[1:], "sink": [sink.proc.pid]}
         if len(tree) == 1:
             del pids["web"], pids["workers"]
-        sampler = cpu_timeline.Timeline({"node": tree, "sink": [sink.proc.pid]})
-        if args.timeline:
+        sampler = (
+            cpu_timeline.Timeline({"node": tree, "sink": [sink.proc.pid]})
+            if args.timeline
+            else None
+        )
+        if sampler is not None:
             sampler.start()
         t0, wall0 = publish_one(node, "bencher")
         # From the answer on (a few ms after the commit, whose CPU goes uncounted).
@@ -469,7 +473,7 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
                     cpu_at_arrival = {name: cpu_seconds(tree) for name, tree in pids.items()}
                     break
                 time.sleep(0.005 if first is None else 0.01)
-        if args.timeline:
+        if sampler is not None:
             sampler.stop()
         while time.perf_counter() < deadline:
             sent, _total, times = progress(node, healthy, healthy | degraded)
@@ -538,7 +542,7 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
             else None
         ),
         "timeline": (
-            cpu_timeline.summary(sampler.bins(t0, arrived)) if args.timeline and arrived else None
+            cpu_timeline.summary(sampler.bins(t0, arrived)) if sampler and arrived else None
         ),
     }
 
