@@ -2,13 +2,15 @@
 
 What it does, per run:
 
-1. starts ``aploadgen sink`` (``../shared/loadgen``) with one fake host per
-   port, verifying every Digest and HTTP signature (it fetches our key over
-   loopback from the node, once);
-2. starts a real ``staffroom serve`` (``--worker-processes``: one delivery
+1. starts a real ``staffroom serve`` (``--worker-processes``: one delivery
    process per core by default; 1 runs the workers in-process) on a fresh
    database and writes 10,000 remote followers straight into it, ten per sink
    host, all sharing that host's shared inbox;
+2. starts ``aploadgen sink`` (``../shared/loadgen``) with one fake host per
+   port, verifying every Digest and HTTP signature. It holds the author's
+   public key already, as her followers' servers do since the follow
+   (:mod:`bench.held_key_sink`); with ``--cold-sink`` it fetches the key
+   from the node on the first request, the other requests waiting for it;
 3. measures one core's RSA-2048 PKCS#1 v1.5 SHA-256 sign rate in this process
    (about 2 s), while the node is idle;
 4. posts once through the node's API, as a teacher's app would (1,000
@@ -36,7 +38,7 @@ healthy hosts' rate does not drop.
 
     .venv/bin/python -m bench.fanout [--hosts 1000] [--followers 10000]
         [--backend sqlite|postgres] [--worker-processes N] [--runs clean,degraded,...]
-        [--pin] [--profile] [--timeline]
+        [--pin] [--profile] [--timeline] [--cold-sink]
 
 ``--pin`` (needs two cores) holds the node (web and worker processes, and
 every thread they start) on core 0 and the sink on core 1, with
@@ -79,6 +81,7 @@ from sqlmodel import col, select
 
 from bench import profiling
 from bench import timeline as cpu_timeline
+from bench.held_key_sink import HELD_KEYS
 from federation.signatures.cavage import sign_cavage
 from storage.beacons import Beacon, beacon
 from storage.ids import new_id
@@ -142,18 +145,36 @@ def free_port_range(n: int) -> int:
 
 
 class SinkProcess:
-    def __init__(self, args: argparse.Namespace, base: int, slow: int, errors: int, tag: str):
+    """The loadgen sink; with ``held`` keys (id to public PEM) already in its key cache.
+
+    A follower's server holds our author's key from the follow, so by
+    default the sink does too (:mod:`bench.held_key_sink`); ``--cold-sink``
+    (``held=None``) runs the stock sink, whose first request fetches it.
+    """
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        base: int,
+        slow: int,
+        errors: int,
+        tag: str,
+        held: dict[str, str] | None = None,
+    ):
         self.base, self.hosts = base, args.hosts
         self.out = WORK / f"fanout-sink-{tag}.json"
         self.out.unlink(missing_ok=True)
+        module = "aploadgen" if held is None else "bench.held_key_sink"
         cmd = [
-            sys.executable, "-m", "aploadgen", "sink",
+            sys.executable, "-m", module, "sink",
             "--hosts", str(args.hosts), "--base-port", str(base),
             "-t", str(args.time_limit + 120), "--progress", "3600",
             "--slow-hosts", str(slow), "--slow-ms", str(args.slow_ms),
             "--error-hosts", str(errors), "--json-out", str(self.out),
         ]  # fmt: skip
-        env = {**os.environ, "PYTHONPATH": str(LOADGEN)}
+        env = {**os.environ, "PYTHONPATH": f"{LOADGEN}{os.pathsep}{ROOT}"}
+        if held is not None:
+            env[HELD_KEYS] = json.dumps(held)
         self.log = (WORK / f"fanout-sink-{tag}.log").open("w")
         self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 120
@@ -306,6 +327,7 @@ def ceiling(
     args: argparse.Namespace,
     node: Node,
     author_id: int,
+    held: dict[str, str] | None,
     client_core: int | None = None,
     sink_core: int | None = None,
 ) -> dict[str, Any]:
@@ -324,7 +346,7 @@ def ceiling(
     key_id, pem = node.with_session(key)
     base = free_port_range(args.hosts)
     with pinned(sink_core):
-        sink = SinkProcess(args, base, 0, 0, "ceiling")
+        sink = SinkProcess(args, base, 0, 0, "ceiling", held)
     body = json.dumps(note(Actor(ap_id=key_id.split("#")[0], username="x", domain="x",
                                  inbox_url="x", followers_url="x"), 0)).encode()  # fmt: skip
     requests = []
@@ -406,17 +428,24 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def held_keys(args: argparse.Namespace, node: Node, author_id: int) -> dict[str, str] | None:
+    """The author's key as the sink should hold it before the clock (None: ``--cold-sink``)."""
+    if args.cold_sink:
+        return None
+
+    async def key(session: Any) -> dict[str, str]:
+        me = await session.get(Actor, author_id)
+        return {me.public_key_id: me.public_key_pem}
+
+    return node.with_session(key)
+
+
 def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str, Any]:
-    base = free_port_range(args.hosts)
-    degraded = {f"127.0.0.1:{base + i}" for i in range(slow + errors)}
-    healthy = {f"127.0.0.1:{base + i}" for i in range(args.hosts)} - degraded
     node_core, sink_core = (0, 1) if args.pin else (None, None)
-    with pinned(sink_core):
-        sink = SinkProcess(args, base, slow, errors, tag)
     node = Node(
         Path(tempfile.mkdtemp(dir=WORK)), args.backend, worker_processes=args.worker_processes
     )
-    spy = None
+    spy = sink = None
     try:
         node.migrate()
         with pinned(node_core):
@@ -426,8 +455,15 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         serve_pid = node.process.pid
         wait_until(lambda: len(process_tree(serve_pid)) >= wanted, timeout=30)
         warm_up(node, args, sink_core)
+        # Free now, and the sink takes them once the node has its followers.
+        base = free_port_range(args.hosts)
+        degraded = {f"127.0.0.1:{base + i}" for i in range(slow + errors)}
+        healthy = {f"127.0.0.1:{base + i}" for i in range(args.hosts)} - degraded
         author_id = seed(node, base, args.hosts, args.followers)
-        ceil = ceiling(args, node, author_id, node_core, sink_core) if args.ceiling else None
+        held = held_keys(args, node, author_id)
+        ceil = ceiling(args, node, author_id, held, node_core, sink_core) if args.ceiling else None
+        with pinned(sink_core):  # the followers' servers; ours wrote them in above
+            sink = SinkProcess(args, base, slow, errors, tag, held)
         with pinned(node_core):  # the node's core, while the node is idle
             signs = sign_rate()
         if sink_core is not None:  # our polling shares the sink's core, not the node's
@@ -487,7 +523,7 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         live = sink.stats()
     finally:
         profiling.stop(spy)
-        report = sink.stop()
+        report = sink.stop() if sink is not None else {}
         node.close()
     last = max(times) if times else None
     offsets = sorted((t - wall0).total_seconds() for t in times)
@@ -642,6 +678,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--pin", action="store_true", help="node on core 0, sink (and this script) on core 1"
+    )
+    parser.add_argument(
+        "--cold-sink",
+        action="store_true",
+        help="the sink fetches the author's key on the first request instead of holding it",
     )
     parser.add_argument(
         "--no-ceiling", dest="ceiling", action="store_false", help="skip the sink ceiling run"
