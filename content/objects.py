@@ -42,6 +42,7 @@ from federation.vocab import id_of, type_of
 from storage.flushes import flush
 from storage.ids import new_id
 from storage.models import Actor, Announce, ContentObject, Like
+from storage.rows import new_row
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -214,13 +215,19 @@ async def insert_object(
     """
     assert author.id is not None
     fields = await without_rejected_media(node, author, fields)
-    obj = ContentObject(
-        id=new_id(),
-        **fields,
-        author_id=author.id,
-        local=node.config.is_local(fields["ap_id"]),
-        visibility=visibility_from_addressing(fields["to"], fields["cc"], author.followers_url),
-        fetched_at=utcnow(),
+    # Built straight into its fields (:mod:`storage.rows`): the inbox makes one per post.
+    obj = new_row(
+        ContentObject,
+        {
+            "id": new_id(),
+            **fields,
+            "author_id": author.id,
+            "local": node.config.is_local(fields["ap_id"]),
+            "visibility": visibility_from_addressing(
+                fields["to"], fields["cc"], author.followers_url
+            ),
+            "fetched_at": utcnow(),
+        },
     )
     session.add(obj)
     if obj.in_reply_to:

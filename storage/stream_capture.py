@@ -36,6 +36,7 @@ from sqlmodel import Session
 from storage.ids import new_id
 from storage.models import Announce, ContentObject
 from storage.models.streams import StreamEvent
+from storage.rows import new_row
 
 
 class StreamCaptureSession(Session):
@@ -54,7 +55,12 @@ def _events(session: Session) -> list[StreamEvent]:
         if isinstance(obj, ContentObject) and obj.deleted_at is None:
             if obj.id is None:
                 obj.id = new_id()  # what the column default would give it, but needed now
-            found.append(StreamEvent(event="update", object_id=obj.id, actor_id=obj.author_id))
+            # One per stored post: built straight into its fields (:mod:`storage.rows`).
+            found.append(
+                new_row(
+                    StreamEvent, {"event": "update", "object_id": obj.id, "actor_id": obj.author_id}
+                )
+            )
         elif isinstance(obj, Announce):
             if obj.id is None:
                 obj.id = new_id()
