@@ -60,7 +60,7 @@ _KNOWN_OBJECTS = "content.objects.known"
 async def object_by_ap_id(session: AsyncSession, ap_id: str) -> ContentObject | None:
     known: dict[str, ContentObject | None] | None = session.info.get(_KNOWN_OBJECTS)
     if known is not None and ap_id in known:
-        sure, found = _still_known(session, ap_id, known[ap_id])
+        sure, found = _still_known(known[ap_id])
         if sure:
             return found
     return (await session.exec(select(ContentObject).where(ContentObject.ap_id == ap_id))).first()
@@ -76,11 +76,15 @@ async def remember_objects(session: AsyncSession, ap_ids: Collection[str]) -> No
     the database). An object this session adds later is remembered at its
     flush (and asked for again if that flush is rolled back); one still
     pending is handed out as it is (a rolled-back savepoint expunges it).
+    Objects are remembered as they are added, not found by looking through
+    the session's new objects at each call: an inbox batch defers its
+    flushes, and that look made its lookups quadratic in its posts.
     """
     wanted = sorted(set(ap_ids))
     known: dict[str, ContentObject | None] | None = session.info.get(_KNOWN_OBJECTS)
     if known is None:
         known = session.info[_KNOWN_OBJECTS] = {}
+        event.listen(session.sync_session, "transient_to_pending", _remember_added)
         event.listen(session.sync_session, "before_flush", _remember_new)
     for chunk in range(0, len(wanted), 500):
         part = wanted[chunk : chunk + 500]
@@ -93,7 +97,14 @@ async def remember_objects(session: AsyncSession, ap_ids: Collection[str]) -> No
 def forget_objects(session: AsyncSession) -> None:
     """Stop answering from what :func:`remember_objects` found."""
     if session.info.pop(_KNOWN_OBJECTS, None) is not None:
+        event.remove(session.sync_session, "transient_to_pending", _remember_added)
         event.remove(session.sync_session, "before_flush", _remember_new)
+
+
+def _remember_added(sync_session: Any, obj: Any) -> None:
+    known = sync_session.info.get(_KNOWN_OBJECTS)
+    if known is not None and isinstance(obj, ContentObject):
+        known[obj.ap_id] = obj
 
 
 def _remember_new(sync_session: Any, _context: Any, _instances: Any) -> None:
@@ -105,19 +116,16 @@ def _remember_new(sync_session: Any, _context: Any, _instances: Any) -> None:
             known[obj.ap_id] = obj
 
 
-def _still_known(
-    session: AsyncSession, ap_id: str, remembered: ContentObject | None
-) -> tuple[bool, ContentObject | None]:
+def _still_known(remembered: ContentObject | None) -> tuple[bool, ContentObject | None]:
     """(True, the answer) when what was remembered still holds, else (False, None)."""
-    if remembered is not None:
-        state = inspect(remembered)
-        return (state.persistent and not state.expired_attributes, remembered)
-    for obj in session.new:
-        if isinstance(obj, ContentObject) and obj.ap_id == ap_id:
-            # Added, not flushed yet (an inbox batch defers its flushes,
-            # :mod:`storage.flushes`): the row a query would flush and find.
-            return (True, obj)
-    return (True, None)
+    if remembered is None:
+        return (True, None)
+    state = inspect(remembered)
+    if state.pending:
+        # Added, not flushed yet (an inbox batch defers its flushes,
+        # :mod:`storage.flushes`): the row a query would flush and find.
+        return (True, remembered)
+    return (state.persistent and not state.expired_attributes, remembered)
 
 
 def unless_tombstone(obj: ContentObject) -> ContentObject | None:
