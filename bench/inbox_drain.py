@@ -15,7 +15,9 @@ then runs :func:`inbox.worker.run_once` until nothing is left, and prints:
         [--profile]
 
 ``--profile`` runs the drain under cProfile and prints the functions that
-took the most CPU (their own time, then cumulative). The CPU per item is the
+took the most CPU (their own time, then cumulative; ``TOP=n`` in the
+environment prints n of each, and ``CALLERS=regex`` who called the
+functions it matches). The CPU per item is the
 figure to compare on a loaded machine: the wall-clock rate moves with the
 load, the CPU an item costs does not (much).
 
@@ -182,7 +184,9 @@ async def drain(url: str, count: int, data_dir: Path, profile: bool = False) -> 
                 }
     if profiler is not None:
         for order in ("tottime", "cumulative"):
-            pstats.Stats(profiler).sort_stats(order).print_stats(25)
+            pstats.Stats(profiler).sort_stats(order).print_stats(int(os.environ.get("TOP", "25")))
+            if os.environ.get("CALLERS"):
+                pstats.Stats(profiler).print_callers(os.environ["CALLERS"])
     return {
         "handled": handled,
         "stored": stored,
