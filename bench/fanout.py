@@ -244,8 +244,9 @@ def seed(node: Node, base: int, hosts: int, followers: int, username: str = "ben
     return author_id
 
 
-def publish_one(node: Node, username: str) -> tuple[float, datetime]:
-    """Post as a teacher does, through the node's API; when its commit was, on two clocks.
+def publish_one(node: Node, username: str) -> tuple[float, datetime, float]:
+    """Post as a teacher does, through the node's API; when its commit was, on two clocks,
+    and when its answer came back (``perf_counter``).
 
     The node's web process makes the post and its delivery rows, and a
     worker in the same process (``--worker-processes 1``) is woken by the
@@ -262,7 +263,7 @@ def publish_one(node: Node, username: str) -> tuple[float, datetime]:
     response.raise_for_status()
     now_perf, now_wall = time.perf_counter(), datetime.now().astimezone()
     stamp = queue_beacon_of(node).last()
-    return stamp, now_wall - timedelta(seconds=now_perf - stamp)
+    return stamp, now_wall - timedelta(seconds=now_perf - stamp), now_perf
 
 
 def queue_beacon_of(node: Node) -> Beacon:
@@ -479,22 +480,18 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         pids = {"node": tree, "web": tree[:1], "workers": tree[1:], "sink": [sink.proc.pid]}
         if len(tree) == 1:
             del pids["web"], pids["workers"]
-        sampler = (
-            cpu_timeline.Timeline({"node": tree, "sink": [sink.proc.pid]})
-            if args.timeline
-            else None
+        # CPU from the commit on, read by a sampler thread (:meth:`bench.timeline.Timeline.cpu`):
+        # the post's answer may come back only when the fan-out is over.
+        sampler = cpu_timeline.Timeline(
+            pids, every=cpu_timeline.SAMPLE_EVERY if args.timeline else 0.01
         )
-        if sampler is not None:
-            sampler.start()
-        t0, wall0 = publish_one(node, "bencher")
-        # From the answer on (a few ms after the commit, whose CPU goes uncounted).
-        cpu0 = {name: cpu_seconds(tree) for name, tree in pids.items()}
+        sampler.start()
+        t0, wall0, answered = publish_one(node, "bencher")
         deadline = t0 + args.time_limit
         sent = 0
         times: list[datetime] = []
         arrived: float | None = None
         first: float | None = None
-        cpu_at_arrival: dict[str, float] = {}
         # Poll the sink (cheap) until every host was hit once; only then read
         # our database, so the bench itself does not compete for the CPU.
         with httpx.Client(timeout=5) as poll:
@@ -506,19 +503,19 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
                     first = time.perf_counter()
                 if total >= args.hosts:
                     arrived = time.perf_counter()
-                    cpu_at_arrival = {name: cpu_seconds(tree) for name, tree in pids.items()}
                     break
                 time.sleep(0.005 if first is None else 0.01)
-        if sampler is not None:
-            sampler.stop()
         while time.perf_counter() < deadline:
             sent, _total, times = progress(node, healthy, healthy | degraded)
             if len(times) >= len(healthy):
                 break
             time.sleep(0.2)
         elapsed = time.perf_counter() - t0
+        time.sleep(0.02)  # a sample after the end
+        sampler.stop()
         inboxes = queued(node, healthy | degraded)
-        cpu = {name: round(cpu_seconds(tree) - cpu0[name], 2) for name, tree in pids.items()}
+        cpu = {name: round(sampler.cpu(name, t0, t0 + elapsed), 2) for name in pids}
+        cpu_at_arrival = {name: sampler.cpu(name, t0, arrived) for name in pids} if arrived else {}
         time.sleep(0.5)  # let the sink count the last arrivals
         live = sink.stats()
     finally:
@@ -560,25 +557,28 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         "pinned": bool(args.pin),
         "node_cores": node_cores,
         "first_arrival_ms": first_arrival_ms(t0, arrived, report or live),
+        # The teacher waits for this; with the workers in the web process it
+        # shares the loop with the fan-out.
+        "answer_after_commit_ms": round((answered - t0) * 1000, 1),
         "first_seen_polling_ms": round((first - t0) * 1000, 1) if first else None,
         "node_busy": (
-            round((cpu_at_arrival["node"] - cpu0["node"]) / ((arrived - t0) * node_cores), 3)
+            round(cpu_at_arrival["node"] / ((arrived - t0) * node_cores), 3)
             if arrived and cpu_at_arrival
             else None
         ),
         # The sink is one process: its share of one core while the requests arrived.
         "sink_busy": (
-            round((cpu_at_arrival["sink"] - cpu0["sink"]) / (arrived - t0), 3)
+            round(cpu_at_arrival["sink"] / (arrived - t0), 3)
             if arrived and cpu_at_arrival
             else None
         ),
         "node_cpu_ms_per_delivery": (
-            round((cpu_at_arrival["node"] - cpu0["node"]) * 1000 / args.hosts, 3)
+            round(cpu_at_arrival["node"] * 1000 / args.hosts, 3)
             if arrived and cpu_at_arrival
             else None
         ),
         "timeline": (
-            cpu_timeline.summary(sampler.bins(t0, arrived)) if sampler and arrived else None
+            cpu_timeline.summary(sampler.bins(t0, arrived)) if args.timeline and arrived else None
         ),
     }
 
@@ -605,6 +605,7 @@ def show(result: dict[str, Any]) -> None:
     print(
         f"   first request at the sink {result['first_arrival_ms']} ms after the publish commit "
         f"(target <= 50; polling the sink saw it at {result['first_seen_polling_ms']} ms); "
+        f"the post's answer {result['answer_after_commit_ms']} ms after it; "
         f"node CPU busy "
         f"{'?' if busy is None else f'{busy:.0%}'} of {result['node_cores']} core(s) "
         f"from the commit to the last arrival (target >= 90%)"

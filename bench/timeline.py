@@ -35,8 +35,9 @@ def _run_ns(paths: list[str]) -> int:
 class Timeline:
     """Samples the run time of each group of processes (``{"node": [pid, ...], ...}``)."""
 
-    def __init__(self, groups: dict[str, list[int]]) -> None:
+    def __init__(self, groups: dict[str, list[int]], every: float = SAMPLE_EVERY) -> None:
         self.groups = groups
+        self.every = every
         self.samples: list[tuple[float, dict[str, int]]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -54,7 +55,7 @@ class Timeline:
             if now - listed > 0.2:  # threads come and go (the database's, the pool's)
                 paths, listed = self._threads(), now
             self.samples.append((now, {name: _run_ns(p) for name, p in paths.items()}))
-            time.sleep(SAMPLE_EVERY)
+            time.sleep(self.every)
 
     def start(self) -> None:
         self._thread.start()
@@ -62,6 +63,20 @@ class Timeline:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+    def cpu(self, name: str, t0: float, t1: float) -> float:
+        """CPU seconds ``name``'s processes ran from ``t0`` to ``t1`` (to a sample either side).
+
+        The bench reads this rather than the processes' ``/proc/PID/stat``
+        when the answer to the post came back: with the workers in the web
+        process, that answer can come a second after the commit, at the end
+        of the fan-out, and the CPU before it would go uncounted.
+        """
+        before = [ran for at, ran in self.samples if at <= t0]
+        after = [ran for at, ran in self.samples if at >= t1]
+        if not before or not after:
+            raise ValueError("no samples around that span: start the sampler before t0")
+        return max(0, after[0][name] - before[-1][name]) / 1e9
 
     def bins(self, t0: float, t1: float) -> list[dict[str, float]]:
         """Busy fraction of each group (1.0 = one core) per :data:`BIN` from ``t0`` to ``t1``."""
