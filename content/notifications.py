@@ -39,6 +39,7 @@ from storage.models import (
     Notification,
     StreamEvent,
 )
+from storage.repos import by_id
 
 MENTION = "mention"
 REBLOG = "reblog"
@@ -172,11 +173,13 @@ async def notify_mentions(
     ``is_local`` (``NodeConfig.is_local``) spares the lookup when the post names
     none of our ids, as most posts from elsewhere do.
     """
-    author = await session.get(Actor, obj.author_id)
-    if author is None or obj.deleted_at is not None:
+    ours = [ap_id for ap_id in _addressed(obj) if is_local(ap_id)]
+    if not ours or obj.deleted_at is not None:
+        return []
+    author = await by_id.get(session, Actor, obj.author_id)
+    if author is None:
         return []
     made = []
-    ours = [ap_id for ap_id in _addressed(obj) if is_local(ap_id)]
     for recipient in await _local_actors(session, ours):
         row = await notify(session, recipient, MENTION, author, obj)
         if row is not None:
@@ -315,7 +318,7 @@ async def notify_subscribers(session: AsyncSession, obj: ContentObject) -> int:
     :func:`notify` keeps out whoever may not read the post."""
     if obj.deleted_at is not None or obj.id is None:
         return 0
-    author = await session.get(Actor, obj.author_id)
+    author = await by_id.get(session, Actor, obj.author_id)
     if author is None:
         return 0
     if obj.in_reply_to:

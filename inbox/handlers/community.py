@@ -38,6 +38,7 @@ from content.objects import object_by_ap_id
 from inbox.handlers.common import Refused, is_local_item, local_actor, object_id, sender
 from inbox.pipeline import VOUCHED_KEY
 from storage.models import Actor, ActorType, FollowState, InboxItem
+from storage.repos import by_id
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def create(before: Handler) -> Handler:
         obj = await object_by_ap_id(session, object_id(item) or "")
         if obj is None or obj.deleted_at is not None:
             return
-        author = await session.get(Actor, obj.author_id)
+        author = await by_id.get(session, Actor, obj.author_id)
         if author is None or author.ap_id != item.actor_ap_id:
             return  # a Create of someone else's post stores nothing of theirs as ours
         try:
