@@ -65,18 +65,22 @@ class Timeline:
         self._thread.join()
 
     def cpu(self, name: str, t0: float, t1: float) -> float:
-        """CPU seconds ``name``'s processes ran from ``t0`` to ``t1`` (to a sample either side).
+        """CPU seconds ``name``'s processes ran from ``t0`` to ``t1`` (samples interpolated).
 
         The bench reads this rather than the processes' ``/proc/PID/stat``
         when the answer to the post came back: with the workers in the web
-        process, that answer can come a second after the commit, at the end
-        of the fan-out, and the CPU before it would go uncounted.
+        process, that answer can come half a second after the commit, and
+        the CPU before it would go uncounted.
         """
-        before = [ran for at, ran in self.samples if at <= t0]
-        after = [ran for at, ran in self.samples if at >= t1]
-        if not before or not after:
-            raise ValueError("no samples around that span: start the sampler before t0")
-        return max(0, after[0][name] - before[-1][name]) / 1e9
+        return max(0.0, self._ran_at(name, t1) - self._ran_at(name, t0)) / 1e9
+
+    def _ran_at(self, name: str, t: float) -> float:
+        """``name``'s run time (ns) at ``t``, on the straight line between the samples around it."""
+        for (at0, ran0), (at1, ran1) in zip(self.samples, self.samples[1:], strict=False):
+            if at0 <= t <= at1:
+                share = (t - at0) / (at1 - at0) if at1 > at0 else 0.0
+                return ran0[name] + share * (ran1[name] - ran0[name])
+        raise ValueError("no samples around that moment: start the sampler before it")
 
     def bins(self, t0: float, t1: float) -> list[dict[str, float]]:
         """Busy fraction of each group (1.0 = one core) per :data:`BIN` from ``t0`` to ``t1``."""
