@@ -20,11 +20,10 @@ The rules every path shares:
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, func, inspect, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -33,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actors.as2 import InvalidActorError, remote_actor_fields
 from actors.context import NodeContext
 from actors.remote import actor_by_ap_id, upsert_remote_actor
+from content import known_objects
 from content.as2 import OBJECT_TYPES, InvalidObjectError, attributed_to, object_from_as2
 from content.visibility import visibility_from_addressing
 from federation.client import FetchStatusError
@@ -54,78 +54,11 @@ REPLY_FETCH_DEPTH = 5
 EDITABLE = ("name", "summary", "content", "sensitive", "language", "tags", "attachments", "extra")
 
 
-_KNOWN_OBJECTS = "content.objects.known"
-
-
 async def object_by_ap_id(session: AsyncSession, ap_id: str) -> ContentObject | None:
-    known: dict[str, ContentObject | None] | None = session.info.get(_KNOWN_OBJECTS)
-    if known is not None and ap_id in known:
-        sure, found = _still_known(known[ap_id])
-        if sure:
-            return found
+    sure, found = known_objects.recall(session, ap_id)
+    if sure:
+        return found
     return (await session.exec(select(ContentObject).where(ContentObject.ap_id == ap_id))).first()
-
-
-async def remember_objects(session: AsyncSession, ap_ids: Collection[str]) -> None:
-    """Look up many ids at once, so that :func:`object_by_ap_id` answers them without a query.
-
-    The inbox worker calls it for a whole batch (the objects its Creates,
-    Updates and Deletes name, and the parents of replies). The answers hold
-    for this session only. A row found is handed out while it stays loaded
-    and unexpired (a rolled-back savepoint expires it, and the next call asks
-    the database). An object this session adds later is remembered at its
-    flush (and asked for again if that flush is rolled back); one still
-    pending is handed out as it is (a rolled-back savepoint expunges it).
-    Objects are remembered as they are added, not found by looking through
-    the session's new objects at each call: an inbox batch defers its
-    flushes, and that look made its lookups quadratic in its posts.
-    """
-    wanted = sorted(set(ap_ids))
-    known: dict[str, ContentObject | None] | None = session.info.get(_KNOWN_OBJECTS)
-    if known is None:
-        known = session.info[_KNOWN_OBJECTS] = {}
-        event.listen(session.sync_session, "transient_to_pending", _remember_added)
-        event.listen(session.sync_session, "before_flush", _remember_new)
-    for chunk in range(0, len(wanted), 500):
-        part = wanted[chunk : chunk + 500]
-        rows = await session.exec(select(ContentObject).where(col(ContentObject.ap_id).in_(part)))
-        found = {row.ap_id: row for row in rows.all()}
-        for ap_id in part:
-            known[ap_id] = found.get(ap_id)
-
-
-def forget_objects(session: AsyncSession) -> None:
-    """Stop answering from what :func:`remember_objects` found."""
-    if session.info.pop(_KNOWN_OBJECTS, None) is not None:
-        event.remove(session.sync_session, "transient_to_pending", _remember_added)
-        event.remove(session.sync_session, "before_flush", _remember_new)
-
-
-def _remember_added(sync_session: Any, obj: Any) -> None:
-    known = sync_session.info.get(_KNOWN_OBJECTS)
-    if known is not None and isinstance(obj, ContentObject):
-        known[obj.ap_id] = obj
-
-
-def _remember_new(sync_session: Any, _context: Any, _instances: Any) -> None:
-    known = sync_session.info.get(_KNOWN_OBJECTS)
-    if known is None:
-        return
-    for obj in sync_session.new:
-        if isinstance(obj, ContentObject):
-            known[obj.ap_id] = obj
-
-
-def _still_known(remembered: ContentObject | None) -> tuple[bool, ContentObject | None]:
-    """(True, the answer) when what was remembered still holds, else (False, None)."""
-    if remembered is None:
-        return (True, None)
-    state = inspect(remembered)
-    if state.pending:
-        # Added, not flushed yet (an inbox batch defers its flushes,
-        # :mod:`storage.flushes`): the row a query would flush and find.
-        return (True, remembered)
-    return (state.persistent and not state.expired_attributes, remembered)
 
 
 def unless_tombstone(obj: ContentObject) -> ContentObject | None:

@@ -47,9 +47,9 @@ from sqlalchemy import bindparam, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from content.known_objects import forget_objects, remember_objects
 from content.moderation.state import forget_suspended, remember_suspended
 from content.notifications import forget_subscribers, remember_subscribers
-from content.objects import forget_objects, remember_objects
 from federation.offline import NetworkDeferred, offline
 from federation.vocab import id_of
 from inbox.dispatch import Refused, dispatch

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import event
 
-from content.objects import forget_objects, object_by_ap_id, remember_objects
+from content.known_objects import forget_objects, remember_objects
+from content.objects import object_by_ap_id
 from storage.engine import SessionMaker
 from storage.models import Actor, ContentObject
 
