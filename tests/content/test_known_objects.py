@@ -10,32 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
-
 from content.known_objects import forget_objects, remember_objects
 from content.objects import object_by_ap_id
 from storage.engine import SessionMaker
-from storage.models import Actor, ContentObject
+from storage.models import ContentObject
+from tests.support.outbox import make_remote
+from tests.support.statements import statements_of
 
 NOTE = "https://school.example/notes/1"
 
 
 async def _author(session: Any) -> int:
-    author = Actor(
-        ap_id="https://school.example/users/anna", username="anna",
-        domain="school.example", inbox_url="https://school.example/users/anna/inbox",
-    )  # fmt: skip
-    session.add(author)
+    author = await make_remote(session, "https://school.example/users/anna")
     await session.flush()
     assert author.id is not None
     return author.id
-
-
-def _statements(session: Any) -> list[str]:
-    seen: list[str] = []
-    engine = session.bind.sync_engine
-    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    return seen
 
 
 async def test_an_added_object_is_found_without_a_query_and_forgotten_with_its_savepoint(
@@ -49,11 +38,11 @@ async def test_an_added_object_is_found_without_a_query_and_forgotten_with_its_s
         savepoint = await session.begin_nested()
         note = ContentObject(ap_id=NOTE, author_id=author_id, content="<p>Paper strips</p>")
         session.add(note)
-        statements = _statements(session)
-        assert await object_by_ap_id(session, NOTE) is note  # pending, not flushed
-        assert statements == []
-        await session.flush()
-        assert await object_by_ap_id(session, NOTE) is note  # flushed, still this object
+        with statements_of(sessions.kw["bind"].sync_engine) as statements:
+            assert await object_by_ap_id(session, NOTE) is note  # pending, not flushed
+            assert statements == []
+            await session.flush()
+            assert await object_by_ap_id(session, NOTE) is note  # flushed, still this object
         assert statements and not any(s.lstrip().startswith("SELECT") for s in statements)
 
         await savepoint.rollback()

@@ -2,45 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import SessionMaker
 from storage.models import Actor
 from storage.repos import by_id
+from tests.support.statements import statements_of
 
 
-def _anna() -> Actor:
-    return Actor(
+async def _anna(session: AsyncSession) -> Actor:
+    """Anna, stored and committed; still loaded in ``session``."""
+    anna = Actor(
         ap_id="https://school.example/users/anna", username="anna",
         domain="school.example", inbox_url="https://school.example/users/anna/inbox",
         display_name="Anna",
     )  # fmt: skip
-
-
-def _statements(session: Any) -> list[str]:
-    seen: list[str] = []
-    event.listen(session.bind.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
-    return seen
+    session.add(anna)
+    await session.commit()
+    return anna
 
 
 async def test_a_loaded_row_comes_from_the_identity_map(sessions: SessionMaker) -> None:
     async with sessions() as session:
-        anna = _anna()
-        session.add(anna)
-        await session.commit()
-        statements = _statements(session)
-        assert await by_id.get(session, Actor, anna.id) is anna
+        anna = await _anna(session)
+        with statements_of(sessions.kw["bind"].sync_engine) as statements:
+            assert await by_id.get(session, Actor, anna.id) is anna
         assert statements == []
 
 
 async def test_other_rows_are_read_and_missing_ones_are_none(sessions: SessionMaker) -> None:
     async with sessions() as session:
-        anna = _anna()
-        session.add(anna)
-        await session.commit()
+        anna = await _anna(session)
         anna_id = anna.id
     async with sessions() as session:
         found = await by_id.get(session, Actor, anna_id)
@@ -50,9 +44,7 @@ async def test_other_rows_are_read_and_missing_ones_are_none(sessions: SessionMa
 
 async def test_an_expired_row_is_read_again(sessions: SessionMaker) -> None:
     async with sessions() as session:
-        anna = _anna()
-        session.add(anna)
-        await session.commit()
+        anna = await _anna(session)
         anna_id = anna.id
         await session.exec(
             update(Actor).where(col(Actor.id) == anna_id).values(display_name="Anna K.")
@@ -64,9 +56,7 @@ async def test_an_expired_row_is_read_again(sessions: SessionMaker) -> None:
 
 async def test_a_deleted_row_is_none(sessions: SessionMaker) -> None:
     async with sessions() as session:
-        anna = _anna()
-        session.add(anna)
-        await session.commit()
+        anna = await _anna(session)
         await session.delete(anna)
         await session.flush()
         assert await by_id.get(session, Actor, anna.id) is None

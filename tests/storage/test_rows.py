@@ -10,9 +10,10 @@ from sqlmodel import select
 
 from storage.engine import SessionMaker
 from storage.ids import new_id
-from storage.models import Actor, ContentObject
+from storage.models import ContentObject
 from storage.models.streams import StreamEvent
 from storage.rows import new_row
+from tests.support.outbox import make_remote
 
 PUBLISHED = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 
@@ -59,11 +60,7 @@ async def test_a_new_row_is_inserted_and_later_changes_are_tracked(
     sessions: SessionMaker,
 ) -> None:
     async with sessions() as session:
-        author = Actor(
-            ap_id="https://school.example/users/anna", username="anna",
-            domain="school.example", inbox_url="https://school.example/users/anna/inbox",
-        )  # fmt: skip
-        session.add(author)
+        author = await make_remote(session, "https://school.example/users/anna")
         await session.flush()
         assert author.id is not None
         row = new_row(ContentObject, _note(author.id))

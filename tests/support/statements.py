@@ -23,6 +23,16 @@ def selects_from(engine: Any, table: str) -> Iterator[list[str]]:
 
 
 @contextmanager
+def statements_of(engine: Any) -> Iterator[list[str]]:
+    """Every statement ``engine`` runs meanwhile, collected."""
+    seen: list[str] = []
+    with before_each_statement(
+        engine, lambda _conn, _cursor, statement, *_: seen.append(statement)
+    ):
+        yield seen
+
+
+@contextmanager
 def before_each_statement(engine: Any, hook: Callable[..., None]) -> Iterator[None]:
     """Call ``hook(conn, cursor, statement, parameters, context, executemany)`` before
     every statement ``engine`` (a sync engine, or a connection's) runs meanwhile."""
