@@ -32,8 +32,8 @@ def main() -> None:
     from aploadgen import __main__ as loadgen  # type: ignore[import-not-found]
     from aploadgen import httpsig, sink
 
-    held = {key_id: httpsig.load_public_pem(pem) for key_id, pem in json.loads(
-        os.environ.get(HELD_KEYS, "{}")).items()}  # fmt: skip
+    given = json.loads(os.environ.get(HELD_KEYS, "{}"))
+    held = {key_id: httpsig.load_public_pem(pem) for key_id, pem in given.items()}
     plain_init = sink.SinkState.__init__
 
     def holding(state: Any, *args: Any, **kwargs: Any) -> None:

@@ -185,8 +185,8 @@ async def drain(url: str, count: int, data_dir: Path, profile: bool = False) -> 
     if profiler is not None:
         for order in ("tottime", "cumulative"):
             pstats.Stats(profiler).sort_stats(order).print_stats(int(os.environ.get("TOP", "25")))
-            if os.environ.get("CALLERS"):
-                pstats.Stats(profiler).print_callers(os.environ["CALLERS"])
+        if os.environ.get("CALLERS"):
+            pstats.Stats(profiler).print_callers(os.environ["CALLERS"])
     return {
         "handled": handled,
         "stored": stored,
