@@ -38,8 +38,8 @@ async def remember_objects(session: AsyncSession, ap_ids: Collection[str]) -> No
     known: dict[str, ContentObject | None] | None = session.info.get(_KNOWN)
     if known is None:
         known = session.info[_KNOWN] = {}
+        # Objects pending already are flushed by the query below (autoflush) and found.
         event.listen(session.sync_session, "transient_to_pending", _remember_added)
-        event.listen(session.sync_session, "before_flush", _remember_new)
     for chunk in range(0, len(wanted), 500):
         part = wanted[chunk : chunk + 500]
         rows = await session.exec(select(ContentObject).where(col(ContentObject.ap_id).in_(part)))
@@ -52,7 +52,6 @@ def forget_objects(session: AsyncSession) -> None:
     """Stop answering from what :func:`remember_objects` found."""
     if session.info.pop(_KNOWN, None) is not None:
         event.remove(session.sync_session, "transient_to_pending", _remember_added)
-        event.remove(session.sync_session, "before_flush", _remember_new)
 
 
 def recall(session: AsyncSession, ap_id: str) -> tuple[bool, ContentObject | None]:
@@ -73,12 +72,3 @@ def _remember_added(sync_session: Any, obj: Any) -> None:
     known = sync_session.info.get(_KNOWN)
     if known is not None and isinstance(obj, ContentObject):
         known[obj.ap_id] = obj
-
-
-def _remember_new(sync_session: Any, _context: Any, _instances: Any) -> None:
-    known = sync_session.info.get(_KNOWN)
-    if known is None:
-        return
-    for obj in sync_session.new:
-        if isinstance(obj, ContentObject):
-            known[obj.ap_id] = obj
