@@ -51,6 +51,8 @@ class Settings:
     app_registration_rate_limit: int = 30
     #: Uploads no post attached within this many seconds are removed with their files.
     unattached_media_seconds: int = 86_400
+    #: How often the workers look for suspended accounts whose grace period is over.
+    suspension_sweep_seconds: int = 30
     #: Web server processes. One runs the background workers in-process; more
     #: run as many HTTP processes and ``worker_processes`` beside them.
     processes: int = 1
@@ -220,6 +222,8 @@ def load_settings(
         values["event_reminders"] = raw
     if (raw := get("UNATTACHED_MEDIA_SECONDS")) is not None:
         values["unattached_media_seconds"] = _parse_int("UNATTACHED_MEDIA_SECONDS", raw, minimum=1)
+    if (raw := get("SUSPENSION_SWEEP_SECONDS")) is not None:
+        values["suspension_sweep_seconds"] = _parse_int("SUSPENSION_SWEEP_SECONDS", raw, minimum=1)
     for name in ("LOGIN_RATE_LIMIT", "APP_REGISTRATION_RATE_LIMIT", "API_RATE_LIMIT"):
         if (raw := get(name)) is not None:
             values[name.lower()] = _parse_int(name, raw, minimum=1)

@@ -42,6 +42,6 @@ def background_workers(
         materials_worker.run_forever(node, stop),
         events_worker.run_forever(node, stop),  # event counts and reminders, poll totals and ends
         media_cleanup.run_forever(node, stop, unattached_media_ttl(settings)),
-        suspension.run_forever(node, stop),
+        suspension.run_forever(node, stop, settings.suspension_sweep_seconds),
         account_data_worker.run_forever(node, stop),  # exports, imports, erasures
     ]

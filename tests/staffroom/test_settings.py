@@ -81,3 +81,12 @@ def test_material_settings_are_read_and_checked(tmp_path: Path) -> None:
     for name, value in (("MAX_FILES", "0"), ("MAX_ZIP_RATIO", "1"), ("MAX_FILE_BYTES", "ten")):
         with pytest.raises(SettingsError, match=f"STAFFROOM_MATERIAL_{name}"):
             load_settings(env={**env, f"STAFFROOM_MATERIAL_{name}": value})
+
+
+def test_the_suspension_sweep_interval_is_read_and_checked(tmp_path: Path) -> None:
+    env = {"STAFFROOM_DATA_DIR": str(tmp_path)}
+    assert load_settings(env=env).suspension_sweep_seconds == 30
+    env["STAFFROOM_SUSPENSION_SWEEP_SECONDS"] = "86400"
+    assert load_settings(env=env).suspension_sweep_seconds == 86400
+    with pytest.raises(SettingsError, match="STAFFROOM_SUSPENSION_SWEEP_SECONDS"):
+        load_settings(env={**env, "STAFFROOM_SUSPENSION_SWEEP_SECONDS": "0"})
