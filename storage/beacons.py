@@ -2,8 +2,9 @@
 
 Four are used:
 
-* ``ingress``: the web processes' inbox writers stamp it after each stored
-  batch; a worker reads it before each item and waits while ingress is busy
+* ``ingress``: the web processes' inbox writers stamp it while they store a
+  batch (renewed while it waits for the lock, and once more when it is
+  done); a worker reads it before each batch and waits while ingress is busy
   (:meth:`storage.inbox_writer.InboxWriter.quiet`). On SQLite a worker in
   another process that starts a transaction during a burst would make every
   waiting 202 wait behind its one write lock; on PostgreSQL its queries

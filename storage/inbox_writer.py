@@ -39,6 +39,8 @@ from storage.wakeups import INBOX
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+#: Ingress counts as busy until no batch was stored, or waited to be, for this long.
+QUIET_IDLE = 0.02
 ID_COLLISION_RETRIES = 3
 _TABLE: Table = InboxItem.__table__  # type: ignore[attr-defined]
 
@@ -75,7 +77,7 @@ class InboxWriter:
             .returning(_TABLE.c.activity_id)
         )
 
-    async def quiet(self, *, idle: float = 0.02, max_wait: float = 0.1) -> None:
+    async def quiet(self, *, idle: float = QUIET_IDLE, max_wait: float = 0.1) -> None:
         """Wait (at most ``max_wait``) until no activity was stored for ``idle`` seconds.
 
         In-process workers call this before each item so that ingress goes
@@ -120,11 +122,8 @@ class InboxWriter:
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            self._last_write = time.monotonic()
-            if self._beacon is not None:
-                self._beacon.stamp()
             try:
-                inserted = await self._write(batch)
+                inserted = await self._write_marked(batch)
             except Exception as exc:
                 log.exception("storing %d received activities failed", len(batch))
                 for item in batch:
@@ -136,6 +135,36 @@ class InboxWriter:
             for item, is_new in zip(batch, inserted, strict=True):
                 if not item.done.done():
                     item.done.set_result(is_new)
+
+    def _mark(self) -> None:
+        self._last_write = time.monotonic()
+        if self._beacon is not None:
+            self._beacon.stamp()
+
+    async def _write_marked(self, batch: list[_Pending]) -> list[bool]:
+        """:meth:`_write`, with ingress stamped busy until it is done.
+
+        On SQLite a write can wait for the lock that a worker's batch holds.
+        Stamped only when it began, it would look idle to the workers after
+        ``QUIET_IDLE``, so they would start their next batch with the quiet
+        (long) budget and keep the lock from it longer still: 202s then wait
+        for hundreds of milliseconds. So the stamp is renewed while it waits.
+        """
+        loop = asyncio.get_running_loop()
+        timer: asyncio.TimerHandle | None = None
+
+        def renew() -> None:
+            nonlocal timer
+            self._mark()
+            timer = loop.call_later(QUIET_IDLE / 2, renew)
+
+        renew()
+        try:
+            return await self._write(batch)
+        finally:
+            assert timer is not None
+            timer.cancel()
+            self._mark()
 
     async def _write(self, batch: list[_Pending]) -> list[bool]:
         """Insert the batch in one statement; for each item, whether it was new.

@@ -13,8 +13,9 @@ from sqlmodel import func, select
 
 from storage.engine import SessionMaker
 from storage.ids import new_id
-from storage.inbox_writer import InboxWriter
+from storage.inbox_writer import QUIET_IDLE, InboxWriter
 from storage.models import InboxItem
+from storage.types import utcnow
 from tests.support.inbox_items import item_values as values
 
 
@@ -60,6 +61,33 @@ async def test_quiet_waits_for_ingress_but_never_longer_than_asked(
         assert 0.09 <= waited < 0.5  # just stored: waits, but only up to max_wait
     finally:
         await writer.close()
+
+
+async def test_a_write_waiting_for_the_lock_keeps_ingress_busy(sessions: SessionMaker) -> None:
+    """A batch waiting behind another transaction's lock is still ingress: a worker
+    that saw it as quiet would start a long batch and keep the lock from it."""
+    engine = sessions.kw["bind"]
+    writer = InboxWriter(engine)
+    blocker = await engine.connect()
+    try:
+        await blocker.begin()
+        if engine.dialect.name == "postgresql":
+            await blocker.execute(text("LOCK TABLE inbox_items IN EXCLUSIVE MODE"))
+        else:  # the first write takes SQLite's one write lock until the rollback
+            row = values(0) | {"id": new_id(), "next_attempt_at": utcnow(), "received_at": utcnow()}
+            await blocker.execute(InboxItem.__table__.insert(), [row])
+        waiting = asyncio.ensure_future(writer.store(values(1)))
+        await asyncio.sleep(6 * QUIET_IDLE)  # long past the stamp made when it began
+        assert not waiting.done()
+        started = time.monotonic()
+        await writer.quiet(max_wait=0.1)
+        assert time.monotonic() - started >= 0.09  # busy: a worker waits its whole max_wait
+        await blocker.rollback()
+        assert await asyncio.wait_for(waiting, 10) is True
+    finally:
+        await blocker.close()
+        await writer.close()
+    assert await stored_count(sessions) == 1
 
 
 async def test_an_id_another_process_just_used_is_replaced_and_nothing_is_lost(
