@@ -7,7 +7,7 @@ one commit per activity). Our 202 means "stored", so accepted/s is stored/s;
 the script checks the row count in our database after each run.
 
     .venv/bin/python -m bench.inbox [--count 10000] [--backend sqlite|postgres|both]
-        [--processes N] [--no-workers] [--profile]
+        [--processes N] [--worker-processes N] [--no-workers] [--profile]
 
 By default the node runs as deployed on this machine: one web process per
 core (``serve --processes N``) plus its worker process.
@@ -139,6 +139,7 @@ def run_ours(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         kind,
         workers=not args.no_workers,
         processes=args.processes,
+        worker_processes=args.worker_processes,
     )
     try:
         node.migrate()
@@ -223,6 +224,12 @@ def main() -> int:
         type=int,
         default=os.cpu_count() or 1,
         help="serve --processes N (default: one web process per core, as deployed)",
+    )
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=1,
+        help="serve --worker-processes N (the queues' processes beside the web processes)",
     )
     args = parser.parse_args()
     if not LOADGEN.is_dir():
