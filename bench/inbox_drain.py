@@ -5,14 +5,15 @@ what comes after it. In one process, over a fresh database, it stores
 ``--count`` signed-and-verified-shaped ``Create(Note)`` activities (the
 loadgen's shape: public, to the sender's followers, one hashtag) from 50
 remote actors our node already knows (served by a loopback remote server),
-then runs :func:`inbox.worker.run_once` until nothing is left, and prints:
+then runs :func:`inbox.worker.run_once` until nothing is left (in as many
+lanes at once as the node would run, or ``--lanes``), and prints:
 
 * items handled per second and the CPU per item (this process: the event
   loop and aiosqlite's thread);
 * statements per item, and the statements that took the most time.
 
     .venv/bin/python -m bench.inbox_drain [--count 2000] [--backend sqlite|postgres|both]
-        [--profile]
+        [--lanes N] [--profile]
 
 ``--profile`` runs the drain under cProfile and prints the functions that
 took the most CPU (their own time, then cumulative; ``TOP=n`` in the
@@ -30,6 +31,7 @@ received posts takes to reach timelines.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import os
 import pstats
@@ -129,7 +131,9 @@ class StatementTimes:
         return int(sum(n for n, _ in self.by_text.values()))
 
 
-async def drain(url: str, count: int, data_dir: Path, profile: bool = False) -> dict[str, Any]:
+async def drain(
+    url: str, count: int, data_dir: Path, profile: bool = False, lanes: int = 0
+) -> dict[str, Any]:
     engine = create_engine(url)
     await migrate.upgrade(engine)
     await engine.dispose()
@@ -170,8 +174,14 @@ async def drain(url: str, count: int, data_dir: Path, profile: bool = False) -> 
                 handled = 0
                 if profiler is not None:
                     profiler.enable()
-                while claimed := await worker.run_once(node):
-                    handled += claimed
+
+                async def lane() -> None:
+                    nonlocal handled
+                    while claimed := await worker.run_once(node):
+                        handled += claimed
+
+                lanes = lanes or worker.lanes_for(node.sessions.kw["bind"].dialect.name)
+                await asyncio.gather(*(lane() for _ in range(lanes)))
                 if profiler is not None:
                     profiler.disable()
                 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -189,6 +199,7 @@ async def drain(url: str, count: int, data_dir: Path, profile: bool = False) -> 
             pstats.Stats(profiler).print_callers(os.environ["CALLERS"])
     return {
         "handled": handled,
+        "lanes": lanes,
         "stored": stored,
         "per_s": handled / elapsed,
         "cpu_ms_per_item": cpu / max(handled, 1) * 1000,
@@ -202,6 +213,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="sqlite")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the drain")
+    parser.add_argument(
+        "--lanes",
+        type=int,
+        default=0,
+        help="batches handled at once (default: as the node does, inbox.worker.lanes_for)",
+    )
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     if "postgres" in kinds and not os.environ.get(POSTGRES_ENV):
@@ -211,12 +228,19 @@ def main() -> None:
             raw_url = new_database_url(kind, Path(tmp))
             try:
                 result = uvloop.run(
-                    drain(normalize_database_url(raw_url), args.count, Path(tmp), args.profile)
+                    drain(
+                        normalize_database_url(raw_url),
+                        args.count,
+                        Path(tmp),
+                        args.profile,
+                        args.lanes,
+                    )
                 )
             finally:
                 drop_database(raw_url)
         print(
-            f"{kind}: {result['handled']} Creates handled at {result['per_s']:.0f}/s; "
+            f"{kind}: {result['handled']} Creates handled at {result['per_s']:.0f}/s "
+            f"({result['lanes']} lane(s)); "
             f"CPU {result['cpu_ms_per_item']:.2f} ms/item; "
             f"{result['statements_per_item']:.1f} statements/item; rows: {result['stored']}"
         )

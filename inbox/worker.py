@@ -10,7 +10,9 @@ whole (the rows are free again: the claim was part of it).
 
 The batch is sized to its time budget, from what recent items cost: small
 while ingress is busy (on SQLite the batch holds the one write lock, and
-202s wait behind it), large when the inbox is quiet.
+202s wait behind it), large when the inbox is quiet. On PostgreSQL a
+process runs two such loops (:func:`lanes_for`): one batch's CPU fills the
+other's waits for the server.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ IDLE_POLL_SECONDS = 0.5
 LEASE_MARGIN = timedelta(seconds=5)
 #: Fewer items than this are not worth a batch's fixed cost.
 _MIN_BATCH = 8
+#: Batches one worker process handles at once on PostgreSQL (see :func:`lanes_for`).
+POSTGRES_LANES = 2
 
 
 async def _take(session: AsyncSession, item: InboxItem) -> InboxItem | None:
@@ -180,8 +184,28 @@ async def run_once(node: NodeContext, *, pace: Pace = _PACE, budget: float | Non
     return settled.handled + len(settled.alone)
 
 
+def lanes_for(dialect: str) -> int:
+    """How many batches one process handles at once.
+
+    On PostgreSQL a batch spends much of its time waiting for the server's
+    answers, and another batch can use that time: claims skip each other's
+    rows (``SKIP LOCKED``) and :mod:`inbox.ordering` keeps follow-ups behind
+    items another batch holds, as it does for several worker processes. On
+    SQLite the batches would only take turns at the one write lock, and keep
+    it from ingress for longer.
+    """
+    return POSTGRES_LANES if dialect == "postgresql" else 1
+
+
 async def run_forever(node: NodeContext, stop: asyncio.Event) -> None:
-    """Handle stored activities until ``stop``; when idle, wake as soon as a batch is stored."""
+    """Handle stored activities until ``stop`` (in :func:`lanes_for` concurrent lanes)."""
+    bind = node.sessions.kw.get("bind")
+    lanes = lanes_for(bind.dialect.name) if bind is not None else 1
+    await asyncio.gather(*(_lane(node, stop) for _ in range(lanes)))
+
+
+async def _lane(node: NodeContext, stop: asyncio.Event) -> None:
+    """Handle batch after batch; when idle, wake as soon as a batch is stored."""
     stored = queue_beacon(node.sessions, INBOX)
     seen = stored.last() if stored is not None else 0.0
     pace = Pace()
