@@ -10,10 +10,8 @@ whatever address the TCP connection went to).
 
 Requests travel over :class:`federation.http1.Http1Connection`: HTTP/1.1,
 keep-alive, no pipelining, no HTTP/2 (servers in the fediverse all speak
-HTTP/1.1, and a delivery is one small POST). The pool keeps a few idle
-connections per origin for a few seconds, never more than
-``max_connections`` in all, and a request that finds no room waits at most
-the pool timeout.
+HTTP/1.1, and a delivery is one small POST). Connections are kept and
+capped by :mod:`federation.pool`.
 
 httpx's timeouts apply as usual: ``connect`` (resolve, TCP and TLS
 handshake), ``write`` (a body the peer does not take), ``read`` (each wait for
@@ -25,15 +23,14 @@ from __future__ import annotations
 import asyncio
 import errno
 import ssl
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 
 import httpx
 
 from federation.errors import FetchError
 from federation.http1 import Http1Connection, ResponseHead, encode_request
 from federation.offline import NetworkDeferred, is_offline
+from federation.pool import ConnectionPool, Origin, PoolLimits
 from federation.ssrf import AddressPredicate, Resolver, check_literal, resolve_checked
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
@@ -44,8 +41,6 @@ _DEFAULT_PORTS = {b"http": 80, b"https": 443}
 #: fires first and the error is a ConnectTimeout.
 _UNLIMITED_HANDSHAKE = 24 * 3600.0
 
-Origin = tuple[bytes, str, int]
-
 #: Hosts whose "literal address or name" verdict the transport keeps.
 _LITERALS_KEPT = 4096
 
@@ -53,15 +48,6 @@ _LITERALS_KEPT = 4096
 def default_port(scheme: bytes) -> int:
     """The port of an ``http``/``https`` URL that names none."""
     return _DEFAULT_PORTS[scheme]
-
-
-@dataclass(frozen=True)
-class PoolLimits:
-    max_connections: int = 100
-    #: Idle connections kept per origin, and how long (seconds). Shorter than
-    #: the 5 s keep-alive of uvicorn and Node, so we let go before they do.
-    max_idle_per_origin: int = 8
-    keepalive_expiry: float = 4.0
 
 
 class GuardedTransport(httpx.AsyncBaseTransport):
@@ -81,12 +67,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self._is_forbidden = is_forbidden
         self._ssl = ssl_context or httpx.create_ssl_context(trust_env=False)
         self.limits = limits or PoolLimits()
-        self._slots = asyncio.Semaphore(self.limits.max_connections)
-        # Idle connections by origin (most recently used last), and all of
-        # them oldest first, for the cap on idle sockets.
-        self._idle: dict[Origin, list[Http1Connection]] = {}
-        self._lru: OrderedDict[Http1Connection, Origin] = OrderedDict()
-        self._closed = False
+        self._pool = ConnectionPool(self.limits)
         self._literals: dict[str, bool] = {}
 
     # -- httpx's interface -------------------------------------------------
@@ -121,10 +102,10 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         if body is not None:
             # The usual case for a delivery: the whole (small) answer came with
             # its head, so the connection is free again before httpx reads it.
-            self.release(origin, connection)
+            self._pool.release(origin, connection)
             stream: httpx.AsyncByteStream = httpx.ByteStream(body)
         else:
-            stream = _ResponseBody(self, origin, connection, timeouts.get("read"))
+            stream = _ResponseBody(self._pool, origin, connection, timeouts.get("read"))
         return httpx.Response(
             head.status,
             headers=head.headers,
@@ -165,10 +146,9 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         body = connection.take_complete_body()
         if body is not None:
             if len(body) > max_body:
-                self._slots.release()
-                connection.close()
+                self._pool.discard(connection)
                 raise FetchError("response too large")
-            self.release(origin, connection)
+            self._pool.release(origin, connection)
             return head, body
         received = bytearray()
         try:
@@ -177,10 +157,9 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 if len(received) > max_body:
                     raise FetchError("response too large")
         except BaseException:
-            self._slots.release()
-            connection.close()
+            self._pool.discard(connection)
             raise
-        self.release(origin, connection)
+        self._pool.release(origin, connection)
         return head, bytes(received)
 
     async def _round_trip(
@@ -196,17 +175,17 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     ) -> tuple[Http1Connection, ResponseHead]:
         """Take a slot and a connection (pooled, else new), send, wait for the answer's head.
 
-        The slot stays taken on success (:meth:`release` gives it back with
-        the connection) and is given back here on any failure.
+        The slot stays taken on success (the pool's ``release`` gives it back
+        with the connection) and is given back here on any failure.
         """
         if is_offline():
             raise NetworkDeferred(f"{origin[1]}:{origin[2]}")
-        if self._closed:
+        if self._pool.closed:
             raise RuntimeError("the transport is closed")
-        await self._take_slot(pool, request)
+        await self._pool.take_slot(pool, request)
         connection: Http1Connection | None = None
         try:
-            connection = self._pooled(origin)
+            connection = self._pool.take_idle(origin)
             reused = connection is not None
             if connection is None:
                 connection = await self._connect(origin, connect)
@@ -222,74 +201,13 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 connection = await self._connect(origin, connect)
                 head = await connection.send(wire, write_timeout=write, read_timeout=read)
         except BaseException:
-            self._slots.release()
-            if connection is not None:
-                connection.close()
+            self._pool.discard(connection)
             raise
         return connection, head
 
     async def aclose(self) -> None:
-        self._closed = True
-        for connection in self._lru:
-            connection.close()
-        self._idle.clear()
-        self._lru.clear()
+        self._pool.close()
         await asyncio.sleep(0)  # let the transports close their sockets
-
-    # -- the pool ------------------------------------------------------------
-
-    async def _take_slot(self, limit: float | None, request: httpx.Request | None) -> None:
-        slots = self._slots
-        if not slots.locked():
-            await slots.acquire()  # does not suspend when a slot is free
-            return
-        try:
-            async with asyncio.timeout(limit):
-                await slots.acquire()
-        except TimeoutError:
-            raise httpx.PoolTimeout("no free connection", request=request) from None
-
-    def _pooled(self, origin: Origin) -> Http1Connection | None:
-        idle = self._idle.get(origin)
-        if not idle:
-            return None
-        now = asyncio.get_running_loop().time()
-        while idle:
-            connection = idle.pop()  # the most recently used is the most likely alive
-            del self._lru[connection]
-            if now - connection.idle_since < self.limits.keepalive_expiry and (
-                connection.is_reusable
-            ):
-                if not idle:
-                    del self._idle[origin]
-                return connection
-            connection.close()
-        del self._idle[origin]
-        return None
-
-    def release(self, origin: Origin, connection: Http1Connection) -> None:
-        """A response is finished with: keep its connection if it is clean, then free its slot."""
-        self._slots.release()
-        if self._closed or not connection.is_reusable:
-            connection.close()
-            return
-        connection.idle_since = asyncio.get_running_loop().time()
-        idle = self._idle.setdefault(origin, [])
-        idle.append(connection)
-        self._lru[connection] = origin
-        if len(idle) > self.limits.max_idle_per_origin:
-            self._drop(idle[0], origin)
-        if len(self._lru) > self.limits.max_connections:
-            # Idle sockets are capped too: the one unused for longest goes.
-            self._drop(*next(iter(self._lru.items())))
-
-    def _drop(self, connection: Http1Connection, origin: Origin) -> None:
-        del self._lru[connection]
-        idle = self._idle[origin]
-        idle.remove(connection)
-        if not idle:
-            del self._idle[origin]
-        connection.close()
 
     # -- connecting ------------------------------------------------------------
 
@@ -388,7 +306,7 @@ class _ResponseBody(httpx.AsyncByteStream):
 
     def __init__(
         self,
-        pool: GuardedTransport,
+        pool: ConnectionPool,
         origin: Origin,
         connection: Http1Connection,
         read_timeout: float | None,

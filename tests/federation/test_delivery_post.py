@@ -198,7 +198,7 @@ def test_an_answer_past_the_size_cap_is_refused(run: Run, signer: HttpSignatureA
             with pytest.raises(FetchError, match="too large"):
                 await safe.deliver(f"{server.url}/inbox", BODY, signer)
             # The slot came back: the pool is not left a connection short.
-            assert not safe._transport._slots.locked()
+            assert not safe._transport._pool._slots.locked()
 
     run(scenario())
 
