@@ -1,12 +1,7 @@
 """The httpx transport under :class:`federation.client.SafeClient`: SSRF-guarded, pooled HTTP/1.1.
 
-The SSRF guard sits at connect time. Checking a URL's host before the
-request is not enough: a hostile DNS server can answer with a public
-address for the check and a private one for the connect (rebinding). So the
-transport resolves the host itself, refuses the connection if *any* address
-is non-public, and connects to a validated IP. TLS still verifies the
-certificate against the URL's host name (it is the ``server_hostname``,
-whatever address the TCP connection went to).
+The SSRF guard sits at connect time (:mod:`federation.connector`): a URL's
+host checked before the request could resolve elsewhere by the connect.
 
 Requests travel over :class:`federation.http1.Http1Connection`: HTTP/1.1,
 keep-alive, no pipelining, no HTTP/2 (servers in the fediverse all speak
@@ -21,28 +16,19 @@ bytes of the response), ``pool`` (waiting for a free connection).
 from __future__ import annotations
 
 import asyncio
-import errno
 import ssl
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 
+from federation.connector import Connector
 from federation.errors import FetchError
 from federation.http1 import Http1Connection, ResponseHead, encode_request
 from federation.offline import NetworkDeferred, is_offline
 from federation.pool import ConnectionPool, Origin, PoolLimits
-from federation.ssrf import AddressPredicate, Resolver, check_literal, resolve_checked
+from federation.ssrf import AddressPredicate, Resolver
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
-
-#: The limit we give asyncio's own TLS handshake timer when httpx sets none
-#: (asyncio's default, 60 s, would cut a handshake we let run). With a
-#: timeout, asyncio's timer is set a second later than ours, so that ours
-#: fires first and the error is a ConnectTimeout.
-_UNLIMITED_HANDSHAKE = 24 * 3600.0
-
-#: Hosts whose "literal address or name" verdict the transport keeps.
-_LITERALS_KEPT = 4096
 
 
 def default_port(scheme: bytes) -> int:
@@ -62,13 +48,14 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         ssl_context: ssl.SSLContext | None,
         limits: PoolLimits | None = None,
     ) -> None:
-        self._allow_private = allow_private_addresses
-        self._resolver = resolver
-        self._is_forbidden = is_forbidden
-        self._ssl = ssl_context or httpx.create_ssl_context(trust_env=False)
+        self._connector = Connector(
+            allow_private_addresses=allow_private_addresses,
+            resolver=resolver,
+            is_forbidden=is_forbidden,
+            ssl_context=ssl_context,
+        )
         self.limits = limits or PoolLimits()
         self._pool = ConnectionPool(self.limits)
-        self._literals: dict[str, bool] = {}
 
     # -- httpx's interface -------------------------------------------------
 
@@ -188,7 +175,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             connection = self._pool.take_idle(origin)
             reused = connection is not None
             if connection is None:
-                connection = await self._connect(origin, connect)
+                connection = await self._connector.connect(origin, connect)
             if not isinstance(wire, bytes):
                 wire = wire()
             try:
@@ -198,7 +185,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                     raise
                 # The server closed an idle connection as we sent: once more on a new one.
                 connection.close()
-                connection = await self._connect(origin, connect)
+                connection = await self._connector.connect(origin, connect)
                 head = await connection.send(wire, write_timeout=write, read_timeout=read)
         except BaseException:
             self._pool.discard(connection)
@@ -208,97 +195,6 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         self._pool.close()
         await asyncio.sleep(0)  # let the transports close their sockets
-
-    # -- connecting ------------------------------------------------------------
-
-    async def _connect(self, origin: Origin, limit: float | None) -> Http1Connection:
-        scheme, host, port = origin
-        loop = asyncio.get_running_loop()
-        deadline = None if limit is None else loop.time() + limit
-        if self._is_allowed_literal(host):
-            addresses = [host]  # judged, and no lookup to time out
-        else:
-            try:
-                async with asyncio.timeout(limit):
-                    resolved = await resolve_checked(
-                        host,
-                        port,
-                        allow_private_addresses=self._allow_private,
-                        resolver=self._resolver,
-                        is_forbidden=self._is_forbidden,
-                    )
-            except TimeoutError:
-                raise httpx.ConnectTimeout(f"resolving {host} timed out") from None
-            addresses = [str(address) for address in resolved]
-
-        refused = timed_out = False
-        last_error: BaseException | None = None
-        for address in addresses:
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                timed_out = True
-                break
-            try:
-                return await self._open(scheme, host, address, port, remaining)
-            except httpx.ConnectTimeout:
-                timed_out = True
-            except httpx.ConnectError as exc:
-                if isinstance(exc.__cause__, ssl.SSLError):
-                    raise  # the host answered, with the wrong certificate: no other address will do
-                refused = refused or is_refused(exc)
-                last_error = exc
-        if refused:
-            raise FetchError("connection refused")
-        if timed_out:
-            raise httpx.ConnectTimeout(f"connecting to {host} timed out")
-        raise FetchError("connection failed") from last_error
-
-    def _is_allowed_literal(self, host: str) -> bool:
-        """:func:`check_literal`, its verdict kept per host (a fan-out connects to thousands).
-
-        Only the verdicts that let a connection go on are kept; a refusal
-        raises every time.
-        """
-        known = self._literals.get(host)
-        if known is None:
-            known = check_literal(
-                host, allow_private_addresses=self._allow_private, is_forbidden=self._is_forbidden
-            )
-            if len(self._literals) >= _LITERALS_KEPT:
-                self._literals.clear()
-            self._literals[host] = known
-        return known
-
-    async def _open(
-        self,
-        scheme: bytes,
-        host: str,
-        address: str,
-        port: int,
-        limit: float | None,
-    ) -> Http1Connection:
-        loop = asyncio.get_running_loop()
-        connection = Http1Connection(host)
-        tls = scheme == b"https"
-        try:
-            async with asyncio.timeout(limit):
-                await loop.create_connection(
-                    lambda: connection,
-                    address,
-                    port,
-                    ssl=self._ssl if tls else None,
-                    server_hostname=host if tls else None,
-                    ssl_handshake_timeout=(
-                        None if not tls else _UNLIMITED_HANDSHAKE if limit is None else limit + 1.0
-                    ),
-                )
-        except TimeoutError as exc:  # before OSError: TimeoutError is one
-            connection.close()
-            raise httpx.ConnectTimeout(f"connecting to {host} timed out") from exc
-        except OSError as exc:  # ssl.SSLError and ConnectionRefusedError are OSErrors
-            connection.close()
-            raise httpx.ConnectError(f"connecting to {host} failed: {exc}") from exc
-        return connection
 
 
 class _ResponseBody(httpx.AsyncByteStream):
@@ -337,21 +233,3 @@ async def _body(request: httpx.Request) -> bytes:
     # httpx chose chunked because it did not know the length: one chunk, then the end.
     chunk = b"%x\r\n%b\r\n" % (len(body), body) if body else b""
     return chunk + b"0\r\n\r\n"
-
-
-def is_refused(exc: BaseException) -> bool:
-    """Was the connection refused, anywhere in the exception's chain or group?
-
-    "Refused" is worth telling apart in a reason we log: it means the host is
-    up and nothing listens, not that the network failed.
-    """
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return True
-        if isinstance(seen, OSError) and seen.errno == errno.ECONNREFUSED:
-            return True
-        if isinstance(seen, BaseExceptionGroup):
-            return any(is_refused(inner) for inner in seen.exceptions)
-        seen = seen.__cause__ or seen.__context__
-    return False
