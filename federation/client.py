@@ -24,8 +24,8 @@ machinery are all things we switch off, and going through them cost a
 fan-out about a tenth of its CPU. This module keeps the public surface
 (:class:`SafeClient`, :class:`ClientConfig`, :class:`FetchStatusError`, the
 Accept and JSON media types) and the request loop: redirects, deadlines,
-signing (an ``httpx.Auth`` flow), what ``get_json`` accepts, and mapping
-httpx errors to ours.
+what ``get_json`` accepts, and mapping httpx errors to ours; signing (an
+``httpx.Auth`` flow) is :mod:`federation.auth_flow`.
 
 Errors are :class:`~federation.errors.FetchError` (or its subclasses) with a
 reason that is safe to log and show.
@@ -45,6 +45,7 @@ import httpx
 
 from federation import strict_json
 from federation.auth import HttpSignatureAuth
+from federation.auth_flow import send
 from federation.delivery_post import Delivered, Inboxes, signed_request
 from federation.errors import FetchError
 from federation.guarded_transport import GuardedTransport
@@ -335,7 +336,7 @@ class SafeClient:
                 refusal = await self._host_gate(request.url.netloc.decode("ascii"))
                 if refusal is not None:
                     raise HostRefusedError(refusal)
-            response = await self._send(request, auth)
+            response = await send(self._transport, request, auth)
             try:
                 following = redirect_target(request, response)
                 if following is not None and (
@@ -385,32 +386,6 @@ class SafeClient:
         )
         request.read()
         return request
-
-    async def _send(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
-        """Send one request through ``auth``'s flow (a signature; or a challenge and answer)."""
-        if auth is None:
-            return await self._transport.handle_async_request(request)
-        if type(auth) is HttpSignatureAuth:
-            # Its flow is one signature and one send, nothing to answer: no
-            # need to drive the generator.
-            auth.sign(request)
-            return await self._transport.handle_async_request(request)
-        if auth.requires_request_body:
-            await request.aread()
-        flow = auth.async_auth_flow(request)
-        try:
-            request = await flow.__anext__()
-            while True:
-                response = await self._transport.handle_async_request(request)
-                if auth.requires_response_body:
-                    await response.aread()
-                try:
-                    request = await flow.asend(response)
-                except StopAsyncIteration:
-                    return response
-                await response.aclose()
-        finally:
-            await flow.aclose()
 
     def _check(self, url: str | httpx.URL) -> httpx.URL:
         """The URL, checked (scheme, credentials, literal addresses); verdicts are remembered.
