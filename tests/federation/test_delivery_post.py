@@ -17,8 +17,8 @@ import time
 import pytest
 
 from federation.auth import HttpSignatureAuth
-from federation.client import ClientConfig, HostRefusedError, SafeClient
-from federation.errors import FetchError, UnsafeURLError
+from federation.client import ClientConfig, SafeClient
+from federation.errors import FetchError, HostRefusedError, UnsafeURLError
 from federation.signatures import verify_request
 from federation.ssrf import IPAddress, is_forbidden_address
 from tests.federation.conftest import ALICE, ALICE_KEY, MakeResolver
