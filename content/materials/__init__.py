@@ -12,6 +12,7 @@ the Mastodon API treat it as one) with typed rows beside it
 * :mod:`.publishing`: create, edit and delete our own materials;
 * :mod:`.remote`: materials from other nodes (the guard on their files, mirroring);
 * :mod:`.search` and :mod:`.library`: full-text search, filters and sorts;
-* :mod:`.reviews`, :mod:`.ratings`, :mod:`.downloads`, :mod:`.collections`;
+* :mod:`.reviews`, :mod:`.ratings`, :mod:`.downloads`;
+* :mod:`.collections` (a curator's shelf) and :mod:`.collection_follows` (following one);
 * :mod:`.worker`: the row-driven jobs (debounced rating Updates, mirrors).
 """
