@@ -33,7 +33,7 @@ from api.materials.render import render_materials
 from api.params import read_params
 from api.routing import api_routes
 from api.status_support import NOT_FOUND, node_of, path_id, refused
-from content.materials import collection_follows, collections
+from content.materials import collection_follows, collections, remote_collections
 from content.materials.collections import CollectionError
 from content.materials.library import visible_to
 from content.materials.lookup import material_for
@@ -259,7 +259,7 @@ async def resolve(request: Request) -> Response:
         doc = await node.remote.fetch_document(uri)
     except FederationError:
         raise ApiError(404, NOT_FOUND) from None
-    found = collections.remote_fields(doc, uri)
+    found = remote_collections.remote_fields(doc, uri)
     if found is None:
         raise ApiError(404, NOT_FOUND)
     ap_id, owner_id, name, items = found
@@ -275,7 +275,7 @@ async def resolve(request: Request) -> Response:
                 await material_for(session, node, fetched)
             await session.commit()
     async with node.sessions() as session:
-        row = await collections.store_remote(session, owner, ap_id, name, description, items)
+        row = await remote_collections.store_remote(session, owner, ap_id, name, description, items)
         await session.commit()
         return JSONResponse(await _entity(session, node, row, user.actor))
 

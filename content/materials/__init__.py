@@ -13,6 +13,7 @@ the Mastodon API treat it as one) with typed rows beside it
 * :mod:`.remote`: materials from other nodes (the guard on their files, mirroring);
 * :mod:`.search` and :mod:`.library`: full-text search, filters and sorts;
 * :mod:`.reviews`, :mod:`.ratings`, :mod:`.downloads`;
-* :mod:`.collections` (a curator's shelf) and :mod:`.collection_follows` (following one);
+* :mod:`.collections` (a curator's shelf), :mod:`.collection_follows` (following one)
+  and :mod:`.remote_collections` (our copies of other nodes' shelves);
 * :mod:`.worker`: the row-driven jobs (debounced rating Updates, mirrors).
 """

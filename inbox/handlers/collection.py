@@ -20,7 +20,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
-from content.materials import collection_follows, collections
+from content.materials import collection_follows, collections, remote_collections
 from content.materials.lookup import material_for
 from content.objects import fetch_object, object_by_ap_id
 from federation.origin import same_origin
@@ -96,7 +96,7 @@ async def _change(session: AsyncSession, node: NodeContext, item: InboxItem, kin
         fetched = await fetch_object(session, node, added, limit=1)
         if fetched is not None:
             await material_for(session, node, fetched)
-    await collections.receive_change(session, row, kind, added)
+    await remote_collections.receive_change(session, row, kind, added)
 
 
 async def add(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
