@@ -9,6 +9,7 @@ the Mastodon API treat it as one) with typed rows beside it
 * :mod:`.preview` and :mod:`.markdown`: the preview image and the description;
 * :mod:`.files`: files on disk, written and removed together with the rows;
 * :mod:`.as2`: ``material_to_as2`` / ``material_from_as2``, the wire format;
+* :mod:`.drafts`: what a client asks to publish or change;
 * :mod:`.publishing`: create, edit and delete our own materials;
 * :mod:`.remote`: materials from other nodes (the guard on their files, mirroring);
 * :mod:`.search` and :mod:`.library`: full-text search, filters and sorts;

@@ -15,7 +15,6 @@ status id in the Mastodon API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import col, delete
@@ -27,6 +26,7 @@ from content.as2 import iso
 from content.edits import record_version
 from content.materials import search
 from content.materials.as2 import material_object_fields, material_to_as2
+from content.materials.drafts import MaterialDraft, MaterialEdit
 from content.materials.files import (
     FILES_DIR,
     PREVIEWS_DIR,
@@ -44,7 +44,6 @@ from content.materials.uploads import (
     first_preview,
     prepare,
 )
-from content.materials.vocabulary import DEFAULT_LICENSE, DEFAULT_TYPE
 from content.media import media_url
 from content.posts import delete_post
 from content.sanitize import plain_text
@@ -59,47 +58,10 @@ from storage.models import (
     MaterialFile,
     MaterialGrade,
     MaterialSubject,
-    Visibility,
 )
 from storage.types import utcnow
 
-__all__ = ["MaterialDraft", "MaterialEdit", "MaterialError", "create_material"]
-
-
-@dataclass(frozen=True)
-class MaterialDraft:
-    title: str
-    description: str = ""
-    uploads: list[Upload] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
-    subjects: list[str] = field(default_factory=list)
-    grades: list[str] = field(default_factory=list)
-    material_type: str = DEFAULT_TYPE
-    language: str | None = None
-    license: str = DEFAULT_LICENSE
-    tags: list[str] = field(default_factory=list)
-    visibility: Visibility = Visibility.PUBLIC
-    # The community it is posted to (its Group actor id), which announces it;
-    # members_only: addressed to that community alone, for its members' eyes.
-    community: str | None = None
-    members_only: bool = False
-
-
-@dataclass(frozen=True)
-class MaterialEdit:
-    """What an edit changes; ``None`` keeps a field. Files are added and removed by id."""
-
-    title: str | None = None
-    description: str | None = None
-    add_uploads: list[Upload] = field(default_factory=list)
-    remove_files: list[int] = field(default_factory=list)
-    links: list[str] | None = None
-    subjects: list[str] | None = None
-    grades: list[str] | None = None
-    material_type: str | None = None
-    language: str | None = None
-    license: str | None = None
-    tags: list[str] | None = None
+__all__ = ["MaterialError", "create_material"]
 
 
 def _activity(
