@@ -8,6 +8,7 @@ the Mastodon API treat it as one) with typed rows beside it
 * :mod:`.detect` and :mod:`.archives`: what a file really is, and zip-bomb defence;
 * :mod:`.preview` and :mod:`.markdown`: the preview image and the description;
 * :mod:`.files`: files on disk, written and removed together with the rows;
+* :mod:`.attachments`: a material's uploads, links and preview as rows;
 * :mod:`.as2`: ``material_to_as2`` / ``material_from_as2``, the wire format;
 * :mod:`.drafts`: what a client asks to publish or change;
 * :mod:`.publishing`: create, edit and delete our own materials;

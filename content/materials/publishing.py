@@ -26,39 +26,20 @@ from content.as2 import iso
 from content.edits import record_version
 from content.materials import search
 from content.materials.as2 import material_object_fields, material_to_as2
+from content.materials.attachments import link_rows, prepared_uploads, write_files, write_preview
 from content.materials.drafts import MaterialDraft, MaterialEdit
-from content.materials.files import (
-    FILES_DIR,
-    PREVIEWS_DIR,
-    StagedFiles,
-    new_key,
-    remove_after_commit,
-)
+from content.materials.files import StagedFiles, remove_after_commit
 from content.materials.markdown import MAX_DESCRIPTION_CHARS, render_description, summary_of
-from content.materials.model import FILE, LINK, MaterialView, load_view
+from content.materials.model import LINK, MaterialView, load_view
 from content.materials.rules import MaterialError, check_links, check_metadata, check_title
-from content.materials.uploads import (
-    PreparedFile,
-    Upload,
-    UploadRefused,
-    first_preview,
-    prepare,
-)
-from content.media import media_url
+from content.materials.uploads import first_preview
 from content.posts import delete_post
 from content.sanitize import plain_text
 from content.visibility import draft_addressing
 from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
-from storage.models import (
-    Actor,
-    ContentObject,
-    Material,
-    MaterialFile,
-    MaterialGrade,
-    MaterialSubject,
-)
+from storage.models import Actor, ContentObject, Material, MaterialGrade, MaterialSubject
 from storage.types import utcnow
 
 __all__ = ["MaterialError", "create_material"]
@@ -78,76 +59,6 @@ def _activity(
         "cc": list(obj.cc),
         "object": {k: v for k, v in doc.items() if k != "@context"},
     }
-
-
-async def _prepared(
-    uploads: list[Upload], node: NodeContext, existing: int = 0
-) -> list[PreparedFile]:
-    limits = node.config.materials
-    if existing + len(uploads) > limits.max_files:
-        raise MaterialError(f"a material may have at most {limits.max_files} files")
-    try:
-        return await prepare(uploads, limits)
-    except UploadRefused as exc:
-        raise MaterialError(str(exc)) from None
-
-
-async def _write_files(
-    node: NodeContext,
-    stage: StagedFiles,
-    material_id: int,
-    prepared: list[PreparedFile],
-    start: int,
-) -> list[MaterialFile]:
-    rows = []
-    for offset, item in enumerate(prepared):
-        key = new_key()
-        name = await stage.write(
-            f"{FILES_DIR}/{material_id}-{key}.{item.file_type.extension}", item.data
-        )
-        rows.append(
-            MaterialFile(
-                id=new_id(),
-                material_id=material_id,
-                position=start + offset,
-                kind=FILE,
-                name=item.name,
-                media_type=item.file_type.media_type,
-                size=len(item.data),
-                digest=item.digest,
-                url=node.config.material_file_url(key, item.name),
-                file_name=name,
-                access_key=key,
-            )
-        )
-    return rows
-
-
-def _link_rows(material_id: int, links: list[str], start: int) -> list[MaterialFile]:
-    return [
-        MaterialFile(
-            id=new_id(),
-            material_id=material_id,
-            position=start + offset,
-            kind=LINK,
-            name=url.split("://", 1)[-1][:255],
-            url=url,
-        )
-        for offset, url in enumerate(links)
-    ]
-
-
-async def _write_preview(
-    node: NodeContext, stage: StagedFiles, material: Material, prepared: list[PreparedFile]
-) -> None:
-    preview = first_preview(prepared)
-    if preview is None:
-        return
-    name = await stage.write(
-        f"{PREVIEWS_DIR}/{material.object_id}-{new_key()}-preview.{preview.extension}", preview.data
-    )
-    material.preview_name = name
-    material.preview_url = media_url(node.config, name)
 
 
 async def _set_codes(
@@ -205,7 +116,7 @@ async def create_material(
     await check_visibility(session, author, draft.visibility)
     if not draft.uploads and not links:
         raise MaterialError("a material needs at least one file or link")
-    prepared = await _prepared(draft.uploads, node)
+    prepared = await prepared_uploads(draft.uploads, node)
     object_id = new_id()
     ap_id = node.config.object_url(author.username, object_id)
     visibility, to, cc = draft_addressing(
@@ -226,9 +137,9 @@ async def create_material(
         published=now,
     )
     _describe(material, draft.description)
-    files = await _write_files(node, stage, object_id, prepared, 0)
-    files += _link_rows(object_id, links, len(files))
-    await _write_preview(node, stage, material, prepared)
+    files = await write_files(node, stage, object_id, prepared, 0)
+    files += link_rows(object_id, links, len(files))
+    await write_preview(node, stage, material, prepared)
     view = MaterialView(material, files, meta.subjects, meta.grades)
     obj = ContentObject(
         id=object_id,
@@ -310,7 +221,7 @@ async def update_material(
         if edit.links is not None
         else [f.url for f in view.links]
     )
-    prepared = await _prepared(edit.add_uploads, node, existing=len(kept_files))
+    prepared = await prepared_uploads(edit.add_uploads, node, existing=len(kept_files))
     if not kept_files and not prepared and not links:
         raise MaterialError("a material needs at least one file or link")
     await record_version(session, obj)
@@ -325,13 +236,13 @@ async def update_material(
     for row in view.files:
         if row.kind == LINK or row.id in removing:
             await session.delete(row)
-    added = await _write_files(node, stage, material.object_id, prepared, 0)
-    files = kept_files + added + _link_rows(material.object_id, links, 0)
+    added = await write_files(node, stage, material.object_id, prepared, 0)
+    files = kept_files + added + link_rows(material.object_id, links, 0)
     for position, row in enumerate(files):
         row.position = position
     session.add_all(files)
     if prepared and first_preview(prepared) is not None and material.preview_name is None:
-        await _write_preview(node, stage, material, prepared)
+        await write_preview(node, stage, material, prepared)
     session.add(material)
     await _set_codes(session, material.object_id, meta.subjects, meta.grades)
     await session.flush()
