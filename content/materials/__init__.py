@@ -12,6 +12,7 @@ the Mastodon API treat it as one) with typed rows beside it
 * :mod:`.as2`: ``material_to_as2`` / ``material_from_as2``, the wire format;
 * :mod:`.drafts`: what a client asks to publish or change;
 * :mod:`.publishing`: create, edit and delete our own materials;
+* :mod:`.activities`: the ``Create`` and ``Update`` that carry them;
 * :mod:`.remote`: materials from other nodes (the guard on their files, mirroring);
 * :mod:`.search` and :mod:`.library`: full-text search, filters and sorts;
 * :mod:`.reviews`, :mod:`.ratings`, :mod:`.downloads`;

@@ -15,16 +15,14 @@ status id in the Mastodon API.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from actors.minors import check_visibility
-from content.as2 import iso
 from content.edits import record_version
 from content.materials import search
+from content.materials.activities import material_activity, publish_update
 from content.materials.as2 import material_object_fields, material_to_as2
 from content.materials.attachments import link_rows, prepared_uploads, write_files, write_preview
 from content.materials.drafts import MaterialDraft, MaterialEdit
@@ -36,29 +34,12 @@ from content.materials.uploads import first_preview
 from content.posts import delete_post
 from content.sanitize import plain_text
 from content.visibility import draft_addressing
-from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
 from storage.models import Actor, ContentObject, Material, MaterialGrade, MaterialSubject
 from storage.types import utcnow
 
 __all__ = ["MaterialError", "create_material"]
-
-
-def _activity(
-    node: NodeContext, author: Actor, kind: str, obj: ContentObject, doc: dict[str, Any]
-) -> dict[str, Any]:
-    activity_id = new_id()
-    return {
-        "@context": canonical_context(),
-        "id": node.config.activity_url(author.username, activity_id),
-        "type": kind,
-        "actor": author.ap_id,
-        "published": iso(utcnow()),
-        "to": list(obj.to),
-        "cc": list(obj.cc),
-        "object": {k: v for k, v in doc.items() if k != "@context"},
-    }
 
 
 async def _set_codes(
@@ -80,17 +61,6 @@ def _describe(material: Material, description: str) -> None:
     material.description_source = description
     material.description_html = render_description(description)
     material.summary = summary_of(material.description_html)
-
-
-async def _sync_object(
-    session: AsyncSession, node: NodeContext, obj: ContentObject, view: MaterialView
-) -> None:
-    """Write the material's wire fields into its ``objects`` row, and its search entry."""
-    for name, value in material_object_fields(view, node.config).items():
-        setattr(obj, name, value)
-    session.add(obj)
-    await session.flush()
-    await search.index(session, view.material, plain_text(view.material.description_html) or "")
 
 
 async def create_material(
@@ -164,31 +134,13 @@ async def create_material(
     await session.flush()
     await search.index(session, material, plain_text(material.description_html) or "")
     doc = material_to_as2(view, obj, author, node.config)
-    await publish(session, author, _activity(node, author, "Create", obj, doc))
+    await publish(session, author, material_activity(node, author, "Create", obj, doc))
     return view
 
 
 def own_material(view: MaterialView, author: Actor) -> None:
     if not view.material.local or view.material.author_id != author.id:
         raise MaterialError("only the author may change a material")
-
-
-async def publish_update(
-    session: AsyncSession,
-    node: NodeContext,
-    author: Actor,
-    obj: ContentObject,
-    view: MaterialView,
-    *,
-    extra_recipients: list[str] | None = None,
-) -> None:
-    """Rewrite the object from the material and send ``Update`` to its audience
-    (and to ``extra_recipients``: the reviewers' nodes, for new rating figures)."""
-    obj.updated_at = utcnow()
-    await _sync_object(session, node, obj, view)
-    doc = material_to_as2(view, obj, author, node.config)
-    body = _activity(node, author, "Update", obj, doc)
-    await publish(session, author, body, extra_recipients=extra_recipients)
 
 
 async def update_material(
