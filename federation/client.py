@@ -23,9 +23,10 @@ transport, :class:`federation.guarded_transport.GuardedTransport`) but not
 machinery are all things we switch off, and going through them cost a
 fan-out about a tenth of its CPU. This module keeps the public surface
 (:class:`SafeClient`, :class:`ClientConfig`, :class:`FetchStatusError`, the
-Accept and JSON media types) and the request loop: redirects, deadlines,
-signing (an ``httpx.Auth`` flow), what ``get_json`` accepts, and mapping
-httpx errors to ours.
+Accept and JSON media types) and what ``get_json`` accepts; the request loop
+(redirects, deadlines, the host gate, mapping httpx errors to ours) is
+:mod:`federation.request_loop`, and signing (an ``httpx.Auth`` flow) is
+:mod:`federation.auth_flow`.
 
 Errors are :class:`~federation.errors.FetchError` (or its subclasses) with a
 reason that is safe to log and show.
@@ -34,9 +35,8 @@ reason that is safe to log and show.
 from __future__ import annotations
 
 import asyncio
-import functools
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -46,18 +46,13 @@ import httpx
 from federation import strict_json
 from federation.auth import HttpSignatureAuth
 from federation.delivery_post import Delivered, Inboxes, signed_request
-from federation.errors import FetchError
+from federation.errors import FetchError, HostRefusedError
 from federation.guarded_transport import GuardedTransport
 from federation.http_errors import as_fetch_errors
-from federation.limited_body import ACCEPT_ENCODING, read_capped, rebuild_response
-from federation.redirects import moved_to, redirect_target, redirected_headers
-from federation.ssrf import (
-    AddressPredicate,
-    Resolver,
-    check_url,
-    is_forbidden_address,
-    system_resolver,
-)
+from federation.limited_body import rebuild_response
+from federation.redirects import moved_to
+from federation.request_loop import HostGate, RequestLoop
+from federation.ssrf import AddressPredicate, Resolver, is_forbidden_address, system_resolver
 
 ACTIVITY_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
@@ -73,9 +68,6 @@ JSON_MEDIA_TYPES = frozenset(
 
 _ACTIVITY_JSON = b"application/activity+json"
 
-#: URL verdicts :meth:`SafeClient._check` remembers.
-_CHECKED_URLS = 4096
-
 
 class FetchStatusError(FetchError):
     """The server answered with a status we treat as failure (for JSON fetches).
@@ -86,14 +78,6 @@ class FetchStatusError(FetchError):
     def __init__(self, http_status: int) -> None:
         super().__init__(f"HTTP status {http_status}")
         self.http_status = http_status
-
-
-class HostRefusedError(FetchError):
-    """The node's federation policy refuses this host (see ``SafeClient.set_host_gate``)."""
-
-
-#: ``host[:port]`` → why it is refused, or None.
-HostGate = Callable[[str], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -136,29 +120,29 @@ class SafeClient:
         )
         cfg = self.config
         self._transport = transport
-        self._timeouts = {
-            "connect": cfg.connect_timeout,
-            "read": cfg.read_timeout,
-            "write": cfg.read_timeout,
-            "pool": cfg.connect_timeout,
-        }
-        self._default_headers = (
-            ("User-Agent", cfg.user_agent),
-            ("Accept-Encoding", ACCEPT_ENCODING),
+        self._requests = RequestLoop(
+            transport,
+            allow_http=cfg.allow_http,
+            allow_private_addresses=cfg.allow_private_addresses,
+            is_forbidden=self._is_forbidden,
+            connect_timeout=cfg.connect_timeout,
+            read_timeout=cfg.read_timeout,
+            total_timeout=cfg.total_timeout,
+            max_redirects=cfg.max_redirects,
+            max_response_bytes=cfg.max_response_bytes,
+            user_agent=cfg.user_agent,
         )
-        self._checked = functools.lru_cache(maxsize=_CHECKED_URLS)(self._check_now)
         self._inboxes = Inboxes(
             allow_http=cfg.allow_http,
             allow_private=cfg.allow_private_addresses,
             is_forbidden=self._is_forbidden,
         )
         self._user_agent = cfg.user_agent.encode("ascii")
-        self._host_gate: HostGate | None = None
 
     def set_host_gate(self, gate: HostGate | None) -> None:
         """Ask ``gate`` before every request and redirect hop: the node's federation
         policy (a suspended domain, allowlist mode) says why a host is refused."""
-        self._host_gate = gate
+        self._requests.host_gate = gate
 
     async def warm_gate(self) -> None:
         """Have the gate's rules fresh before a burst of requests needs them.
@@ -167,8 +151,9 @@ class SafeClient:
         stale while the node idled are then read meanwhile, not before the
         first request leaves.
         """
-        if self._host_gate is not None:
-            await self._host_gate("")
+        gate = self._requests.host_gate
+        if gate is not None:
+            await gate("")
 
     async def __aenter__(self) -> SafeClient:
         return self
@@ -214,7 +199,7 @@ class SafeClient:
         Origin checks need it: a document is only authoritative for ids on the
         host it was finally served from.
         """
-        response, body = await self._request(
+        response, body = await self._requests.request(
             "GET",
             url,
             headers={"Accept": accept},
@@ -237,7 +222,7 @@ class SafeClient:
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """GET anything; the status is returned, not raised; the body is capped."""
-        response, body = await self._request("GET", url, headers=headers, auth=auth)
+        response, body = await self._requests.request("GET", url, headers=headers, auth=auth)
         return rebuild_response(response, body)
 
     async def post(
@@ -257,7 +242,7 @@ class SafeClient:
         """
         merged = dict(headers or {})
         merged["Content-Type"] = content_type
-        response, response_body = await self._request(
+        response, response_body = await self._requests.request(
             "POST", url, headers=merged, auth=auth, content=body
         )
         return rebuild_response(response, response_body)
@@ -273,8 +258,9 @@ class SafeClient:
         if auth.scheme != "draft-cavage":
             return Delivered.from_response(await self.post(url, body, auth=auth))
         inbox = self._inboxes(url)
-        if self._host_gate is not None:
-            refusal = await self._host_gate(inbox.netloc)
+        gate = self._requests.host_gate
+        if gate is not None:
+            refusal = await gate(inbox.netloc)
             if refusal is not None:
                 raise HostRefusedError(refusal)
         cfg = self.config
@@ -293,142 +279,6 @@ class SafeClient:
             # The general path follows from there (each hop checked, signed anew).
             return Delivered.from_response(await self.post(moved, body, auth=auth))
         return Delivered.from_head(head)
-
-    # -- machinery --------------------------------------------------------
-
-    async def _request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None,
-        auth: httpx.Auth | None,
-        content: bytes | None = None,
-        before_body: Callable[[httpx.Response], None] | None = None,
-    ) -> tuple[httpx.Response, bytes]:
-        with as_fetch_errors():
-            async with asyncio.timeout(self.config.total_timeout):
-                return await self._follow(
-                    method,
-                    url,
-                    headers=headers,
-                    auth=auth,
-                    content=content,
-                    before_body=before_body,
-                )
-
-    async def _follow(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None,
-        auth: httpx.Auth | None,
-        content: bytes | None,
-        before_body: Callable[[httpx.Response], None] | None,
-    ) -> tuple[httpx.Response, bytes]:
-        cfg = self.config
-        request = self._build(method, self._check(url), headers, content)
-        hops = 0
-        while True:
-            if self._host_gate is not None:
-                refusal = await self._host_gate(request.url.netloc.decode("ascii"))
-                if refusal is not None:
-                    raise HostRefusedError(refusal)
-            response = await self._send(request, auth)
-            try:
-                following = redirect_target(request, response)
-                if following is not None and (
-                    request.method in ("GET", "HEAD") or response.status_code in (307, 308)
-                ):
-                    hops += 1
-                    if hops > cfg.max_redirects:
-                        raise FetchError("too many redirects")
-                    # The first URL was checked above; every hop is checked here.
-                    request = self._build(
-                        request.method,
-                        self._check(following),
-                        redirected_headers(request, following),
-                        content,
-                    )
-                    continue
-                if before_body is not None:
-                    before_body(response)
-                body = await read_capped(response, cfg.max_response_bytes)
-                return response, body
-            finally:
-                await response.aclose()
-
-    def _build(
-        self,
-        method: str,
-        url: httpx.URL,
-        headers: Mapping[str, str] | list[tuple[str, str]] | None,
-        content: bytes | None,
-    ) -> httpx.Request:
-        merged = list(self._default_headers)
-        if headers:
-            items = headers.items() if isinstance(headers, Mapping) else headers
-            given = [(name, value) for name, value in items]
-            names = {name.lower() for name, _ in given}
-            merged = [(k, v) for k, v in merged if k.lower() not in names] + given
-        extensions = {"timeout": self._timeouts}
-        if content is None:
-            return httpx.Request(method, url, headers=merged, extensions=extensions)
-        # A body in memory: we know Host and Content-Length, so hand httpx the
-        # stream and every header at once. (Given ``content=``, it would
-        # rebuild the headers twice to add them, a tenth of a delivery's CPU.)
-        merged.insert(0, ("Host", url.netloc.decode("ascii")))
-        merged.append(("Content-Length", str(len(content))))
-        request = httpx.Request(
-            method, url, headers=merged, stream=httpx.ByteStream(content), extensions=extensions
-        )
-        request.read()
-        return request
-
-    async def _send(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
-        """Send one request through ``auth``'s flow (a signature; or a challenge and answer)."""
-        if auth is None:
-            return await self._transport.handle_async_request(request)
-        if type(auth) is HttpSignatureAuth:
-            # Its flow is one signature and one send, nothing to answer: no
-            # need to drive the generator.
-            auth.sign(request)
-            return await self._transport.handle_async_request(request)
-        if auth.requires_request_body:
-            await request.aread()
-        flow = auth.async_auth_flow(request)
-        try:
-            request = await flow.__anext__()
-            while True:
-                response = await self._transport.handle_async_request(request)
-                if auth.requires_response_body:
-                    await response.aread()
-                try:
-                    request = await flow.asend(response)
-                except StopAsyncIteration:
-                    return response
-                await response.aclose()
-        finally:
-            await flow.aclose()
-
-    def _check(self, url: str | httpx.URL) -> httpx.URL:
-        """The URL, checked (scheme, credentials, literal addresses); verdicts are remembered.
-
-        A node delivers to the same few thousand inboxes over and over, so the
-        parse and check of each is done once (the connect-time guard still
-        judges every connection). A refused URL raises every time:
-        ``lru_cache`` keeps only what returned.
-        """
-        return self._checked(str(url))
-
-    def _check_now(self, url: str) -> httpx.URL:
-        return check_url(
-            url,
-            allow_http=self.config.allow_http,
-            allow_private_addresses=self.config.allow_private_addresses,
-            is_forbidden=self._is_forbidden,
-        )
 
 
 def _require_json_success(response: httpx.Response) -> None:

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import httpx
 
 from federation.auth import HttpSignatureAuth
-from federation.guarded_transport import Origin, default_port
+from federation.guarded_transport import default_port
 from federation.http1 import ResponseHead, encode_request
+from federation.pool import Origin
 from federation.ssrf import AddressPredicate, check_url
 
 #: Inbox URLs whose parse and check are remembered (a node delivers to the

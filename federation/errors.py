@@ -46,3 +46,7 @@ class UnsafeURLError(FetchError):
     """The SSRF guard refused a URL before any connection was made."""
 
     status = 400
+
+
+class HostRefusedError(FetchError):
+    """The node's federation policy refuses this host (see ``SafeClient.set_host_gate``)."""

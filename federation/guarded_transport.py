@@ -1,19 +1,12 @@
 """The httpx transport under :class:`federation.client.SafeClient`: SSRF-guarded, pooled HTTP/1.1.
 
-The SSRF guard sits at connect time. Checking a URL's host before the
-request is not enough: a hostile DNS server can answer with a public
-address for the check and a private one for the connect (rebinding). So the
-transport resolves the host itself, refuses the connection if *any* address
-is non-public, and connects to a validated IP. TLS still verifies the
-certificate against the URL's host name (it is the ``server_hostname``,
-whatever address the TCP connection went to).
+The SSRF guard sits at connect time (:mod:`federation.connector`): a URL's
+host checked before the request could resolve elsewhere by the connect.
 
 Requests travel over :class:`federation.http1.Http1Connection`: HTTP/1.1,
 keep-alive, no pipelining, no HTTP/2 (servers in the fediverse all speak
-HTTP/1.1, and a delivery is one small POST). The pool keeps a few idle
-connections per origin for a few seconds, never more than
-``max_connections`` in all, and a request that finds no room waits at most
-the pool timeout.
+HTTP/1.1, and a delivery is one small POST). Connections are kept and
+capped by :mod:`federation.pool`.
 
 httpx's timeouts apply as usual: ``connect`` (resolve, TCP and TLS
 handshake), ``write`` (a body the peer does not take), ``read`` (each wait for
@@ -23,45 +16,24 @@ bytes of the response), ``pool`` (waiting for a free connection).
 from __future__ import annotations
 
 import asyncio
-import errno
 import ssl
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 
 import httpx
 
+from federation.connector import Connector
 from federation.errors import FetchError
 from federation.http1 import Http1Connection, ResponseHead, encode_request
 from federation.offline import NetworkDeferred, is_offline
-from federation.ssrf import AddressPredicate, Resolver, check_literal, resolve_checked
+from federation.pool import ConnectionPool, Origin, PoolLimits
+from federation.ssrf import AddressPredicate, Resolver
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
-
-#: The limit we give asyncio's own TLS handshake timer when httpx sets none
-#: (asyncio's default, 60 s, would cut a handshake we let run). With a
-#: timeout, asyncio's timer is set a second later than ours, so that ours
-#: fires first and the error is a ConnectTimeout.
-_UNLIMITED_HANDSHAKE = 24 * 3600.0
-
-Origin = tuple[bytes, str, int]
-
-#: Hosts whose "literal address or name" verdict the transport keeps.
-_LITERALS_KEPT = 4096
 
 
 def default_port(scheme: bytes) -> int:
     """The port of an ``http``/``https`` URL that names none."""
     return _DEFAULT_PORTS[scheme]
-
-
-@dataclass(frozen=True)
-class PoolLimits:
-    max_connections: int = 100
-    #: Idle connections kept per origin, and how long (seconds). Shorter than
-    #: the 5 s keep-alive of uvicorn and Node, so we let go before they do.
-    max_idle_per_origin: int = 8
-    keepalive_expiry: float = 4.0
 
 
 class GuardedTransport(httpx.AsyncBaseTransport):
@@ -76,18 +48,14 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         ssl_context: ssl.SSLContext | None,
         limits: PoolLimits | None = None,
     ) -> None:
-        self._allow_private = allow_private_addresses
-        self._resolver = resolver
-        self._is_forbidden = is_forbidden
-        self._ssl = ssl_context or httpx.create_ssl_context(trust_env=False)
+        self._connector = Connector(
+            allow_private_addresses=allow_private_addresses,
+            resolver=resolver,
+            is_forbidden=is_forbidden,
+            ssl_context=ssl_context,
+        )
         self.limits = limits or PoolLimits()
-        self._slots = asyncio.Semaphore(self.limits.max_connections)
-        # Idle connections by origin (most recently used last), and all of
-        # them oldest first, for the cap on idle sockets.
-        self._idle: dict[Origin, list[Http1Connection]] = {}
-        self._lru: OrderedDict[Http1Connection, Origin] = OrderedDict()
-        self._closed = False
-        self._literals: dict[str, bool] = {}
+        self._pool = ConnectionPool(self.limits)
 
     # -- httpx's interface -------------------------------------------------
 
@@ -121,10 +89,10 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         if body is not None:
             # The usual case for a delivery: the whole (small) answer came with
             # its head, so the connection is free again before httpx reads it.
-            self.release(origin, connection)
+            self._pool.release(origin, connection)
             stream: httpx.AsyncByteStream = httpx.ByteStream(body)
         else:
-            stream = _ResponseBody(self, origin, connection, timeouts.get("read"))
+            stream = _ResponseBody(self._pool, origin, connection, timeouts.get("read"))
         return httpx.Response(
             head.status,
             headers=head.headers,
@@ -165,10 +133,9 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         body = connection.take_complete_body()
         if body is not None:
             if len(body) > max_body:
-                self._slots.release()
-                connection.close()
+                self._pool.discard(connection)
                 raise FetchError("response too large")
-            self.release(origin, connection)
+            self._pool.release(origin, connection)
             return head, body
         received = bytearray()
         try:
@@ -177,10 +144,9 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 if len(received) > max_body:
                     raise FetchError("response too large")
         except BaseException:
-            self._slots.release()
-            connection.close()
+            self._pool.discard(connection)
             raise
-        self.release(origin, connection)
+        self._pool.release(origin, connection)
         return head, bytes(received)
 
     async def _round_trip(
@@ -196,20 +162,20 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     ) -> tuple[Http1Connection, ResponseHead]:
         """Take a slot and a connection (pooled, else new), send, wait for the answer's head.
 
-        The slot stays taken on success (:meth:`release` gives it back with
-        the connection) and is given back here on any failure.
+        The slot stays taken on success (the pool's ``release`` gives it back
+        with the connection) and is given back here on any failure.
         """
         if is_offline():
             raise NetworkDeferred(f"{origin[1]}:{origin[2]}")
-        if self._closed:
+        if self._pool.closed:
             raise RuntimeError("the transport is closed")
-        await self._take_slot(pool, request)
+        await self._pool.take_slot(pool, request)
         connection: Http1Connection | None = None
         try:
-            connection = self._pooled(origin)
+            connection = self._pool.take_idle(origin)
             reused = connection is not None
             if connection is None:
-                connection = await self._connect(origin, connect)
+                connection = await self._connector.connect(origin, connect)
             if not isinstance(wire, bytes):
                 wire = wire()
             try:
@@ -219,168 +185,16 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                     raise
                 # The server closed an idle connection as we sent: once more on a new one.
                 connection.close()
-                connection = await self._connect(origin, connect)
+                connection = await self._connector.connect(origin, connect)
                 head = await connection.send(wire, write_timeout=write, read_timeout=read)
         except BaseException:
-            self._slots.release()
-            if connection is not None:
-                connection.close()
+            self._pool.discard(connection)
             raise
         return connection, head
 
     async def aclose(self) -> None:
-        self._closed = True
-        for connection in self._lru:
-            connection.close()
-        self._idle.clear()
-        self._lru.clear()
+        self._pool.close()
         await asyncio.sleep(0)  # let the transports close their sockets
-
-    # -- the pool ------------------------------------------------------------
-
-    async def _take_slot(self, limit: float | None, request: httpx.Request | None) -> None:
-        slots = self._slots
-        if not slots.locked():
-            await slots.acquire()  # does not suspend when a slot is free
-            return
-        try:
-            async with asyncio.timeout(limit):
-                await slots.acquire()
-        except TimeoutError:
-            raise httpx.PoolTimeout("no free connection", request=request) from None
-
-    def _pooled(self, origin: Origin) -> Http1Connection | None:
-        idle = self._idle.get(origin)
-        if not idle:
-            return None
-        now = asyncio.get_running_loop().time()
-        while idle:
-            connection = idle.pop()  # the most recently used is the most likely alive
-            del self._lru[connection]
-            if now - connection.idle_since < self.limits.keepalive_expiry and (
-                connection.is_reusable
-            ):
-                if not idle:
-                    del self._idle[origin]
-                return connection
-            connection.close()
-        del self._idle[origin]
-        return None
-
-    def release(self, origin: Origin, connection: Http1Connection) -> None:
-        """A response is finished with: keep its connection if it is clean, then free its slot."""
-        self._slots.release()
-        if self._closed or not connection.is_reusable:
-            connection.close()
-            return
-        connection.idle_since = asyncio.get_running_loop().time()
-        idle = self._idle.setdefault(origin, [])
-        idle.append(connection)
-        self._lru[connection] = origin
-        if len(idle) > self.limits.max_idle_per_origin:
-            self._drop(idle[0], origin)
-        if len(self._lru) > self.limits.max_connections:
-            # Idle sockets are capped too: the one unused for longest goes.
-            self._drop(*next(iter(self._lru.items())))
-
-    def _drop(self, connection: Http1Connection, origin: Origin) -> None:
-        del self._lru[connection]
-        idle = self._idle[origin]
-        idle.remove(connection)
-        if not idle:
-            del self._idle[origin]
-        connection.close()
-
-    # -- connecting ------------------------------------------------------------
-
-    async def _connect(self, origin: Origin, limit: float | None) -> Http1Connection:
-        scheme, host, port = origin
-        loop = asyncio.get_running_loop()
-        deadline = None if limit is None else loop.time() + limit
-        if self._is_allowed_literal(host):
-            addresses = [host]  # judged, and no lookup to time out
-        else:
-            try:
-                async with asyncio.timeout(limit):
-                    resolved = await resolve_checked(
-                        host,
-                        port,
-                        allow_private_addresses=self._allow_private,
-                        resolver=self._resolver,
-                        is_forbidden=self._is_forbidden,
-                    )
-            except TimeoutError:
-                raise httpx.ConnectTimeout(f"resolving {host} timed out") from None
-            addresses = [str(address) for address in resolved]
-
-        refused = timed_out = False
-        last_error: BaseException | None = None
-        for address in addresses:
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                timed_out = True
-                break
-            try:
-                return await self._open(scheme, host, address, port, remaining)
-            except httpx.ConnectTimeout:
-                timed_out = True
-            except httpx.ConnectError as exc:
-                if isinstance(exc.__cause__, ssl.SSLError):
-                    raise  # the host answered, with the wrong certificate: no other address will do
-                refused = refused or is_refused(exc)
-                last_error = exc
-        if refused:
-            raise FetchError("connection refused")
-        if timed_out:
-            raise httpx.ConnectTimeout(f"connecting to {host} timed out")
-        raise FetchError("connection failed") from last_error
-
-    def _is_allowed_literal(self, host: str) -> bool:
-        """:func:`check_literal`, its verdict kept per host (a fan-out connects to thousands).
-
-        Only the verdicts that let a connection go on are kept; a refusal
-        raises every time.
-        """
-        known = self._literals.get(host)
-        if known is None:
-            known = check_literal(
-                host, allow_private_addresses=self._allow_private, is_forbidden=self._is_forbidden
-            )
-            if len(self._literals) >= _LITERALS_KEPT:
-                self._literals.clear()
-            self._literals[host] = known
-        return known
-
-    async def _open(
-        self,
-        scheme: bytes,
-        host: str,
-        address: str,
-        port: int,
-        limit: float | None,
-    ) -> Http1Connection:
-        loop = asyncio.get_running_loop()
-        connection = Http1Connection(host)
-        tls = scheme == b"https"
-        try:
-            async with asyncio.timeout(limit):
-                await loop.create_connection(
-                    lambda: connection,
-                    address,
-                    port,
-                    ssl=self._ssl if tls else None,
-                    server_hostname=host if tls else None,
-                    ssl_handshake_timeout=(
-                        None if not tls else _UNLIMITED_HANDSHAKE if limit is None else limit + 1.0
-                    ),
-                )
-        except TimeoutError as exc:  # before OSError: TimeoutError is one
-            connection.close()
-            raise httpx.ConnectTimeout(f"connecting to {host} timed out") from exc
-        except OSError as exc:  # ssl.SSLError and ConnectionRefusedError are OSErrors
-            connection.close()
-            raise httpx.ConnectError(f"connecting to {host} failed: {exc}") from exc
-        return connection
 
 
 class _ResponseBody(httpx.AsyncByteStream):
@@ -388,7 +202,7 @@ class _ResponseBody(httpx.AsyncByteStream):
 
     def __init__(
         self,
-        pool: GuardedTransport,
+        pool: ConnectionPool,
         origin: Origin,
         connection: Http1Connection,
         read_timeout: float | None,
@@ -419,21 +233,3 @@ async def _body(request: httpx.Request) -> bytes:
     # httpx chose chunked because it did not know the length: one chunk, then the end.
     chunk = b"%x\r\n%b\r\n" % (len(body), body) if body else b""
     return chunk + b"0\r\n\r\n"
-
-
-def is_refused(exc: BaseException) -> bool:
-    """Was the connection refused, anywhere in the exception's chain or group?
-
-    "Refused" is worth telling apart in a reason we log: it means the host is
-    up and nothing listens, not that the network failed.
-    """
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return True
-        if isinstance(seen, OSError) and seen.errno == errno.ECONNREFUSED:
-            return True
-        if isinstance(seen, BaseExceptionGroup):
-            return any(is_refused(inner) for inner in seen.exceptions)
-        seen = seen.__cause__ or seen.__context__
-    return False

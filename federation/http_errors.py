@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import httpx
 
+from federation.connector import is_refused
 from federation.errors import FetchError, UnsafeURLError
-from federation.guarded_transport import is_refused
 
 
 @contextlib.contextmanager

@@ -26,8 +26,9 @@ from sqlmodel import col, select
 
 from actors.local import account_by_name
 from content.materials import search
+from content.materials.drafts import MaterialDraft
 from content.materials.files import staged_files
-from content.materials.publishing import MaterialDraft, MaterialError, create_material
+from content.materials.publishing import MaterialError, create_material
 from content.materials.uploads import Upload
 from content.materials.vocabulary import DEFAULT_LICENSE, DEFAULT_TYPE
 from content.sanitize import plain_text

@@ -34,8 +34,9 @@ from content.events import participation
 from content.events.publishing import EventDraft, create_event
 from content.events.rules import Place
 from content.limits import COMPOSE_LIMITS
+from content.materials.drafts import MaterialDraft
 from content.materials.files import staged_files
-from content.materials.publishing import MaterialDraft, create_material
+from content.materials.publishing import create_material
 from content.materials.reviews import write_review
 from content.materials.uploads import Upload
 from content.profile_changes import note_html

@@ -18,9 +18,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from content.materials import library
+from content.materials.drafts import MaterialDraft
 from content.materials.files import staged_files
 from content.materials.model import MaterialView, load_view, load_views
-from content.materials.publishing import MaterialDraft, MaterialError, create_material
+from content.materials.publishing import MaterialError, create_material
 from content.materials.ratings import RatingError
 from content.materials.reviews import (
     ReviewError,

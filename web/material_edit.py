@@ -15,9 +15,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from content.edits import html_to_text
+from content.materials.drafts import MaterialEdit
 from content.materials.files import staged_files
 from content.materials.model import MaterialView, load_view
-from content.materials.publishing import MaterialEdit, update_material
+from content.materials.publishing import update_material
 from content.materials.rules import MaterialError
 from content.materials.uploads import Upload
 from storage.models import Actor

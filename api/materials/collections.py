@@ -33,7 +33,7 @@ from api.materials.render import render_materials
 from api.params import read_params
 from api.routing import api_routes
 from api.status_support import NOT_FOUND, node_of, path_id, refused
-from content.materials import collections
+from content.materials import collection_follows, collections, remote_collections
 from content.materials.collections import CollectionError
 from content.materials.library import visible_to
 from content.materials.lookup import material_for
@@ -82,7 +82,8 @@ async def _entity(
     materials.sort(key=lambda m: order.get(objects.get(m.object_id, ""), 0))
     entities = await render_materials(session, node, materials, viewer)
     following = (
-        viewer is not None and await collections.follow_of(session, row.id, viewer.id) is not None
+        viewer is not None
+        and await collection_follows.follow_of(session, row.id, viewer.id) is not None
     )
     account = (await account_entities(session, node, [owner]))[0]
     return collection_entity(row, account, entities, following)
@@ -232,7 +233,7 @@ async def follow(request: Request) -> Response:
     async with node.sessions() as session:
         row = await _collection(session, request)
         if row.owner_id != user.actor.id:
-            await collections.follow(session, node, user.actor, row)
+            await collection_follows.follow(session, node, user.actor, row)
         await session.commit()
         return JSONResponse(await _entity(session, node, row, user.actor))
 
@@ -242,7 +243,7 @@ async def unfollow(request: Request) -> Response:
     node = node_of(request)
     async with node.sessions() as session:
         row = await _collection(session, request)
-        await collections.unfollow(session, node, user.actor, row)
+        await collection_follows.unfollow(session, node, user.actor, row)
         await session.commit()
         return JSONResponse(await _entity(session, node, row, user.actor))
 
@@ -258,7 +259,7 @@ async def resolve(request: Request) -> Response:
         doc = await node.remote.fetch_document(uri)
     except FederationError:
         raise ApiError(404, NOT_FOUND) from None
-    found = collections.remote_fields(doc, uri)
+    found = remote_collections.remote_fields(doc, uri)
     if found is None:
         raise ApiError(404, NOT_FOUND)
     ap_id, owner_id, name, items = found
@@ -274,7 +275,7 @@ async def resolve(request: Request) -> Response:
                 await material_for(session, node, fetched)
             await session.commit()
     async with node.sessions() as session:
-        row = await collections.store_remote(session, owner, ap_id, name, description, items)
+        row = await remote_collections.store_remote(session, owner, ap_id, name, description, items)
         await session.commit()
         return JSONResponse(await _entity(session, node, row, user.actor))
 

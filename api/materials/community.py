@@ -16,8 +16,8 @@ from dataclasses import replace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.community_param import narrowed, post_target
+from content.materials.drafts import MaterialDraft
 from content.materials.library import LibraryQuery
-from content.materials.publishing import MaterialDraft
 from storage.models import Actor
 
 

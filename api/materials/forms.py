@@ -15,8 +15,8 @@ from __future__ import annotations
 from api.errors import ApiError
 from api.params import Params
 from api.v1.statuses import VISIBILITIES
+from content.materials.drafts import MaterialDraft, MaterialEdit
 from content.materials.library import SORTS, LibraryQuery
-from content.materials.publishing import MaterialDraft, MaterialEdit
 from content.materials.uploads import Upload
 from content.materials.vocabulary import DEFAULT_LICENSE, DEFAULT_TYPE
 from storage.models import Visibility

@@ -16,8 +16,9 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from content.materials.drafts import MaterialDraft
 from content.materials.files import staged_files
-from content.materials.publishing import MaterialDraft, create_material
+from content.materials.publishing import create_material
 from content.materials.vocabulary import DEFAULT_LICENSE, DEFAULT_TYPE
 from content.sanitize import plain_text
 from federation.vocab import as_list, text_of, type_of, url_of

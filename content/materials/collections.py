@@ -5,10 +5,9 @@ On the wire a collection is an ``OrderedCollection`` at its own id
 ``summary``, ``totalItems`` and ``orderedItems`` (object ids, first added
 first). Its curator changes it with ``Add`` / ``Remove`` (``object``: the
 material, ``target``: the collection), sent to the curator's followers and
-to everyone who follows the collection. Following a collection is a
-``Follow`` whose ``object`` is the collection; the curator's node answers
-``Accept`` at once (a collection is a public shelf). Items may be materials
-of any node; a remote item is fetched when it is added.
+to everyone who follows the collection (following is
+:mod:`.collection_follows`). Items may be materials of any node; a remote
+item is fetched when it is added.
 
 Only public and unlisted collections exist: a shelf to share. Communities
 will curate collections the same way once Group actors land (the owner is
@@ -19,33 +18,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.config import NodeConfig
 from actors.context import NodeContext
-from content.as2 import attributed_to
+from content.materials.collection_follows import followers_of
 from content.sanitize import plain_text
 from federation.constants import PUBLIC
 from federation.jsonld import canonical_context
-from federation.origin import same_origin
-from federation.vocab import as_list, id_of, text_of, type_of
 from outbox.publish import publish
 from storage.ids import new_id
-from storage.models import (
-    Actor,
-    MaterialCollection,
-    MaterialCollectionFollow,
-    MaterialCollectionItem,
-)
+from storage.models import Actor, MaterialCollection, MaterialCollectionItem
 from storage.types import utcnow
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 5_000
 MAX_ITEMS = 500
-ACCEPTED = "accepted"
-PENDING = "pending"
 
 
 class CollectionError(ValueError):
@@ -136,18 +125,6 @@ async def edit(
     return row
 
 
-async def _followers(session: AsyncSession, collection_id: int) -> list[str]:
-    rows = await session.exec(
-        select(Actor.ap_id)
-        .join(MaterialCollectionFollow, col(MaterialCollectionFollow.follower_id) == Actor.id)
-        .where(
-            MaterialCollectionFollow.collection_id == collection_id,
-            MaterialCollectionFollow.state == ACCEPTED,
-        )
-    )
-    return list(rows.all())
-
-
 async def _announce(
     session: AsyncSession,
     node: NodeContext,
@@ -167,7 +144,7 @@ async def _announce(
         "to": [PUBLIC] if row.visibility == "public" else [owner.followers_url or ""],
         "cc": [owner.followers_url or f"{owner.ap_id}/followers"],
     }
-    await publish(session, owner, body, extra_recipients=await _followers(session, row.id))
+    await publish(session, owner, body, extra_recipients=await followers_of(session, row.id))
 
 
 async def add_item(
@@ -213,85 +190,6 @@ async def remove_item(
     return True
 
 
-# -- following ---------------------------------------------------------------------------
-
-
-async def follow_of(
-    session: AsyncSession, collection_id: int, follower_id: int | None
-) -> MaterialCollectionFollow | None:
-    return (
-        await session.exec(
-            select(MaterialCollectionFollow).where(
-                MaterialCollectionFollow.collection_id == collection_id,
-                MaterialCollectionFollow.follower_id == follower_id,
-            )
-        )
-    ).first()
-
-
-async def follow(
-    session: AsyncSession, node: NodeContext, follower: Actor, row: MaterialCollection
-) -> MaterialCollectionFollow:
-    """``follower`` (ours) follows a collection; a remote one is asked with ``Follow``."""
-    assert row.id is not None and follower.id is not None
-    existing = await follow_of(session, row.id, follower.id)
-    if existing is not None:
-        return existing
-    activity_id = node.config.activity_url(follower.username, new_id())
-    state = ACCEPTED if row.local else PENDING
-    followed = MaterialCollectionFollow(
-        id=new_id(),
-        collection_id=row.id,
-        follower_id=follower.id,
-        activity_ap_id=activity_id,
-        state=state,
-    )
-    session.add(followed)
-    await session.flush()
-    if not row.local:
-        owner = await session.get(Actor, row.owner_id)
-        assert owner is not None
-        body = {
-            "@context": canonical_context(),
-            "id": activity_id,
-            "type": "Follow",
-            "actor": follower.ap_id,
-            "object": row.ap_id,
-            "to": [owner.ap_id],
-        }
-        await publish(session, follower, body)
-    return followed
-
-
-async def unfollow(
-    session: AsyncSession, node: NodeContext, follower: Actor, row: MaterialCollection
-) -> bool:
-    assert row.id is not None
-    existing = await follow_of(session, row.id, follower.id)
-    if existing is None:
-        return False
-    await session.delete(existing)
-    await session.flush()
-    if not row.local:
-        owner = await session.get(Actor, row.owner_id)
-        assert owner is not None
-        body = {
-            "@context": canonical_context(),
-            "id": node.config.activity_url(follower.username, new_id()),
-            "type": "Undo",
-            "actor": follower.ap_id,
-            "object": {
-                "id": existing.activity_ap_id,
-                "type": "Follow",
-                "actor": follower.ap_id,
-                "object": row.ap_id,
-            },
-            "to": [owner.ap_id],
-        }
-        await publish(session, follower, body)
-    return True
-
-
 async def local_collection(session: AsyncSession, ap_id: str | None) -> MaterialCollection | None:
     if not ap_id:
         return None
@@ -299,140 +197,3 @@ async def local_collection(session: AsyncSession, ap_id: str | None) -> Material
         await session.exec(select(MaterialCollection).where(MaterialCollection.ap_id == ap_id))
     ).first()
     return row if row is not None and row.local else None
-
-
-async def receive_follow(
-    session: AsyncSession,
-    node: NodeContext,
-    follower: Actor,
-    row: MaterialCollection,
-    activity_id: str,
-) -> None:
-    """A remote actor follows our collection: accepted at once, answered with ``Accept``."""
-    assert row.id is not None and follower.id is not None
-    existing = await follow_of(session, row.id, follower.id)
-    if existing is None:
-        existing = MaterialCollectionFollow(
-            id=new_id(), collection_id=row.id, follower_id=follower.id, activity_ap_id=activity_id
-        )
-    existing.activity_ap_id, existing.state = activity_id, ACCEPTED
-    session.add(existing)
-    await session.flush()
-    owner = await session.get(Actor, row.owner_id)
-    assert owner is not None
-    body = {
-        "@context": canonical_context(),
-        "id": node.config.activity_url(owner.username, new_id()),
-        "type": "Accept",
-        "actor": owner.ap_id,
-        "object": {
-            "id": activity_id,
-            "type": "Follow",
-            "actor": follower.ap_id,
-            "object": row.ap_id,
-        },
-        "to": [follower.ap_id],
-    }
-    await publish(session, owner, body)
-
-
-async def follow_by_activity(
-    session: AsyncSession, activity_id: str
-) -> MaterialCollectionFollow | None:
-    return (
-        await session.exec(
-            select(MaterialCollectionFollow).where(
-                MaterialCollectionFollow.activity_ap_id == activity_id
-            )
-        )
-    ).first()
-
-
-async def remove_follow(session: AsyncSession, row: MaterialCollectionFollow) -> None:
-    await session.delete(row)
-    await session.flush()
-
-
-# -- remote collections ------------------------------------------------------------------
-
-
-def remote_fields(doc: dict[str, Any], url: str) -> tuple[str, str, str, list[str]] | None:
-    """(id, owner id, name, items) of a fetched collection document its origin vouches for."""
-    doc_id, owner = doc.get("id"), attributed_to(doc)
-    if (
-        type_of(doc) not in ("OrderedCollection", "Collection")
-        or not isinstance(doc_id, str)
-        or not same_origin(doc_id, url)
-        or owner is None
-        or not same_origin(owner, doc_id)
-    ):
-        return None
-    items = [
-        i for i in (id_of(x) for x in as_list(doc.get("orderedItems") or doc.get("items"))) if i
-    ]
-    name = plain_text(text_of(doc.get("name"))) or doc_id
-    return doc_id, owner, name[:MAX_NAME], items[:MAX_ITEMS]
-
-
-async def store_remote(
-    session: AsyncSession,
-    owner: Actor,
-    ap_id: str,
-    name: str,
-    description: str,
-    items: list[str],
-) -> MaterialCollection:
-    """Our copy of a remote collection (new or refreshed) and its items, in order."""
-    assert owner.id is not None
-    row = (
-        await session.exec(select(MaterialCollection).where(MaterialCollection.ap_id == ap_id))
-    ).first()
-    if row is None:
-        row = MaterialCollection(
-            id=new_id(), ap_id=ap_id, owner_id=owner.id, local=False, name=name
-        )
-    row.name, row.description, row.updated_at = name, description[:MAX_DESCRIPTION], utcnow()
-    session.add(row)
-    await session.flush()
-    assert row.id is not None
-    await session.exec(
-        delete(MaterialCollectionItem).where(col(MaterialCollectionItem.collection_id) == row.id)
-    )
-    session.add_all(
-        MaterialCollectionItem(id=new_id(), collection_id=row.id, object_ap_id=item, position=n)
-        for n, item in enumerate(items)
-    )
-    await session.flush()
-    return row
-
-
-async def receive_change(
-    session: AsyncSession, row: MaterialCollection, kind: str, item: str
-) -> None:
-    """An ``Add``/``Remove`` from the curator of a remote collection we hold."""
-    assert row.id is not None
-    if kind == "Remove":
-        await session.exec(
-            delete(MaterialCollectionItem).where(
-                col(MaterialCollectionItem.collection_id) == row.id,
-                col(MaterialCollectionItem.object_ap_id) == item,
-            )
-        )
-    elif item not in await items_of(session, row.id):
-        count = (
-            await session.exec(
-                select(func.count())
-                .select_from(MaterialCollectionItem)
-                .where(MaterialCollectionItem.collection_id == row.id)
-            )
-        ).one()
-        if count >= MAX_ITEMS:
-            return
-        session.add(
-            MaterialCollectionItem(
-                id=new_id(), collection_id=row.id, object_ap_id=item, position=int(count)
-            )
-        )
-    row.updated_at = utcnow()
-    session.add(row)
-    await session.flush()

@@ -15,177 +15,31 @@ status id in the Mastodon API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from actors.minors import check_visibility
-from content.as2 import iso
 from content.edits import record_version
 from content.materials import search
+from content.materials.activities import material_activity, publish_update
 from content.materials.as2 import material_object_fields, material_to_as2
-from content.materials.files import (
-    FILES_DIR,
-    PREVIEWS_DIR,
-    StagedFiles,
-    new_key,
-    remove_after_commit,
-)
+from content.materials.attachments import link_rows, prepared_uploads, write_files, write_preview
+from content.materials.drafts import MaterialDraft, MaterialEdit
+from content.materials.files import StagedFiles, remove_after_commit
 from content.materials.markdown import MAX_DESCRIPTION_CHARS, render_description, summary_of
-from content.materials.model import FILE, LINK, MaterialView, load_view
+from content.materials.model import LINK, MaterialView, load_view
 from content.materials.rules import MaterialError, check_links, check_metadata, check_title
-from content.materials.uploads import (
-    PreparedFile,
-    Upload,
-    UploadRefused,
-    first_preview,
-    prepare,
-)
-from content.materials.vocabulary import DEFAULT_LICENSE, DEFAULT_TYPE
-from content.media import media_url
+from content.materials.uploads import first_preview
 from content.posts import delete_post
 from content.sanitize import plain_text
 from content.visibility import draft_addressing
-from federation.jsonld import canonical_context
 from outbox.publish import publish
 from storage.ids import new_id
-from storage.models import (
-    Actor,
-    ContentObject,
-    Material,
-    MaterialFile,
-    MaterialGrade,
-    MaterialSubject,
-    Visibility,
-)
+from storage.models import Actor, ContentObject, Material, MaterialGrade, MaterialSubject
 from storage.types import utcnow
 
-__all__ = ["MaterialDraft", "MaterialEdit", "MaterialError", "create_material"]
-
-
-@dataclass(frozen=True)
-class MaterialDraft:
-    title: str
-    description: str = ""
-    uploads: list[Upload] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
-    subjects: list[str] = field(default_factory=list)
-    grades: list[str] = field(default_factory=list)
-    material_type: str = DEFAULT_TYPE
-    language: str | None = None
-    license: str = DEFAULT_LICENSE
-    tags: list[str] = field(default_factory=list)
-    visibility: Visibility = Visibility.PUBLIC
-    # The community it is posted to (its Group actor id), which announces it;
-    # members_only: addressed to that community alone, for its members' eyes.
-    community: str | None = None
-    members_only: bool = False
-
-
-@dataclass(frozen=True)
-class MaterialEdit:
-    """What an edit changes; ``None`` keeps a field. Files are added and removed by id."""
-
-    title: str | None = None
-    description: str | None = None
-    add_uploads: list[Upload] = field(default_factory=list)
-    remove_files: list[int] = field(default_factory=list)
-    links: list[str] | None = None
-    subjects: list[str] | None = None
-    grades: list[str] | None = None
-    material_type: str | None = None
-    language: str | None = None
-    license: str | None = None
-    tags: list[str] | None = None
-
-
-def _activity(
-    node: NodeContext, author: Actor, kind: str, obj: ContentObject, doc: dict[str, Any]
-) -> dict[str, Any]:
-    activity_id = new_id()
-    return {
-        "@context": canonical_context(),
-        "id": node.config.activity_url(author.username, activity_id),
-        "type": kind,
-        "actor": author.ap_id,
-        "published": iso(utcnow()),
-        "to": list(obj.to),
-        "cc": list(obj.cc),
-        "object": {k: v for k, v in doc.items() if k != "@context"},
-    }
-
-
-async def _prepared(
-    uploads: list[Upload], node: NodeContext, existing: int = 0
-) -> list[PreparedFile]:
-    limits = node.config.materials
-    if existing + len(uploads) > limits.max_files:
-        raise MaterialError(f"a material may have at most {limits.max_files} files")
-    try:
-        return await prepare(uploads, limits)
-    except UploadRefused as exc:
-        raise MaterialError(str(exc)) from None
-
-
-async def _write_files(
-    node: NodeContext,
-    stage: StagedFiles,
-    material_id: int,
-    prepared: list[PreparedFile],
-    start: int,
-) -> list[MaterialFile]:
-    rows = []
-    for offset, item in enumerate(prepared):
-        key = new_key()
-        name = await stage.write(
-            f"{FILES_DIR}/{material_id}-{key}.{item.file_type.extension}", item.data
-        )
-        rows.append(
-            MaterialFile(
-                id=new_id(),
-                material_id=material_id,
-                position=start + offset,
-                kind=FILE,
-                name=item.name,
-                media_type=item.file_type.media_type,
-                size=len(item.data),
-                digest=item.digest,
-                url=node.config.material_file_url(key, item.name),
-                file_name=name,
-                access_key=key,
-            )
-        )
-    return rows
-
-
-def _link_rows(material_id: int, links: list[str], start: int) -> list[MaterialFile]:
-    return [
-        MaterialFile(
-            id=new_id(),
-            material_id=material_id,
-            position=start + offset,
-            kind=LINK,
-            name=url.split("://", 1)[-1][:255],
-            url=url,
-        )
-        for offset, url in enumerate(links)
-    ]
-
-
-async def _write_preview(
-    node: NodeContext, stage: StagedFiles, material: Material, prepared: list[PreparedFile]
-) -> None:
-    preview = first_preview(prepared)
-    if preview is None:
-        return
-    name = await stage.write(
-        f"{PREVIEWS_DIR}/{material.object_id}-{new_key()}-preview.{preview.extension}", preview.data
-    )
-    material.preview_name = name
-    material.preview_url = media_url(node.config, name)
+__all__ = ["MaterialError", "create_material"]
 
 
 async def _set_codes(
@@ -207,17 +61,6 @@ def _describe(material: Material, description: str) -> None:
     material.description_source = description
     material.description_html = render_description(description)
     material.summary = summary_of(material.description_html)
-
-
-async def _sync_object(
-    session: AsyncSession, node: NodeContext, obj: ContentObject, view: MaterialView
-) -> None:
-    """Write the material's wire fields into its ``objects`` row, and its search entry."""
-    for name, value in material_object_fields(view, node.config).items():
-        setattr(obj, name, value)
-    session.add(obj)
-    await session.flush()
-    await search.index(session, view.material, plain_text(view.material.description_html) or "")
 
 
 async def create_material(
@@ -243,7 +86,7 @@ async def create_material(
     await check_visibility(session, author, draft.visibility)
     if not draft.uploads and not links:
         raise MaterialError("a material needs at least one file or link")
-    prepared = await _prepared(draft.uploads, node)
+    prepared = await prepared_uploads(draft.uploads, node)
     object_id = new_id()
     ap_id = node.config.object_url(author.username, object_id)
     visibility, to, cc = draft_addressing(
@@ -264,9 +107,9 @@ async def create_material(
         published=now,
     )
     _describe(material, draft.description)
-    files = await _write_files(node, stage, object_id, prepared, 0)
-    files += _link_rows(object_id, links, len(files))
-    await _write_preview(node, stage, material, prepared)
+    files = await write_files(node, stage, object_id, prepared, 0)
+    files += link_rows(object_id, links, len(files))
+    await write_preview(node, stage, material, prepared)
     view = MaterialView(material, files, meta.subjects, meta.grades)
     obj = ContentObject(
         id=object_id,
@@ -291,31 +134,13 @@ async def create_material(
     await session.flush()
     await search.index(session, material, plain_text(material.description_html) or "")
     doc = material_to_as2(view, obj, author, node.config)
-    await publish(session, author, _activity(node, author, "Create", obj, doc))
+    await publish(session, author, material_activity(node, author, "Create", obj, doc))
     return view
 
 
 def own_material(view: MaterialView, author: Actor) -> None:
     if not view.material.local or view.material.author_id != author.id:
         raise MaterialError("only the author may change a material")
-
-
-async def publish_update(
-    session: AsyncSession,
-    node: NodeContext,
-    author: Actor,
-    obj: ContentObject,
-    view: MaterialView,
-    *,
-    extra_recipients: list[str] | None = None,
-) -> None:
-    """Rewrite the object from the material and send ``Update`` to its audience
-    (and to ``extra_recipients``: the reviewers' nodes, for new rating figures)."""
-    obj.updated_at = utcnow()
-    await _sync_object(session, node, obj, view)
-    doc = material_to_as2(view, obj, author, node.config)
-    body = _activity(node, author, "Update", obj, doc)
-    await publish(session, author, body, extra_recipients=extra_recipients)
 
 
 async def update_material(
@@ -348,7 +173,7 @@ async def update_material(
         if edit.links is not None
         else [f.url for f in view.links]
     )
-    prepared = await _prepared(edit.add_uploads, node, existing=len(kept_files))
+    prepared = await prepared_uploads(edit.add_uploads, node, existing=len(kept_files))
     if not kept_files and not prepared and not links:
         raise MaterialError("a material needs at least one file or link")
     await record_version(session, obj)
@@ -363,13 +188,13 @@ async def update_material(
     for row in view.files:
         if row.kind == LINK or row.id in removing:
             await session.delete(row)
-    added = await _write_files(node, stage, material.object_id, prepared, 0)
-    files = kept_files + added + _link_rows(material.object_id, links, 0)
+    added = await write_files(node, stage, material.object_id, prepared, 0)
+    files = kept_files + added + link_rows(material.object_id, links, 0)
     for position, row in enumerate(files):
         row.position = position
     session.add_all(files)
     if prepared and first_preview(prepared) is not None and material.preview_name is None:
-        await _write_preview(node, stage, material, prepared)
+        await write_preview(node, stage, material, prepared)
     session.add(material)
     await _set_codes(session, material.object_id, meta.subjects, meta.grades)
     await session.flush()

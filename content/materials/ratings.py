@@ -25,8 +25,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
 from content.due_updates import claim, due_rows, hold, send_due
+from content.materials.activities import publish_update
 from content.materials.model import load_view
-from content.materials.publishing import publish_update
 from storage.models import Actor, ContentObject, Material, MaterialReview
 from storage.types import utcnow
 

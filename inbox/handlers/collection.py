@@ -20,7 +20,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
-from content.materials import collections
+from content.materials import collection_follows, collections, remote_collections
 from content.materials.lookup import material_for
 from content.objects import fetch_object, object_by_ap_id
 from federation.origin import same_origin
@@ -40,11 +40,11 @@ async def follow(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
         await follow_handler.handle(session, node, item)
         return
     follower = await sender(session, node, item)
-    await collections.receive_follow(session, node, follower, row, item.activity_id)
+    await collection_follows.receive_follow(session, node, follower, row, item.activity_id)
 
 
 async def accept(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:
-    followed = await collections.follow_by_activity(session, object_id(item) or "")
+    followed = await collection_follows.follow_by_activity(session, object_id(item) or "")
     if followed is None:
         await accept_handler.handle(session, node, item)
         return
@@ -52,7 +52,7 @@ async def accept(session: AsyncSession, node: NodeContext, item: InboxItem) -> N
     row = await session.get(MaterialCollection, followed.collection_id)
     if row is None or row.owner_id != answerer.id:
         raise Refused("only the collection's curator may answer a follow of it")
-    followed.state = collections.ACCEPTED
+    followed.state = collection_follows.ACCEPTED
     session.add(followed)
     await session.flush()
 
@@ -64,9 +64,9 @@ async def undo_follow(session: AsyncSession, node: NodeContext, item: InboxItem)
         await undo_handler.follow(session, node, item)
         return
     undoer = await sender(session, node, item)
-    followed = await collections.follow_of(session, row.id or 0, undoer.id)
+    followed = await collection_follows.follow_of(session, row.id or 0, undoer.id)
     if followed is not None:
-        await collections.remove_follow(session, followed)
+        await collection_follows.remove_follow(session, followed)
 
 
 async def _remote_target(session: AsyncSession, item: InboxItem) -> MaterialCollection | None:
@@ -96,7 +96,7 @@ async def _change(session: AsyncSession, node: NodeContext, item: InboxItem, kin
         fetched = await fetch_object(session, node, added, limit=1)
         if fetched is not None:
             await material_for(session, node, fetched)
-    await collections.receive_change(session, row, kind, added)
+    await remote_collections.receive_change(session, row, kind, added)
 
 
 async def add(session: AsyncSession, node: NodeContext, item: InboxItem) -> None:

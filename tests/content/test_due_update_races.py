@@ -25,8 +25,9 @@ from actors.context import NodeContext
 from content import poll_states, polls
 from content.limits import POLL_LIMITS
 from content.materials import ratings, reviews
+from content.materials.drafts import MaterialDraft
 from content.materials.files import StagedFiles
-from content.materials.publishing import MaterialDraft, create_material
+from content.materials.publishing import create_material
 from content.posts import create_post
 from storage.models import Activity, ContentObject, Material, PollState
 from storage.types import utcnow

@@ -17,8 +17,9 @@ from actors.local import account_by_name
 from api.pagination import PageParams
 from content.account_data import erasure, worker
 from content.materials import library, reviews
+from content.materials.drafts import MaterialDraft
 from content.materials.files import StagedFiles
-from content.materials.publishing import MaterialDraft, create_material
+from content.materials.publishing import create_material
 from storage.models import Actor, Material
 from tests.support.inprocess import PASSWORD, in_process_node, person, shown_rating
 

@@ -17,8 +17,8 @@ import time
 import pytest
 
 from federation.auth import HttpSignatureAuth
-from federation.client import ClientConfig, HostRefusedError, SafeClient
-from federation.errors import FetchError, UnsafeURLError
+from federation.client import ClientConfig, SafeClient
+from federation.errors import FetchError, HostRefusedError, UnsafeURLError
 from federation.signatures import verify_request
 from federation.ssrf import IPAddress, is_forbidden_address
 from tests.federation.conftest import ALICE, ALICE_KEY, MakeResolver
@@ -198,7 +198,7 @@ def test_an_answer_past_the_size_cap_is_refused(run: Run, signer: HttpSignatureA
             with pytest.raises(FetchError, match="too large"):
                 await safe.deliver(f"{server.url}/inbox", BODY, signer)
             # The slot came back: the pool is not left a connection short.
-            assert not safe._transport._slots.locked()
+            assert not safe._transport._pool._slots.locked()
 
     run(scenario())
 

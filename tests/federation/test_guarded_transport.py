@@ -32,7 +32,7 @@ import pytest
 
 from federation.client import ClientConfig, SafeClient
 from federation.errors import FetchError, UnsafeURLError
-from federation.guarded_transport import PoolLimits
+from federation.pool import PoolLimits
 from federation.ssrf import IPAddress
 from tests.support.loopback import (
     HANG_UP,

@@ -22,8 +22,9 @@ from typing import Any
 
 import httpx
 
-from federation.guarded_transport import GuardedTransport, PoolLimits
+from federation.guarded_transport import GuardedTransport
 from federation.http1 import Http1Connection
+from federation.pool import PoolLimits
 from federation.ssrf import AddressPredicate, Resolver, is_forbidden_address
 
 Run = Callable[[Coroutine[Any, Any, None]], None]
@@ -247,7 +248,7 @@ def client(transport: GuardedTransport | None = None, timeout: float = 2.0) -> h
 
 def pooled(transport: GuardedTransport) -> list[Http1Connection]:
     """The idle connections in the pool (a look inside, for tests only)."""
-    return [connection for idle in transport._idle.values() for connection in idle]
+    return [connection for idle in transport._pool._idle.values() for connection in idle]
 
 
 async def wait_until(predicate: Callable[[], object], within: float = 2.0) -> bool:

@@ -10,8 +10,8 @@ from typing import Any
 from actors.config import NodeConfig
 from content.as2 import object_from_as2
 from content.materials.as2 import is_material, material_from_as2, material_to_as2
-from content.materials.collections import remote_fields
 from content.materials.model import MaterialView
+from content.materials.remote_collections import remote_fields
 from federation.jsonld import normalize
 from storage.models import Actor, ContentObject, Material, MaterialFile
 
