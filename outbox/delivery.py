@@ -34,8 +34,9 @@ Shape, and why:
   activity and the signing key parsed once per author (cached); each POST
   is still signed afresh (new ``Date``, per-inbox ``(request-target)``).
 
-Retry rules are :mod:`outbox.retry`, the host breaker :mod:`outbox.breaker`,
-the SQL :mod:`outbox.queue` (taking work) and :mod:`outbox.record` (outcomes).
+Its knobs are :class:`outbox.config.DeliveryConfig`; retry rules are
+:mod:`outbox.retry`, the host breaker :mod:`outbox.breaker`, the SQL
+:mod:`outbox.queue` (taking work) and :mod:`outbox.record` (outcomes).
 """
 
 from __future__ import annotations
@@ -44,16 +45,15 @@ import asyncio
 import contextlib
 import logging
 import random
-from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from outbox import breaker, queue, record
+from outbox import queue, record
 from outbox.attempt import Poster, Signers, attempt
+from outbox.config import DeliveryConfig
 from outbox.holdings import Holdings
-from outbox.retry import DEFAULT_POLICY, Outcome, RetryPolicy
+from outbox.retry import Outcome
 from storage.beacons import Beacon, resolve
 from storage.engine import SessionMaker
 from storage.wakeups import LOOK_EVERY, OUTBOX, idle_until, queue_beacon
@@ -69,32 +69,6 @@ class DeliveryNode(Protocol):
 
     @property
     def client(self) -> Poster: ...
-
-
-@dataclass(frozen=True)
-class DeliveryConfig:
-    retry: RetryPolicy = DEFAULT_POLICY
-    breaker: breaker.BreakerPolicy = field(default_factory=breaker.BreakerPolicy)
-    #: Short, so a dead worker's rows come back soon; renewed while we hold them.
-    lease: timedelta = timedelta(seconds=30)
-    concurrency: int = 64
-    per_host: int = 4
-    claim_batch: int = 256
-    #: Seconds between polls when nothing is due. New rows committed on this
-    #: machine wake the worker at once (the outbox beacon); the poll finds
-    #: retries coming due and rows queued elsewhere.
-    idle_poll: float = 0.5
-    #: Outcomes wait at least ``flush_every`` s, then are written once ``flush_size``
-    #: wait or nothing is in flight, and at the latest after ``flush_max_wait`` s:
-    #: a commit per tenth of a second would cost a slow fan-out more than its sends.
-    flush_every: float = 0.05
-    flush_size: int = 128
-    flush_max_wait: float = 1.0
-    #: Rows still pending after this long (a host parked for days) end as dead.
-    max_age: timedelta = timedelta(days=5)
-    expire_every: float = 300.0
-    #: How long a stopping worker lets sends in flight finish.
-    stop_grace: float = 5.0
 
 
 _MIN_CLAIM_INTERVAL = 0.01

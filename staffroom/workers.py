@@ -21,11 +21,12 @@ from content.materials import worker as materials_worker
 from content.moderation import suspension
 from inbox import worker as inbox_worker
 from outbox import delivery
+from outbox.config import DeliveryConfig
 from staffroom.settings import Settings
 
 
-def delivery_config(settings: Settings) -> delivery.DeliveryConfig:
-    return delivery.DeliveryConfig(lease=timedelta(seconds=settings.delivery_lease_seconds))
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    return DeliveryConfig(lease=timedelta(seconds=settings.delivery_lease_seconds))
 
 
 def unattached_media_ttl(settings: Settings) -> timedelta:

@@ -20,7 +20,8 @@ from sqlmodel import col, select
 from federation.auth import HttpSignatureAuth
 from federation.client import ClientConfig, SafeClient
 from outbox.breaker import BreakerPolicy
-from outbox.delivery import DeliveryConfig, DeliveryWorker, run_forever
+from outbox.config import DeliveryConfig
+from outbox.delivery import DeliveryWorker, run_forever
 from outbox.publish import publish
 from outbox.retry import RetryPolicy
 from storage.engine import SessionMaker
