@@ -10,7 +10,8 @@ The rules every path shares:
   edit never widens or narrows who may read it.
 * **Counts are recounted, not incremented.** ``replies_count``,
   ``likes_count`` and ``announces_count`` are set from the rows they count in
-  one statement, so a redelivered or concurrent activity cannot skew them.
+  one statement, so a redelivered or concurrent activity cannot skew them
+  (on PostgreSQL after taking the counted row: :func:`_lock_counted`).
 * **Network first, writes second.** :func:`fetch_object` fetches the whole
   chain (documents and unknown authors) before its first write: on SQLite a
   write transaction held open across a fetch would block every other writer,
@@ -73,8 +74,24 @@ async def author_of(session: AsyncSession, obj: ContentObject) -> Actor | None:
 # -- counts --------------------------------------------------------------------
 
 
+async def _lock_counted(session: AsyncSession, where: Any) -> None:
+    """On PostgreSQL, take the counted object's row before counting.
+
+    A recount is one UPDATE, but under READ COMMITTED its count is read from
+    the snapshot the statement started with: two transactions that each add
+    a Like to one post (two inbox lanes, two worker processes, a local like
+    beside a received one) would each count only their own, and the one
+    that commits last would set the count one short. Once the row is ours,
+    the UPDATE's snapshot (taken after the lock was granted) holds every
+    interaction committed before us. SQLite's writers take turns anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.exec(select(ContentObject.id).where(where).with_for_update())
+
+
 async def recount_replies(session: AsyncSession, parent_ap_id: str) -> None:
     """``replies_count`` of the object ``parent_ap_id`` = its live replies we know of."""
+    await _lock_counted(session, col(ContentObject.ap_id) == parent_ap_id)
     reply = aliased(ContentObject)
     live = (
         select(func.count())
@@ -93,6 +110,7 @@ async def recount_replies(session: AsyncSession, parent_ap_id: str) -> None:
 
 async def recount_interactions(session: AsyncSession, object_id: int) -> None:
     """``likes_count`` and ``announces_count`` of one object, from the Like and Announce rows."""
+    await _lock_counted(session, col(ContentObject.id) == object_id)
     likes = select(func.count()).select_from(Like).where(Like.object_id == object_id)
     announces = select(func.count()).select_from(Announce).where(Announce.object_id == object_id)
     await session.exec(
