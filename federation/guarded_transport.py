@@ -25,10 +25,13 @@ from federation.connector import Connector
 from federation.errors import FetchError
 from federation.http1 import Http1Connection, ResponseHead, encode_request
 from federation.offline import NetworkDeferred, is_offline
+from federation.pass_budget import PassBudget
 from federation.pool import ConnectionPool, Origin, PoolLimits
 from federation.ssrf import AddressPredicate, Resolver
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
+#: Requests signed in one pass of the event loop, at most (about a millisecond of RSA).
+SIGNS_PER_PASS = 4
 
 
 def default_port(scheme: bytes) -> int:
@@ -56,6 +59,9 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         )
         self.limits = limits or PoolLimits()
         self._pool = ConnectionPool(self.limits)
+        #: Requests made when their connection is ready (a delivery's signature)
+        #: are made a few per pass of the loop (:mod:`federation.pass_budget`).
+        self._signing = PassBudget(SIGNS_PER_PASS)
 
     # -- httpx's interface -------------------------------------------------
 
@@ -177,6 +183,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             if connection is None:
                 connection = await self._connector.connect(origin, connect)
             if not isinstance(wire, bytes):
+                await self._signing.turn()
                 wire = wire()
             try:
                 head = await connection.send(wire, write_timeout=write, read_timeout=read)
