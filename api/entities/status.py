@@ -10,7 +10,8 @@ the booster) wrapping the boosted post in ``reblog``, as Mastodon shows it.
 
 Callers decide who may see what (:mod:`content.visibility`); this module only
 renders. Every documented field is present with its type; ``card`` is null
-and ``filtered`` empty (no link previews or filters here yet).
+(no link previews here yet), and ``filtered`` lists the viewer's keyword
+filters each post matches.
 """
 
 from __future__ import annotations
