@@ -7,7 +7,8 @@ itself. So a delivery is written here as the request's bytes and read back
 as a status and the one header we act on (``Retry-After``). It still
 travels the one guarded path (:meth:`federation.guarded_transport.GuardedTransport.exchange`):
 the SSRF guard at connect time, the pool, the size and time limits; the
-URL is checked by :func:`federation.ssrf.check_url` like any other.
+URL is checked as :func:`federation.ssrf.check_url` checks any other
+(:mod:`federation.plain_url` takes the usual shape apart without httpx).
 
 What it leaves to the general client (:meth:`federation.client.SafeClient.post`):
 an RFC 9421 signature (it needs the whole request) and following a 307/308
@@ -24,8 +25,9 @@ import httpx
 from federation.auth import HttpSignatureAuth
 from federation.guarded_transport import default_port
 from federation.http1 import ResponseHead, encode_request
+from federation.plain_url import check_parts
 from federation.pool import Origin
-from federation.ssrf import AddressPredicate, check_url
+from federation.ssrf import AddressPredicate
 
 #: Inbox URLs whose parse and check are remembered (a node delivers to the
 #: same few thousand inboxes over and over).
@@ -79,15 +81,15 @@ class Inboxes:
         return self._cached(url)
 
     def _inbox(self, url: str) -> Inbox:
-        parsed = check_url(
+        parts = check_parts(
             url,
             allow_http=self._allow_http,
             allow_private_addresses=self._allow_private,
             is_forbidden=self._is_forbidden,
         )
-        scheme = parsed.raw_scheme
-        origin: Origin = (scheme, parsed.host, parsed.port or default_port(scheme))
-        return Inbox(url, origin, parsed.raw_path, parsed.netloc.decode("ascii"))
+        scheme = parts.scheme.encode("ascii")
+        origin: Origin = (scheme, parts.host, parts.port or default_port(scheme))
+        return Inbox(url, origin, parts.raw_path, parts.netloc.decode("ascii"))
 
 
 def signed_request(

@@ -149,13 +149,34 @@ def check_url(
         parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError):
         raise UnsafeURLError("invalid URL") from None
-    scheme = parsed.scheme
+    judge_url_parts(
+        parsed.scheme,
+        parsed.userinfo,
+        parsed.host,
+        parsed.raw_host,
+        allow_http=allow_http,
+        allow_private_addresses=allow_private_addresses,
+        is_forbidden=is_forbidden,
+    )
+    return parsed
+
+
+def judge_url_parts(
+    scheme: str,
+    userinfo: bytes,
+    host: str,
+    raw_host: bytes,
+    *,
+    allow_http: bool,
+    allow_private_addresses: bool,
+    is_forbidden: AddressPredicate,
+) -> None:
+    """:func:`check_url`'s verdict on a URL already taken apart; raises if refused."""
     if scheme != "https" and not (scheme == "http" and allow_http):
         allowed = "https or http" if allow_http else "https"
         raise UnsafeURLError(f"URL scheme {scheme or '(none)'!r} not allowed (only {allowed})")
-    if parsed.userinfo:
+    if userinfo:
         raise UnsafeURLError("URL must not contain credentials (user:password@)")
-    host = parsed.host
     if not host:
         raise UnsafeURLError("URL has no host")
     try:
@@ -163,12 +184,11 @@ def check_url(
     except ValueError:
         # A name must be plain DNS syntax (IDNs arrive here as punycode): no
         # percent-escapes, spaces or other bytes a resolver might read oddly.
-        if not _HOST_NAME.fullmatch(parsed.raw_host):
+        if not _HOST_NAME.fullmatch(raw_host):
             raise UnsafeURLError("invalid host name") from None
-        return parsed
+        return
     if not allow_private_addresses and is_forbidden(literal):
         raise UnsafeURLError(f"address {host} is not a public address")
-    return parsed
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
