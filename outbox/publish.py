@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,12 +50,21 @@ async def enqueue(session: AsyncSession, activity: Activity, inboxes: set[str]) 
         }
         for inbox in sorted(inboxes)
     ]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Delivery).values(rows)
-    await session.exec(stmt.on_conflict_do_nothing(index_elements=["activity_id", "inbox_url"]))
+    # One constant statement run over the rows (executemany): compiled once and
+    # cached. A multi-row VALUES of a thousand rows was compiled afresh for
+    # every post, 150-450 ms of the teacher's wait for a 1,000-inbox fan-out.
+    await session.exec(_ENQUEUE[session.get_bind().dialect.name], params=rows)
     mark(session, OUTBOX)  # the workers hear of the rows when the caller commits
     return len(rows)
+
+
+_DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
+_ENQUEUE = {
+    name: dialect.insert(_DELIVERIES).on_conflict_do_nothing(
+        index_elements=["activity_id", "inbox_url"]
+    )
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 async def deliver_locally(
