@@ -91,6 +91,18 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+# Whole numbers that must be at least 1 (counts, seconds, rate limits).
+_POSITIVE_NUMBERS = (
+    "DELIVERY_LEASE_SECONDS",
+    "PROCESSES",
+    "WORKER_PROCESSES",
+    "UNATTACHED_MEDIA_SECONDS",
+    "SUSPENSION_SWEEP_SECONDS",
+    "LOGIN_RATE_LIMIT",
+    "APP_REGISTRATION_RATE_LIMIT",
+    "API_RATE_LIMIT",
+)
+
 # Numeric material settings and their smallest sensible values.
 _MATERIAL_NUMBERS = {
     "MATERIAL_MAX_FILE_BYTES": 1024,
@@ -212,21 +224,12 @@ def load_settings(
         values["node_description"] = raw
     if (raw := get("MAX_INBOX_BYTES")) is not None:
         values["max_inbox_bytes"] = _parse_int("MAX_INBOX_BYTES", raw, minimum=1024)
-    if (raw := get("DELIVERY_LEASE_SECONDS")) is not None:
-        values["delivery_lease_seconds"] = _parse_int("DELIVERY_LEASE_SECONDS", raw, minimum=1)
-    for name in ("PROCESSES", "WORKER_PROCESSES"):
+    for name in _POSITIVE_NUMBERS:
         if (raw := get(name)) is not None:
             values[name.lower()] = _parse_int(name, raw, minimum=1)
     if (raw := get("EVENT_REMINDERS")) is not None:
         parse_durations("EVENT_REMINDERS", raw)
         values["event_reminders"] = raw
-    if (raw := get("UNATTACHED_MEDIA_SECONDS")) is not None:
-        values["unattached_media_seconds"] = _parse_int("UNATTACHED_MEDIA_SECONDS", raw, minimum=1)
-    if (raw := get("SUSPENSION_SWEEP_SECONDS")) is not None:
-        values["suspension_sweep_seconds"] = _parse_int("SUSPENSION_SWEEP_SECONDS", raw, minimum=1)
-    for name in ("LOGIN_RATE_LIMIT", "APP_REGISTRATION_RATE_LIMIT", "API_RATE_LIMIT"):
-        if (raw := get(name)) is not None:
-            values[name.lower()] = _parse_int(name, raw, minimum=1)
     for name, minimum in _MATERIAL_NUMBERS.items():
         if (raw := get(name)) is not None:
             values[name.lower()] = _parse_int(name, raw, minimum=minimum)
