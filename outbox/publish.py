@@ -30,6 +30,15 @@ from storage.wakeups import OUTBOX, mark
 LOCAL_KEY_ID = "local"
 
 
+_DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
+_ENQUEUE = {
+    name: dialect.insert(_DELIVERIES).on_conflict_do_nothing(
+        index_elements=["activity_id", "inbox_url"]
+    )
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 async def enqueue(session: AsyncSession, activity: Activity, inboxes: set[str]) -> int:
     """One delivery row per inbox (existing rows for the same inbox are kept)."""
     if not inboxes:
@@ -56,15 +65,6 @@ async def enqueue(session: AsyncSession, activity: Activity, inboxes: set[str]) 
     await session.exec(_ENQUEUE[session.get_bind().dialect.name], params=rows)
     mark(session, OUTBOX)  # the workers hear of the rows when the caller commits
     return len(rows)
-
-
-_DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
-_ENQUEUE = {
-    name: dialect.insert(_DELIVERIES).on_conflict_do_nothing(
-        index_elements=["activity_id", "inbox_url"]
-    )
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
 
 
 async def deliver_locally(
