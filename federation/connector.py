@@ -78,7 +78,7 @@ class Connector:
                 timed_out = True
                 break
             try:
-                return await self._open(scheme, host, address, port, remaining)
+                return await self._open(loop, scheme, host, address, port, remaining)
             except httpx.ConnectTimeout:
                 timed_out = True
             except httpx.ConnectError as exc:
@@ -110,14 +110,14 @@ class Connector:
 
     async def _open(
         self,
+        loop: asyncio.AbstractEventLoop,
         scheme: bytes,
         host: str,
         address: str,
         port: int,
         limit: float | None,
     ) -> Http1Connection:
-        loop = asyncio.get_running_loop()
-        connection = Http1Connection(host)
+        connection = Http1Connection(host, loop)
         tls = scheme == b"https"
         try:
             async with asyncio.timeout(limit):

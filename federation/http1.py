@@ -118,8 +118,10 @@ class Http1Connection(asyncio.Protocol):
     once per ``data_received``.
     """
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, loop: asyncio.AbstractEventLoop) -> None:
         self.host = host  # for messages only
+        #: The loop the connection lives on (asking asyncio for it costs a system call each time).
+        self.loop = loop
         self.transport: asyncio.Transport | None = None
         self._parser = httptools.HttpResponseParser(self)
         # Per response:
@@ -278,7 +280,7 @@ class Http1Connection(asyncio.Protocol):
     async def _wait(
         self, deadline: float | None, timeout_error: type[httpx.TimeoutException]
     ) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         waiter: asyncio.Future[bool] = loop.create_future()
         self._waiter = waiter
         timer = None if deadline is None else loop.call_at(deadline, _time_out, waiter)
@@ -302,7 +304,7 @@ class Http1Connection(asyncio.Protocol):
         if self._eof or transport.is_closing():
             raise httpx.WriteError(f"the connection to {self.host} was closed")
         transport.write(request)
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         if self._write_paused:
             deadline = None if write_timeout is None else loop.time() + write_timeout
             while self._write_paused and not self._lost and self._head is None:
@@ -317,7 +319,7 @@ class Http1Connection(asyncio.Protocol):
         """The next piece of the body, or ``b""`` when the response is complete."""
         body = self._body
         if not body:
-            loop = asyncio.get_running_loop()
+            loop = self.loop
             deadline = None if read_timeout is None else loop.time() + read_timeout
             while not body and not self._complete:
                 self._raise_if_broken(before_head=False)

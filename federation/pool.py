@@ -65,7 +65,7 @@ class ConnectionPool:
         idle = self._idle.get(origin)
         if not idle:
             return None
-        now = asyncio.get_running_loop().time()
+        now = idle[-1].loop.time()
         while idle:
             connection = idle.pop()  # the most recently used is the most likely alive
             del self._lru[connection]
@@ -85,7 +85,7 @@ class ConnectionPool:
         if self.closed or not connection.is_reusable:
             connection.close()
             return
-        connection.idle_since = asyncio.get_running_loop().time()
+        connection.idle_since = connection.loop.time()
         idle = self._idle.setdefault(origin, [])
         idle.append(connection)
         self._lru[connection] = origin

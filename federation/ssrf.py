@@ -161,6 +161,24 @@ def check_url(
     return parsed
 
 
+def literal_address(host: str) -> IPAddress | None:
+    """``host`` as an IP address, or None for a name.
+
+    An IPv4 address ends in a decimal digit and an IPv6 one has a colon; any
+    other host is a name, told without the two failed parses (and the
+    exception) that :func:`ipaddress.ip_address` costs a name.
+    """
+    if ":" not in host and host[-1:] not in _DECIMAL_DIGITS:
+        return None
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+_DECIMAL_DIGITS = frozenset("0123456789")
+
+
 def judge_url_parts(
     scheme: str,
     userinfo: bytes,
@@ -179,13 +197,12 @@ def judge_url_parts(
         raise UnsafeURLError("URL must not contain credentials (user:password@)")
     if not host:
         raise UnsafeURLError("URL has no host")
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
+    literal = literal_address(host)
+    if literal is None:
         # A name must be plain DNS syntax (IDNs arrive here as punycode): no
         # percent-escapes, spaces or other bytes a resolver might read oddly.
         if not _HOST_NAME.fullmatch(raw_host):
-            raise UnsafeURLError("invalid host name") from None
+            raise UnsafeURLError("invalid host name")
         return
     if not allow_private_addresses and is_forbidden(literal):
         raise UnsafeURLError(f"address {host} is not a public address")
@@ -211,9 +228,8 @@ def check_literal(
     A literal needs no lookup, so the connect-time guard judges it here, at
     no cost, and a name goes on to :func:`resolve_checked`.
     """
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
+    literal = literal_address(host)
+    if literal is None:
         return False
     if not allow_private_addresses and is_forbidden(literal):
         raise UnsafeURLError(f"host {host} resolves to a non-public address")

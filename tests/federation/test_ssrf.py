@@ -6,9 +6,17 @@ import ipaddress
 import socket
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from federation.errors import FetchError, UnsafeURLError
-from federation.ssrf import Resolver, check_url, is_forbidden_address, resolve_checked
+from federation.ssrf import (
+    Resolver,
+    check_url,
+    is_forbidden_address,
+    literal_address,
+    resolve_checked,
+)
 
 FORBIDDEN = [
     # IPv4
@@ -194,3 +202,33 @@ async def test_literal_address_is_not_looked_up() -> None:
 
     addresses = await resolve_checked("1.1.1.1", 443, allow_private_addresses=False, resolver=boom)
     assert [str(a) for a in addresses] == ["1.1.1.1"]
+
+
+# -- literal_address: telling an address from a name without ipaddress's failed parses --
+
+_ADDRESS_PIECES = st.sampled_from(
+    ["1", "127", "0", "255", "256", "01", ".", ":", "::", "a", "f", "g", "x", "%", "eth0", " "]
+)
+
+
+@settings(deadline=None)  # the suite runs beside other work; time is not what this checks
+@given(st.lists(_ADDRESS_PIECES, max_size=9).map("".join) | st.text(max_size=12))
+def test_literal_address_agrees_with_ipaddress(host: str) -> None:
+    try:
+        expected: object = ipaddress.ip_address(host)
+    except ValueError:
+        expected = None
+    assert literal_address(host) == expected
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "::1", "fe80::1%eth0", "::ffff:10.0.0.1", "2001:db8::a", "8.8.8.8"],
+)
+def test_literal_address_parses_every_kind_of_literal(host: str) -> None:
+    assert literal_address(host) == ipaddress.ip_address(host)
+
+
+@pytest.mark.parametrize("host", ["example.org", "host1", "1.2.3.4.", "0x7f000001", ""])
+def test_literal_address_leaves_names_and_non_addresses_alone(host: str) -> None:
+    assert literal_address(host) is None
