@@ -28,6 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actors.context import NodeContext
+from storage.dialects import locked
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,4 @@ async def hold(session: AsyncSession, key: Any, row_id: int) -> Any | None:
     the transaction ends, so a :func:`claim` waits for the change to commit and
     then counts it (or the change sees the claim's cleared due time)."""
     query = select(key.class_).where(col(key) == row_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return (await session.exec(query)).first()
+    return (await session.exec(locked(session, query))).first()

@@ -40,6 +40,7 @@ from federation.client import FetchStatusError
 from federation.errors import FederationError
 from federation.origin import same_origin
 from federation.vocab import id_of, type_of
+from storage.dialects import locked
 from storage.flushes import flush
 from storage.ids import new_id
 from storage.models import Actor, Announce, ContentObject, Like
@@ -85,8 +86,7 @@ async def _lock_counted(session: AsyncSession, where: Any) -> None:
     the UPDATE's snapshot (taken after the lock was granted) holds every
     interaction committed before us. SQLite's writers take turns anyway.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.exec(select(ContentObject.id).where(where).with_for_update())
+    await session.exec(locked(session, select(ContentObject.id).where(where)))
 
 
 async def recount_replies(session: AsyncSession, parent_ap_id: str) -> None:

@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from federation.vocab import id_of
 from outbox.audience import Audience, addressed_ids, resolve
+from storage.dialects import POSTGRESQL, insert_for
 from storage.ids import new_id
 from storage.models import Activity, Actor, Delivery
 from storage.repos.domain_rules import load_rules
@@ -32,10 +32,10 @@ LOCAL_KEY_ID = "local"
 
 _DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
 _ENQUEUE = {
-    name: dialect.insert(_DELIVERIES).on_conflict_do_nothing(
+    name: insert_for(name)(_DELIVERIES).on_conflict_do_nothing(
         index_elements=["activity_id", "inbox_url"]
     )
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    for name in (POSTGRESQL, "sqlite")
 }
 
 

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from outbox import breaker
+from storage.dialects import locked
 from storage.jobs import claim_columns
 from storage.models import Activity, Actor, Delivery, DeliveryState, HostHealth
 from storage.types import utcnow
@@ -73,10 +74,6 @@ async def _lease_jobs(
         Job(row_id, activity_id, inbox_url, host, attempts, probe)
         for row_id, activity_id, inbox_url, host, attempts in rows
     ]
-
-
-def is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def _not_parked() -> Any:
@@ -177,8 +174,7 @@ async def arm_probes(
     # Read first: the idle loop should not take SQLite's write lock for nothing.
     if not (await session.exec(ready)).first():
         return []
-    if is_postgres(session):
-        ready = ready.with_for_update(skip_locked=True)
+    ready = locked(session, ready, skip_locked=True)
     stmt = (
         update(HostHealth)
         .where(col(HostHealth.host).in_(ready.scalar_subquery()), col(HostHealth.open_until) <= now)

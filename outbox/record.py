@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from outbox import breaker
-from outbox.queue import Job, is_postgres
+from outbox.queue import Job
 from outbox.retry import Outcome, RetryPolicy, next_delay
+from storage.dialects import locked, session_insert
 from storage.models import Actor, Delivery, DeliveryState, HostHealth
 from storage.types import utcnow
 
@@ -168,8 +168,7 @@ async def _record_hosts(
     if not hosts:
         return
     query = select(HostHealth).where(col(HostHealth.host).in_(hosts)).order_by(HostHealth.host)
-    if is_postgres(session):
-        query = query.with_for_update()  # read-modify-write among workers
+    query = locked(session, query)  # read-modify-write among workers
     stored = {row.host: row for row in (await session.exec(query)).all()}
     before = {host: _health(stored.get(host)) for host in hosts}
     after = dict(before)
@@ -194,7 +193,7 @@ async def _record_hosts(
         )
     if not rows:
         return
-    insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    insert = session_insert(session)
     stmt = insert(HostHealth)
     stmt = stmt.on_conflict_do_update(
         index_elements=["host"],

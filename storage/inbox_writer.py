@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.beacons import beacon
+from storage.dialects import insert_for
 from storage.ids import new_id
 from storage.models import InboxItem
 from storage.types import utcnow
@@ -70,7 +70,7 @@ class InboxWriter:
         self._beacon = beacon(engine.url, "ingress")
         #: Wakes idle inbox workers (:mod:`storage.wakeups`) once a batch is stored.
         self._stored = beacon(engine.url, INBOX)
-        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        insert = insert_for(engine.dialect.name)
         self._statement = (
             insert(_TABLE)
             .on_conflict_do_nothing(index_elements=["activity_id"])

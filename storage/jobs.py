@@ -19,6 +19,7 @@ from sqlalchemy import or_, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.dialects import locked
 from storage.types import utcnow
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -95,8 +96,7 @@ def _lease(
         .order_by(table.next_attempt_at, table.id)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        ready = ready.with_for_update(skip_locked=True)
+    ready = locked(session, ready, skip_locked=True)
     return (
         update(table)
         .where(col(table.id).in_(ready.scalar_subquery()))

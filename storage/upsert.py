@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.dialects import session_insert
 
 
 async def insert_if_absent(session: AsyncSession, row: SQLModel) -> bool:
@@ -23,6 +24,6 @@ async def insert_if_absent(session: AsyncSession, row: SQLModel) -> bool:
         for column in table.columns
         if getattr(row, column.name) is not None
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = session_insert(session)
     result: Any = await session.exec(insert(table).values(values).on_conflict_do_nothing())
     return bool(result.rowcount)

@@ -17,6 +17,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.dialects import locked
 from storage.models import AccountJob, Actor, JobKind, JobState
 from storage.types import utcnow
 
@@ -89,8 +90,7 @@ async def claim(session: AsyncSession) -> AccountJob | None:
     )
     if (await session.exec(ready)).first() is None:
         return None  # a read, so an idle worker never takes SQLite's write lock
-    if session.get_bind().dialect.name == "postgresql":
-        ready = ready.with_for_update(skip_locked=True)
+    ready = locked(session, ready, skip_locked=True)
     stmt = (
         update(AccountJob)
         .where(col(AccountJob.id).in_(ready.scalar_subquery()))

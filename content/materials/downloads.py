@@ -15,10 +15,10 @@ import hmac
 from datetime import date
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.dialects import session_insert
 from storage.ids import new_id
 from storage.models import Material, MaterialDownload
 
@@ -32,8 +32,7 @@ def viewer_key(actor_id: int | None, client: str | None, secret: str) -> str:
 
 async def count_download(session: AsyncSession, material_id: int, key: str, day: date) -> bool:
     """Record a download; True when it counted (the first of this viewer today)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = session_insert(session)
     statement = (
         insert(MaterialDownload)
         .values(id=new_id(), material_id=material_id, viewer_key=key, day=day)

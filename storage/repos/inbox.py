@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.dialects import session_insert
 from storage.ids import new_id
 from storage.models import InboxItem
 from storage.types import utcnow
@@ -24,8 +24,7 @@ async def insert_once(session: AsyncSession, values: dict[str, Any]) -> bool:
         "received_at": now,
         **values,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = session_insert(session)
     stmt = insert(InboxItem).values(row).on_conflict_do_nothing(index_elements=["activity_id"])
     result: Any = await session.exec(stmt)
     return bool(result.rowcount)
