@@ -1,0 +1,117 @@
+"""Audience benchmark: :func:`outbox.audience.resolve` of a post to 10,000 followers.
+
+Every post a teacher publishes resolves its addressing in the API request
+(:mod:`outbox.publish`), so the teacher waits for it, and on a node whose
+workers run in-process the event loop does too. Over a fresh migrated
+database this writes a local author and ``--followers`` remote followers,
+``followers / hosts`` per host, all sharing their host's shared inbox (as
+:mod:`bench.fanout` does), then resolves one public post ``--runs`` times,
+each in a fresh session (as a request has), and prints the microseconds
+per follower, of wall time and of this process's CPU (PostgreSQL's own
+work is in the first, not the second). Seeding is not timed.
+
+    .venv/bin/python -m bench.audience [--followers 10000] [--hosts 1000] [--runs 5]
+                                       [--backend sqlite|postgres|both]
+
+On a machine shared with others' runs the figures move from run to run;
+compare the best of each and run the two versions alternately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import uvloop
+
+from outbox.audience import resolve
+from staffroom.settings import normalize_database_url
+from storage import migrate
+from storage.engine import create_engine, create_sessionmaker
+from storage.ids import new_id
+from storage.models import Actor, Follow, FollowState
+from tests.support.databases import POSTGRES_ENV, drop_database, new_database_url
+from tests.support.outbox import make_author, note
+
+
+async def run(url: str, followers: int, hosts: int, runs: int) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of each resolve, after seeding the followers."""
+    engine = create_engine(url)
+    try:
+        await migrate.upgrade(engine)
+        sessions = create_sessionmaker(engine)
+        async with sessions() as session:
+            author = await make_author(session, "https://school.example")
+            assert author.id is not None
+            actors, follows = [], []
+            for n in range(followers):
+                host = f"h{n % hosts}.example"
+                ap_id = f"https://{host}/users/t{n}"
+                actor_id = new_id()
+                actor = Actor(
+                    id=actor_id, ap_id=ap_id, username=f"t{n}", domain=host,
+                    inbox_url=f"{ap_id}/inbox", shared_inbox_url=f"https://{host}/inbox",
+                )  # fmt: skip
+                actors.append(actor)
+                follows.append(
+                    Follow(
+                        id=new_id(),
+                        follower_id=actor_id,
+                        followee_id=author.id,
+                        state=FollowState.ACCEPTED,
+                        activity_ap_id=f"{ap_id}/follows/1",
+                    )
+                )
+            session.add_all(actors)
+            await session.flush()
+            session.add_all(follows)
+            await session.commit()
+        body = note(author)
+        times = []
+        for _ in range(runs):
+            async with sessions() as session:
+                wall, cpu = time.perf_counter(), time.process_time()
+                audience = await resolve(session, author, body)
+                times.append((time.perf_counter() - wall, time.process_time() - cpu))
+            assert len(audience.inboxes) == min(hosts, followers), len(audience.inboxes)
+        return times
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--followers", type=int, default=10_000)
+    parser.add_argument("--hosts", type=int, default=1_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if "postgres" in kinds and not os.environ.get(POSTGRES_ENV):
+        os.environ[POSTGRES_ENV] = "postgresql://postgres@127.0.0.1:5432/test"
+    print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    for kind in kinds:
+        with tempfile.TemporaryDirectory() as tmp:
+            raw_url = new_database_url(kind, Path(tmp))
+            try:
+                times = uvloop.run(
+                    run(normalize_database_url(raw_url), args.followers, args.hosts, args.runs)
+                )
+            finally:
+                drop_database(raw_url)
+        per = 1e6 / args.followers
+        walls = [wall * per for wall, _ in times]
+        cpus = [cpu * per for _, cpu in times]
+        print(
+            f"{kind}: {args.followers} followers on {args.hosts} hosts, µs per follower: "
+            f"wall best {min(walls):.1f} median {statistics.median(walls):.1f}, "
+            f"CPU best {min(cpus):.1f} median {statistics.median(cpus):.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
