@@ -399,19 +399,30 @@ def ceiling(
 
 
 def first_arrival_ms(t0: float, arrived: float | None, sink: dict[str, Any]) -> float | None:
-    """When the first request reached the sink, after ``t0``: the last arrival less the span.
+    """When the first request reached the sink, after ``t0``.
 
-    The sink times its first and last arrival itself and reports the span
-    between them. The bench sees the last arrival by polling every 10 ms
-    (``arrived``), so this is an upper bound, too late by at most a poll.
-    Polling for the first arrival is no good: the sink's core is busiest
-    just then, taking in the first round's connections, and the bench's
-    polls wait behind them (they saw it 30 to 130 ms late).
+    The held-key sink (:mod:`bench.held_key_sink`) reports the moment itself
+    (``first_at``, on the bench's clock). The stock sink (``--cold-sink``)
+    reports only the span from its first to its last arrival, and the bench
+    sees the last by polling every 10 ms (``arrived``): that estimate is an
+    upper bound, too late by at most a poll. Polling for the first arrival is
+    no good: the sink's core is busiest just then, taking in the first
+    round's connections, and the bench's polls wait behind them (they saw it
+    30 to 130 ms late).
     """
+    if (first_at := sink.get("first_at")) is not None:
+        return round((float(first_at) - t0) * 1000, 1)
     span = sink.get("span_s")
     if arrived is None or not span:
         return None
     return round((arrived - float(span) - t0) * 1000, 1)
+
+
+def exact_arrival(polled: float | None, sink: dict[str, Any]) -> float | None:
+    """The last arrival as the sink timed it (held-key sink), else as the bench's polls saw it."""
+    if polled is None or (last_at := sink.get("last_at")) is None:
+        return polled
+    return min(polled, float(last_at))
 
 
 def process_tree(pid: int) -> list[int]:
@@ -515,9 +526,10 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         sampler.stop()
         inboxes = queued(node, healthy | degraded)
         cpu = {name: round(sampler.cpu(name, t0, t0 + elapsed), 2) for name in pids}
-        cpu_at_arrival = {name: sampler.cpu(name, t0, arrived) for name in pids} if arrived else {}
         time.sleep(0.5)  # let the sink count the last arrivals
         live = sink.stats()
+        arrived = exact_arrival(arrived, live)
+        cpu_at_arrival = {name: sampler.cpu(name, t0, arrived) for name in pids} if arrived else {}
     finally:
         profiling.stop(spy)
         report = sink.stop() if sink is not None else {}
@@ -556,7 +568,7 @@ def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str,
         "ratio_e2e_to_sign": round(e2e / signs, 3) if signs else None,
         "pinned": bool(args.pin),
         "node_cores": node_cores,
-        "first_arrival_ms": first_arrival_ms(t0, arrived, report or live),
+        "first_arrival_ms": first_arrival_ms(t0, arrived, live),
         # The teacher waits for this; with the workers in the web process it
         # shares the loop with the fan-out.
         "answer_after_commit_ms": round((answered - t0) * 1000, 1),

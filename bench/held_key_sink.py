@@ -12,8 +12,9 @@ and lowers the busy figure the issue asks for.
 This module runs the same sink, unchanged, with the keys given in
 ``STAFFROOM_BENCH_HELD_KEYS`` (JSON, key id to public PEM) put in its key
 cache before it serves; every signature is still verified, and
-``key_fetches`` stays 0 when the key was held. ``bench.fanout --cold-sink``
-runs the stock sink instead.
+``key_fetches`` stays 0 when the key was held. Its stats also carry the
+first and last arrival's own times (``first_at``, ``last_at``). ``bench.fanout
+--cold-sink`` runs the stock sink instead.
 
     PYTHONPATH=../shared/loadgen python -m bench.held_key_sink sink --hosts ...
 """
@@ -40,7 +41,16 @@ def main() -> None:
         plain_init(state, *args, **kwargs)
         state.keys.update(held)
 
+    plain_report = sink.SinkState.report
+
+    def stamped(state: Any) -> dict[str, Any]:
+        # The first and last arrivals themselves (perf_counter: CLOCK_MONOTONIC,
+        # one clock for every process here), so that the bench times them
+        # exactly instead of by its polls, which see them up to a poll late.
+        return {**plain_report(state), "first_at": state.first, "last_at": state.last}
+
     sink.SinkState.__init__ = holding
+    sink.SinkState.report = stamped
     loadgen.main()
 
 
