@@ -28,12 +28,11 @@ from pathlib import Path
 
 import uvloop
 
+from bench.followers import add_followers
 from outbox.audience import resolve
 from staffroom.settings import normalize_database_url
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
-from storage.ids import new_id
-from storage.models import Actor, Follow, FollowState
 from tests.support.databases import POSTGRES_ENV, drop_database, new_database_url
 from tests.support.outbox import make_author, note
 
@@ -47,28 +46,8 @@ async def run(url: str, followers: int, hosts: int, runs: int) -> list[tuple[flo
         async with sessions() as session:
             author = await make_author(session, "https://school.example")
             assert author.id is not None
-            actors, follows = [], []
-            for n in range(followers):
-                host = f"h{n % hosts}.example"
-                ap_id = f"https://{host}/users/t{n}"
-                actor_id = new_id()
-                actor = Actor(
-                    id=actor_id, ap_id=ap_id, username=f"t{n}", domain=host,
-                    inbox_url=f"{ap_id}/inbox", shared_inbox_url=f"https://{host}/inbox",
-                )  # fmt: skip
-                actors.append(actor)
-                follows.append(
-                    Follow(
-                        id=new_id(),
-                        follower_id=actor_id,
-                        followee_id=author.id,
-                        state=FollowState.ACCEPTED,
-                        activity_ap_id=f"{ap_id}/follows/1",
-                    )
-                )
-            session.add_all(actors)
-            await session.flush()
-            session.add_all(follows)
+            hosts_names = [f"h{h}.example" for h in range(hosts)]
+            await add_followers(session, author.id, hosts_names, followers, "https")
             await session.commit()
         body = note(author)
         times = []

@@ -81,11 +81,11 @@ from sqlmodel import col, select
 
 from bench import profiling
 from bench import timeline as cpu_timeline
+from bench.followers import add_followers
 from bench.held_key_sink import HELD_KEYS
 from federation.signatures.cavage import sign_cavage
 from storage.beacons import Beacon, beacon
-from storage.ids import new_id
-from storage.models import Actor, Delivery, DeliveryState, Follow, FollowState
+from storage.models import Actor, Delivery, DeliveryState
 from storage.wakeups import OUTBOX
 from tests.support.node import Node, wait_until
 from tests.support.outbox import note
@@ -215,29 +215,8 @@ def seed(node: Node, base: int, hosts: int, followers: int, username: str = "ben
     per_host = followers // hosts
 
     async def work(session: Any) -> None:
-        actors, follows = [], []
-        for h in range(hosts):
-            host = f"127.0.0.1:{base + h}"
-            for i in range(per_host):
-                ap_id = f"http://{host}/users/t{i}"
-                actor_id = new_id()
-                actor = Actor(
-                    id=actor_id, ap_id=ap_id, username=f"t{i}", domain=host,
-                    inbox_url=f"{ap_id}/inbox", shared_inbox_url=f"http://{host}/inbox",
-                )  # fmt: skip
-                actors.append(actor)
-                follows.append(
-                    Follow(
-                        id=new_id(),
-                        follower_id=actor_id,
-                        followee_id=author.id,
-                        state=FollowState.ACCEPTED,
-                        activity_ap_id=f"{ap_id}/follow/1",
-                    )
-                )
-        session.add_all(actors)
-        await session.flush()
-        session.add_all(follows)
+        names = [f"127.0.0.1:{base + h}" for h in range(hosts)]
+        await add_followers(session, author.id, names, per_host * hosts, "http")
 
     node.with_session(work)
     author_id: int = author.id
