@@ -12,6 +12,9 @@ PUBLIC_ALIASES = frozenset(
 AS2_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
 
+#: The port an ``http``/``https`` URL means when it names none.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON_PROFILE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JRD_JSON = "application/jrd+json"

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 
 from federation.connector import Connector
+from federation.constants import DEFAULT_PORTS
 from federation.errors import FetchError
 from federation.http1 import Http1Connection, ResponseHead, encode_request
 from federation.offline import NetworkDeferred, is_offline
@@ -29,7 +30,8 @@ from federation.pass_budget import PassBudget
 from federation.pool import ConnectionPool, Origin, PoolLimits
 from federation.ssrf import AddressPredicate, Resolver
 
-_DEFAULT_PORTS = {b"http": 80, b"https": 443}
+#: :data:`federation.constants.DEFAULT_PORTS` by httpx's raw (bytes) scheme.
+_DEFAULT_PORTS = {scheme.encode("ascii"): port for scheme, port in DEFAULT_PORTS.items()}
 #: Requests signed in one pass of the event loop, at most (about a millisecond of RSA).
 SIGNS_PER_PASS = 4
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from federation.constants import DEFAULT_PORTS
 from federation.ssrf import AddressPredicate, check_url, judge_url_parts
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -30,7 +31,6 @@ _PLAIN = re.compile(
     r"(/[A-Za-z0-9._~/-]*)"
 )
 _IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ def plain_parts(url: str) -> UrlParts | None:
     if not any("a" <= c <= "z" for c in host) and not _IPV4.fullmatch(host):
         return None  # all digits and dots, yet not an IPv4 address ("1.2.3")
     port = int(port_text) if port_text else None
-    if port is not None and (port > 65535 or port == _DEFAULT_PORTS[scheme]):
+    if port is not None and (port > 65535 or port == DEFAULT_PORTS[scheme]):
         return None  # httpx refuses the one and drops the other: let it say which
     netloc = f"{host}:{port}" if port is not None else host
     return UrlParts(scheme, host, port, path.encode("ascii"), netloc.encode("ascii"))

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
+from federation.constants import DEFAULT_PORTS
+
 
 @runtime_checkable
 class _StarletteLike(Protocol):
@@ -69,9 +71,6 @@ def _from_plain_mapping(headers: Mapping[str, str]) -> dict[str, str]:
         else:
             result[lower] = value.strip()
     return result
-
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def normalize_authority(authority: str, scheme: str) -> str:
