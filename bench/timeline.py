@@ -58,7 +58,10 @@ class Timeline:
             time.sleep(self.every)
 
     def start(self) -> None:
+        """Start sampling; return once the first sample is in (a moment after it can be read)."""
         self._thread.start()
+        while not self.samples and self._thread.is_alive():
+            time.sleep(0.0005)
 
     def stop(self) -> None:
         self._stop.set()

@@ -95,8 +95,10 @@ def beacon_path(url: URL, name: str) -> Path | None:
         if not database or database == ":memory:":
             return None
         return Path(f"{database}-{name}")
-    identity = url.render_as_string(hide_password=True).encode()
-    digest = hashlib.sha256(identity).hexdigest()[:20]
+    # The database, not the driver: a tool on psycopg and a node on asyncpg
+    # must find the same beacon.
+    identity = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:20]
     return Path(tempfile.gettempdir()) / f"staffroom-{digest}-{name}"
 
 

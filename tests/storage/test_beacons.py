@@ -43,6 +43,8 @@ def test_where_beacons_live() -> None:
     same = beacon_path(make_url("postgresql+asyncpg://app:pw2@db.example/staffroom"), "outbox")
     other = beacon_path(make_url("postgresql+asyncpg://app:pw1@db.example/other"), "outbox")
     assert one is not None and one == same != other
+    # ...and per database, not per driver: a tool on another driver finds the node's.
+    assert beacon_path(make_url("postgresql://app:pw3@db.example/staffroom"), "outbox") == one
     assert one.parent == Path(tempfile.gettempdir()) and one.name.endswith("-outbox")
 
 
