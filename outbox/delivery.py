@@ -36,7 +36,8 @@ Shape, and why:
 
 Its knobs are :class:`outbox.config.DeliveryConfig`; retry rules are
 :mod:`outbox.retry`, the host breaker :mod:`outbox.breaker`, the SQL
-:mod:`outbox.queue` (taking work) and :mod:`outbox.record` (outcomes).
+:mod:`outbox.queue` (taking work) and :mod:`outbox.record` (outcomes), and
+when outcomes are written :mod:`outbox.outcomes`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from outbox import queue, record
 from outbox.attempt import Poster, Signers, attempt
 from outbox.config import DeliveryConfig
 from outbox.holdings import Holdings
+from outbox.outcomes import Outcomes
 from outbox.retry import Outcome
 from storage.beacons import Beacon, resolve
 from storage.engine import SessionMaker
@@ -97,18 +99,13 @@ class DeliveryWorker:
         self.beacon = beacon
         self._beacon_seen = 0.0
         self.rows = Holdings(self.config.concurrency, self.config.per_host)
-        self.results: list[record.Result] = []
-        #: Set while results wait to be written; ``_full`` when a batch is ready now.
-        self._has_results = asyncio.Event()
-        self._full = asyncio.Event()
-        self._closing = False
+        self.outcomes = Outcomes(self.config)
         self.tasks: set[asyncio.Task[None]] = set()
         self.signers = Signers()
         #: Set when a send finishes (a slot is free) or stop is asked; ends a pause.
         self._woken = False
         self._waiter: asyncio.Future[None] | None = None
         self.sent = 0
-        self._first_result_at = 0.0
         self._hosts_were_full = False
         self._next_probe_check = 0.0
         self._dispatch_due = False  # a dispatch is scheduled for the loop's next pass
@@ -125,7 +122,7 @@ class DeliveryWorker:
         heartbeat = cfg.lease.total_seconds() / 3
         stopping = asyncio.ensure_future(stop.wait())
         stopping.add_done_callback(lambda _: self._wake())
-        self._closing = False
+        self.outcomes.closing = False
         flusher = asyncio.create_task(self._flush_forever())
         try:
             while not stop.is_set():
@@ -164,7 +161,7 @@ class DeliveryWorker:
         """
         loop = asyncio.get_running_loop()
         rows = self.rows
-        if self.beacon is None or rows.held or rows.running or self.results:
+        if self.beacon is None or rows.held or rows.running or self.outcomes.waiting:
             if self._woken or stop.is_set():
                 return
             waiter = self._waiter = loop.create_future()
@@ -221,9 +218,7 @@ class DeliveryWorker:
             warming = asyncio.ensure_future(self.client.warm_gate())
             warming.add_done_callback(_quietly)
         async with self._writing:
-            batch, self.results = self.results, []
-            self._has_results.clear()
-            self._full.clear()
+            batch = self.outcomes.take()
             if not batch and not claim:
                 return 0
             try:
@@ -240,10 +235,7 @@ class DeliveryWorker:
                     await session.commit()
             except Exception:
                 log.exception("delivery bookkeeping failed (%d outcomes kept)", len(batch))
-                if batch:
-                    self.results = batch + self.results
-                    self._first_result_at = asyncio.get_running_loop().time()
-                    self._has_results.set()
+                self.outcomes.give_back(batch)
                 return 0
         self.rows.settled(result.job.id for result in batch)
         self.sent += sum(1 for r in batch if r.outcome is Outcome.SENT)
@@ -301,31 +293,24 @@ class DeliveryWorker:
 
     async def _send(self, job: queue.Job, payload: queue.Payload | None) -> None:
         try:
-            self._add_result(await attempt(self.client, job, payload, self.signers))
+            self.outcomes.add(await attempt(self.client, job, payload, self.signers))
         finally:
             self.rows.finished(job)
             if not self._dispatch_due:
                 self.dispatch()
-            self._settle_if_idle()
+            if self._is_idle():
+                self.outcomes.settle()
             if not self.rows.running or self._wants_rows():
                 self._wake()  # else the loop has nothing to do: rows wait, slots are busy
 
     # -- bookkeeping -------------------------------------------------------
 
-    def _add_result(self, result: record.Result) -> None:
-        if not self.results:
-            self._first_result_at = asyncio.get_running_loop().time()
-            self._has_results.set()
-        self.results.append(result)
-        if len(self.results) >= self.config.flush_size:
-            self._full.set()
-
-    def _settle_if_idle(self) -> None:
-        if not self.rows.running and not self.rows.n_waiting:
-            self._full.set()  # nothing more is coming soon: write what there is
+    def _is_idle(self) -> bool:
+        """No send in flight and no row waiting: no more outcomes soon."""
+        return not self.rows.running and not self.rows.n_waiting
 
     async def _flush_forever(self) -> None:
-        """The writer of outcomes (see :class:`DeliveryConfig` for when it writes).
+        """The writer of outcomes (:mod:`outbox.outcomes` says when it writes).
 
         A task of its own, so that sends go on starting while a batch commits
         (on SQLite a commit can wait for the disk, on PostgreSQL for a round
@@ -333,18 +318,11 @@ class DeliveryWorker:
         with its rows. Ends when the worker closes; :meth:`_drain` writes
         what is left.
         """
-        cfg = self.config
-        loop = asyncio.get_running_loop()
-        while not self._closing:
-            await self._has_results.wait()
-            if self._closing:
+        outcomes = self.outcomes
+        while not outcomes.closing:
+            await outcomes.due(self._is_idle)
+            if outcomes.closing:
                 return
-            await asyncio.sleep(max(0.0, self._first_result_at + cfg.flush_every - loop.time()))
-            self._settle_if_idle()
-            left = self._first_result_at + cfg.flush_max_wait - loop.time()
-            if not self._full.is_set() and left > 0 and not self._closing:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), left)
             # Rows are leased too when there is room: this commit is paid anyway.
             if await self._turn(claim=self._wants_rows()):
                 self.dispatch()
@@ -381,9 +359,7 @@ class DeliveryWorker:
             task.cancel()  # its lease runs out and the row is sent again later
         # Let a batch being written finish (a cancelled commit would only
         # mean resending its rows), then write the rest here.
-        self._closing = True
-        self._has_results.set()
-        self._full.set()
+        self.outcomes.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.shield(flusher), self.config.stop_grace)
         flusher.cancel()
