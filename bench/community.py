@@ -27,7 +27,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bench.fanout import WORK, SinkProcess, free_port_range
+from bench.machine import WORK, free_port_range
+from bench.sink import SinkProcess
 from content.communities import manage
 from content.communities.manage import CommunityDraft
 from content.posts import create_post

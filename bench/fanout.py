@@ -15,9 +15,10 @@ What it does, per run:
    (about 2 s), while the node is idle;
 4. posts once through the node's API, as a teacher's app would (1,000
    rows: one per shared inbox; the clock starts at the commit, read off the
-   outbox beacon, see :func:`publish_one`) and waits until every healthy
-   host's row is sent, or the time limit. Before all this the node has
-   delivered once already (:func:`warm_up`).
+   outbox beacon, see :func:`bench.fanout_node.publish_one`) and waits
+   until every healthy host's row is sent, or the time limit. Before all
+   this the node has delivered once already
+   (:func:`bench.fanout_node.warm_up`).
 
 It prints three deliveries/s figures and their ratios to the sign rate:
 
@@ -45,7 +46,7 @@ every thread they start) on core 0 and the sink on core 1, with
 ``os.sched_setaffinity`` inherited at fork, so the sink takes none of the
 node's CPU. The sign rate is then measured on core 0, and the bench's own
 polling moves to core 1. Every run also prints when the first request
-reached the sink after the publish commit (:func:`first_arrival_ms`), and
+reached the sink after the publish commit (:func:`bench.sink.first_arrival_ms`), and
 the node's CPU-busy fraction during the fan-out: its processes' CPU seconds
 from the publish commit to the last arrival, over that wall time and the
 cores it may use. ``--timeline`` shows when that time went: the node's and
@@ -59,376 +60,22 @@ the others' rate. Everything stops by itself (``--time-limit`` per run).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from sqlalchemy import func, make_url
-from sqlmodel import col, select
 
 from bench import profiling
 from bench import timeline as cpu_timeline
-from bench.followers import add_followers
-from bench.held_key_sink import HELD_KEYS
-from federation.signatures.cavage import sign_cavage
-from storage.beacons import Beacon, beacon
-from storage.models import Actor, Delivery, DeliveryState
-from storage.wakeups import OUTBOX
+from bench.fanout_node import progress, publish_one, queued, seed, warm_up
+from bench.machine import WORK, free_port_range, pinned, process_tree, sign_rate
+from bench.sink import SinkProcess, ceiling, exact_arrival, first_arrival_ms, held_keys
 from tests.support.node import Node, wait_until
-from tests.support.outbox import note
-from tests.support.procfs import children_of, stat_fields
-
-ROOT = Path(__file__).resolve().parents[1]
-LOADGEN = ROOT.parent / "shared" / "loadgen"
-WORK = ROOT / ".bench"
-
-
-def sign_rate(seconds: float = 2.0) -> float:
-    """RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second on one core."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    data = b"(request-target): post /inbox\nhost: 127.0.0.1:20000\ndate: x\ndigest: y" * 2
-    count, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        for _ in range(50):
-            key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        count += 50
-    return count / elapsed
-
-
-def pinned(core: int | None) -> contextlib.AbstractContextManager[None]:
-    """Processes started inside run on ``core`` only (affinity is inherited at fork)."""
-
-    @contextlib.contextmanager
-    def pin() -> Any:
-        if core is None:
-            yield
-            return
-        before = os.sched_getaffinity(0)
-        os.sched_setaffinity(0, {core})
-        try:
-            yield
-        finally:
-            os.sched_setaffinity(0, before)
-
-    return pin()
-
-
-def free_port_range(n: int) -> int:
-    """A base port P with P .. P+n-1 all free on 127.0.0.1."""
-    for base in range(20000, 65000 - n, 997):
-        socks = []
-        try:
-            for port in range(base, base + n):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise SystemExit(f"no {n} consecutive free ports")
-
-
-class SinkProcess:
-    """The loadgen sink; with ``held`` keys (id to public PEM) already in its key cache.
-
-    A follower's server holds our author's key from the follow, so by
-    default the sink does too (:mod:`bench.held_key_sink`); ``--cold-sink``
-    (``held=None``) runs the stock sink, whose first request fetches it.
-    """
-
-    def __init__(
-        self,
-        args: argparse.Namespace,
-        base: int,
-        slow: int,
-        errors: int,
-        tag: str,
-        held: dict[str, str] | None = None,
-    ):
-        self.base, self.hosts = base, args.hosts
-        self.out = WORK / f"fanout-sink-{tag}.json"
-        self.out.unlink(missing_ok=True)
-        module = "aploadgen" if held is None else "bench.held_key_sink"
-        cmd = [
-            sys.executable, "-m", module, "sink",
-            "--hosts", str(args.hosts), "--base-port", str(base),
-            "-t", str(args.time_limit + 120), "--progress", "3600",
-            "--slow-hosts", str(slow), "--slow-ms", str(args.slow_ms),
-            "--error-hosts", str(errors), "--json-out", str(self.out),
-        ]  # fmt: skip
-        env = {**os.environ, "PYTHONPATH": f"{LOADGEN}{os.pathsep}{ROOT}"}
-        if held is not None:
-            env[HELD_KEYS] = json.dumps(held)
-        self.log = (WORK / f"fanout-sink-{tag}.log").open("w")
-        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 120
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"sink exited early; see {self.log.name}")
-            try:
-                if httpx.get(self.stats_url(base + args.hosts - 1), timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("sink did not start in 120 s")
-            time.sleep(0.2)
-
-    def stats_url(self, port: int | None = None) -> str:
-        return f"http://127.0.0.1:{port or self.base}/_sink/stats"
-
-    def stats(self) -> dict[str, Any]:
-        result: dict[str, Any] = httpx.get(self.stats_url(), timeout=5).json()
-        return result
-
-    def stop(self) -> dict[str, Any]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        return json.loads(self.out.read_text()) if self.out.exists() else {}
-
-
-def seed(node: Node, base: int, hosts: int, followers: int, username: str = "bencher") -> int:
-    """``followers`` remote followers of a fresh local author, ``followers / hosts`` per host."""
-    author = node.create_user(username)
-    per_host = followers // hosts
-
-    async def work(session: Any) -> None:
-        names = [f"127.0.0.1:{base + h}" for h in range(hosts)]
-        await add_followers(session, author.id, names, per_host * hosts, "http")
-
-    node.with_session(work)
-    author_id: int = author.id
-    return author_id
-
-
-def publish_one(node: Node, username: str) -> tuple[float, datetime, float]:
-    """Post as a teacher does, through the node's API; when its commit was, on two clocks,
-    and when its answer came back (``perf_counter``).
-
-    The node's web process makes the post and its delivery rows, and a
-    worker in the same process (``--worker-processes 1``) is woken by the
-    commit itself. The commit's moment is read off the outbox beacon the
-    commit stamped (:mod:`storage.beacons`, ``CLOCK_MONOTONIC`` like
-    ``time.perf_counter`` here), not taken when the answer came back.
-    """
-    response = httpx.post(
-        f"{node.base_url}/api/v1/statuses",
-        headers={"Authorization": f"Bearer {node.token(username)}"},
-        json={"status": "Bench: a lesson plan for everyone", "visibility": "public"},
-        timeout=120,
-    )
-    response.raise_for_status()
-    now_perf, now_wall = time.perf_counter(), datetime.now().astimezone()
-    stamp = queue_beacon_of(node).last()
-    return stamp, now_wall - timedelta(seconds=now_perf - stamp), now_perf
-
-
-def queue_beacon_of(node: Node) -> Beacon:
-    assert time.get_clock_info("perf_counter").implementation == (
-        time.get_clock_info("monotonic").implementation
-    ), "the beacon's clock is CLOCK_MONOTONIC; perf_counter must be the same clock"
-    found = beacon(make_url(node.database_url), OUTBOX)
-    assert found is not None
-    return found
-
-
-def warm_up(node: Node, args: argparse.Namespace, sink_core: int | None) -> None:
-    """One post of another author to one follower on a sink of its own, before the clock starts.
-
-    A running node has delivered before: its statements are compiled, its
-    federation rules loaded, its client made. A node started a moment ago
-    pays for all of that in its first fan-out's first request (about 25 ms
-    here), which is not what the first-request figure is about.
-    """
-    base = free_port_range(1)
-    one = argparse.Namespace(**{**vars(args), "hosts": 1})
-    with pinned(sink_core):
-        sink = SinkProcess(one, base, 0, 0, "warm-up")
-    try:
-        seed(node, base, 1, 1, username="warmer")
-        publish_one(node, "warmer")
-        warm = {f"127.0.0.1:{base}"}
-        wait_until(lambda: progress(node, warm, warm)[0] >= 1, timeout=30)
-    finally:
-        sink.stop()
-
-
-def queued(node: Node, ours: set[str]) -> int:
-    """Delivery rows to ``ours`` (this run's hosts)."""
-
-    async def work(session: Any) -> int:
-        count = select(func.count()).where(col(Delivery.host).in_(ours))
-        return int((await session.exec(count)).one())
-
-    return node.with_session(work)
-
-
-def progress(node: Node, healthy: set[str], ours: set[str]) -> tuple[int, int, list[datetime]]:
-    """Rows sent to ``ours`` (this run's hosts), rows queued, and when each healthy one went."""
-
-    async def work(session: Any) -> tuple[int, int, list[datetime]]:
-        rows = (
-            await session.exec(
-                select(Delivery.host, Delivery.updated_at).where(
-                    col(Delivery.state) == DeliveryState.SENT
-                )
-            )
-        ).all()
-        total = (await session.exec(select(func.count()).select_from(Delivery))).one()
-        times = [at for host, at in rows if host in healthy]
-        return sum(1 for host, _at in rows if host in ours), int(total), times
-
-    return node.with_session(work)
-
-
-def ceiling(
-    args: argparse.Namespace,
-    node: Node,
-    author_id: int,
-    held: dict[str, str] | None,
-    client_core: int | None = None,
-    sink_core: int | None = None,
-) -> dict[str, Any]:
-    """The sink's own ceiling, in this run: pre-signed raw HTTP/1.1 POSTs, no client work.
-
-    A separate verifying sink with the same host count; each request is
-    signed with the author's key *before* the clock starts and sent over a
-    new connection (one per host, like the fan-out), 64 in flight. Whatever
-    we reach is bounded by this figure on the same machine.
-    """
-
-    async def key(session: Any) -> tuple[str, str]:
-        me = await session.get(Actor, author_id)
-        return me.public_key_id, me.private_key_pem
-
-    key_id, pem = node.with_session(key)
-    base = free_port_range(args.hosts)
-    with pinned(sink_core):
-        sink = SinkProcess(args, base, 0, 0, "ceiling", held)
-    body = json.dumps(note(Actor(ap_id=key_id.split("#")[0], username="x", domain="x",
-                                 inbox_url="x", followers_url="x"), 0)).encode()  # fmt: skip
-    requests = []
-    for h in range(args.hosts):
-        url = f"http://127.0.0.1:{base + h}/inbox"
-        signed = sign_cavage("POST", url, {}, key_id, pem, body)
-        head = "".join(f"{k}: {v}\r\n" for k, v in signed.items())
-        requests.append(
-            (base + h, (f"POST /inbox HTTP/1.1\r\n{head}Content-Type: application/activity+json"
-                        f"\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-                        ).encode() + body)
-        )  # fmt: skip
-
-    async def send_all() -> tuple[float, dict[int, int]]:
-        limit = asyncio.Semaphore(64)
-        statuses: dict[int, int] = {}
-
-        async def one(port: int, raw: bytes) -> None:
-            async with limit:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.write(raw)
-                line = await reader.readline()
-                await reader.read()
-                writer.close()
-                status = int(line.split()[1])
-                statuses[status] = statuses.get(status, 0) + 1
-
-        start = time.perf_counter()
-        await asyncio.gather(*(one(port, raw) for port, raw in requests))
-        return time.perf_counter() - start, statuses
-
-    try:
-        sink_cpu = cpu_seconds([sink.proc.pid])
-        with pinned(client_core):
-            elapsed, statuses = asyncio.run(send_all())
-        sink_cpu = cpu_seconds([sink.proc.pid]) - sink_cpu  # every request answered by now
-        time.sleep(0.3)
-    finally:
-        report = sink.stop()
-    return {
-        "client_per_s": round(args.hosts / elapsed, 1),
-        # What one request costs the sink (verifying, answering): the most it
-        # can take on one core is the inverse, whoever sends.
-        "sink_cpu_ms_per_request": round(sink_cpu * 1000 / args.hosts, 3),
-        "sink_deliveries_per_s": report.get("deliveries_per_s"),
-        "statuses": statuses,
-        "results": report.get("results"),
-    }
-
-
-def first_arrival_ms(t0: float, arrived: float | None, sink: dict[str, Any]) -> float | None:
-    """When the first request reached the sink, after ``t0``.
-
-    The held-key sink (:mod:`bench.held_key_sink`) reports the moment itself
-    (``first_at``, on the bench's clock). The stock sink (``--cold-sink``)
-    reports only the span from its first to its last arrival, and the bench
-    sees the last by polling every 10 ms (``arrived``): that estimate is an
-    upper bound, too late by at most a poll. Polling for the first arrival is
-    no good: the sink's core is busiest just then, taking in the first
-    round's connections, and the bench's polls wait behind them (they saw it
-    30 to 130 ms late).
-    """
-    if (first_at := sink.get("first_at")) is not None:
-        return round((float(first_at) - t0) * 1000, 1)
-    span = sink.get("span_s")
-    if arrived is None or not span:
-        return None
-    return round((arrived - float(span) - t0) * 1000, 1)
-
-
-def exact_arrival(polled: float | None, sink: dict[str, Any]) -> float | None:
-    """The last arrival as the sink timed it (held-key sink), else as the bench's polls saw it."""
-    if polled is None or (last_at := sink.get("last_at")) is None:
-        return polled
-    return min(polled, float(last_at))
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and its children (a node's worker processes)."""
-    return [pid, *sorted(children_of(pid))]
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes so far (Linux /proc)."""
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = stat_fields(pid)
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def held_keys(args: argparse.Namespace, node: Node, author_id: int) -> dict[str, str] | None:
-    """The author's key as the sink should hold it before the clock (None: ``--cold-sink``)."""
-    if args.cold_sink:
-        return None
-
-    async def key(session: Any) -> dict[str, str]:
-        me = await session.get(Actor, author_id)
-        return {me.public_key_id: me.public_key_pem}
-
-    return node.with_session(key)
 
 
 def run(args: argparse.Namespace, slow: int, errors: int, tag: str) -> dict[str, Any]:
