@@ -1,7 +1,7 @@
 """Page server time: the front page, a profile, a thread, the library and a search.
 
 Over a fresh migrated database it generates ``--materials`` materials (the
-library benchmark's generator, :func:`bench.materials_search.generate`: 500
+library benchmark's generator, :func:`bench.materials_library.generate`: 500
 authors on 20 nodes, the first node this one) and ``--posts`` public posts
 by the same authors, a fifth of them replies (so threads exist), plus one
 thread of 40 replies to open. Then it starts the node's real ASGI app in
@@ -46,7 +46,7 @@ import httpx
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from bench.materials_search import EN, RU, generate
+from bench.materials_library import EN, RU, generate
 from staffroom.app import create_app
 from staffroom.settings import load_settings
 from storage import migrate
