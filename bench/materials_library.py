@@ -163,6 +163,18 @@ EN = [
 ]
 
 
+def empty_object_columns() -> dict[str, Any]:
+    """The columns a new object's row starts empty: no tags, attachments or counts yet."""
+    return {
+        "tags": [],
+        "attachments": [],
+        "extra": {},
+        "replies_count": 0,
+        "likes_count": 0,
+        "announces_count": 0,
+    }
+
+
 def _sentence(rng: random.Random, words: list[str], n: int) -> str:
     return " ".join(rng.choice(words) for _ in range(n))
 
@@ -228,12 +240,7 @@ async def generate(session: AsyncSession, count: int, seed: int = 7) -> list[dic
                     "sensitive": False,
                     "to": [],
                     "cc": [],
-                    "tags": [],
-                    "attachments": [],
-                    "extra": {},
-                    "replies_count": 0,
-                    "likes_count": 0,
-                    "announces_count": 0,
+                    **empty_object_columns(),
                     "published": when,
                 }
             )

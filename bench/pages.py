@@ -46,7 +46,7 @@ import httpx
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from bench.materials_library import EN, RU, generate
+from bench.materials_library import EN, RU, empty_object_columns, generate
 from staffroom.app import create_app
 from staffroom.settings import load_settings
 from storage import migrate
@@ -83,12 +83,7 @@ def _note(
         "conversation": ap_id if parent is None else parent["conversation"],
         "to": [PUBLIC],
         "cc": [f"{author['ap_id']}/followers"],
-        "tags": [],
-        "attachments": [],
-        "extra": {},
-        "replies_count": 0,
-        "likes_count": 0,
-        "announces_count": 0,
+        **empty_object_columns(),
         "published": when,
     }
 
