@@ -22,18 +22,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import uvloop
 
+from bench.databases import backends, fresh_database
 from bench.followers import add_followers
 from outbox.audience import resolve
-from staffroom.settings import normalize_database_url
 from storage import migrate
 from storage.engine import create_engine, create_sessionmaker
-from tests.support.databases import POSTGRES_ENV, drop_database, new_database_url
 from tests.support.outbox import make_author, note
 
 
@@ -69,19 +66,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     args = parser.parse_args()
-    kinds = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    if "postgres" in kinds and not os.environ.get(POSTGRES_ENV):
-        os.environ[POSTGRES_ENV] = "postgresql://postgres@127.0.0.1:5432/test"
+    kinds = backends(args.backend)
     print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     for kind in kinds:
-        with tempfile.TemporaryDirectory() as tmp:
-            raw_url = new_database_url(kind, Path(tmp))
-            try:
-                times = uvloop.run(
-                    run(normalize_database_url(raw_url), args.followers, args.hosts, args.runs)
-                )
-            finally:
-                drop_database(raw_url)
+        with fresh_database(kind) as (url, _):
+            times = uvloop.run(run(url, args.followers, args.hosts, args.runs))
         per = 1e6 / args.followers
         walls = [wall * per for wall, _ in times]
         cpus = [cpu * per for _, cpu in times]

@@ -41,9 +41,9 @@ import httpx
 from sqlmodel import func, select
 
 from bench import profiling
+from bench.databases import backends
 from storage.engine import create_engine, create_sessionmaker
 from storage.models import InboxItem
-from tests.support.databases import POSTGRES_ENV
 from tests.support.node import Node, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -236,9 +236,7 @@ def main() -> int:
         print(f"no loadgen at {LOADGEN}", file=sys.stderr)
         return 2
     WORK.mkdir(exist_ok=True)
-    kinds = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    if "postgres" in kinds and not os.environ.get(POSTGRES_ENV):
-        os.environ[POSTGRES_ENV] = "postgresql://postgres@127.0.0.1:5432/test"
+    kinds = backends(args.backend)
 
     baseline = run_baseline(args)
     results = {kind: run_ours(kind, args) for kind in kinds}

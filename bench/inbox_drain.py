@@ -35,7 +35,6 @@ import asyncio
 import cProfile
 import os
 import pstats
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -48,16 +47,16 @@ import uvloop
 from sqlalchemy import event, func
 from sqlmodel import select
 
+from bench.databases import backends, fresh_database
 from federation.constants import PUBLIC
 from federation.jsonld import normalize
 from inbox import worker
 from staffroom.app import node_context
-from staffroom.settings import load_settings, normalize_database_url
+from staffroom.settings import load_settings
 from storage import migrate
 from storage.engine import create_engine
 from storage.models import ContentObject, StreamEvent
 from storage.repos.inbox import insert_once
-from tests.support.databases import POSTGRES_ENV, drop_database, new_database_url
 from tests.support.remote import RemoteActor, remote_server
 
 ACTORS = 50
@@ -220,24 +219,10 @@ def main() -> None:
         help="batches handled at once (default: as the node does, inbox.worker.lanes_for)",
     )
     args = parser.parse_args()
-    kinds = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    if "postgres" in kinds and not os.environ.get(POSTGRES_ENV):
-        os.environ[POSTGRES_ENV] = "postgresql://postgres@127.0.0.1:5432/test"
+    kinds = backends(args.backend)
     for kind in kinds:
-        with tempfile.TemporaryDirectory() as tmp:
-            raw_url = new_database_url(kind, Path(tmp))
-            try:
-                result = uvloop.run(
-                    drain(
-                        normalize_database_url(raw_url),
-                        args.count,
-                        Path(tmp),
-                        args.profile,
-                        args.lanes,
-                    )
-                )
-            finally:
-                drop_database(raw_url)
+        with fresh_database(kind) as (url, scratch):
+            result = uvloop.run(drain(url, args.count, scratch, args.profile, args.lanes))
         print(
             f"{kind}: {result['handled']} Creates handled at {result['per_s']:.0f}/s "
             f"({result['lanes']} lane(s)); "

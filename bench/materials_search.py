@@ -32,7 +32,6 @@ import argparse
 import os
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from typing import Any
 
 import uvloop
 
+from bench.databases import backends, fresh_database
 from bench.materials_library import EN, RU, generate, kept_authors
 from content.materials import library, search
 from content.materials.library import LibraryQuery
@@ -53,7 +53,6 @@ from storage.models import (
     Follow,
     FollowState,
 )
-from tests.support.databases import POSTGRES_ENV, drop_database, new_database_url
 
 
 @dataclass(frozen=True)
@@ -161,17 +160,11 @@ def main() -> None:
         print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         _report("sqlite", args, uvloop.run(run(url, args.count, args.searches, reuse=reuse)))
         return
-    kinds = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    if "postgres" in kinds and not os.environ.get(POSTGRES_ENV):
-        os.environ[POSTGRES_ENV] = "postgresql://postgres@127.0.0.1:5432/test"
+    kinds = backends(args.backend)
     print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     for kind in kinds:
-        with tempfile.TemporaryDirectory() as tmp:
-            raw_url = new_database_url(kind, Path(tmp))
-            try:
-                result = uvloop.run(run(normalize_database_url(raw_url), args.count, args.searches))
-            finally:
-                drop_database(raw_url)
+        with fresh_database(kind) as (url, _):
+            result = uvloop.run(run(url, args.count, args.searches))
         _report(kind, args, result)
 
 
